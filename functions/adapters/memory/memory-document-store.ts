@@ -1,0 +1,106 @@
+import { ConflictError } from '../../core/errors';
+import type {
+  DocumentStore,
+  Item,
+  ItemKey,
+  PutOptions,
+  QueryInput,
+  QueryPage,
+  TableName,
+  TransactOperation,
+} from '../../core/ports/document-store';
+
+/**
+ * In-memory document store with the same semantics as the DynamoDB adapter (conditional puts,
+ * all-or-nothing transactions, sorted queries over the table and both GSIs). For unit tests only:
+ * the local runtime uses DynamoDB Local through the real adapter.
+ */
+export class MemoryDocumentStore implements DocumentStore {
+  private readonly tables = new Map<TableName, Map<string, Item>>();
+
+  private table(name: TableName): Map<string, Item> {
+    let t = this.tables.get(name);
+    if (!t) {
+      t = new Map();
+      this.tables.set(name, t);
+    }
+    return t;
+  }
+
+  async get<T extends Item = Item>(table: TableName, key: ItemKey): Promise<T | undefined> {
+    const item = this.table(table).get(id(key));
+    return item ? (structuredClone(item) as T) : undefined;
+  }
+
+  async put(table: TableName, item: Item, options?: PutOptions): Promise<void> {
+    this.check(table, item, options);
+    this.table(table).set(id(item), structuredClone(item));
+  }
+
+  async delete(table: TableName, key: ItemKey): Promise<void> {
+    this.table(table).delete(id(key));
+  }
+
+  async query<T extends Item = Item>(table: TableName, input: QueryInput): Promise<QueryPage<T>> {
+    const pkAttr = input.index ? `${input.index}pk` : 'pk';
+    const skAttr = input.index ? `${input.index}sk` : 'sk';
+    let rows = [...this.table(table).values()].filter((it) => it[pkAttr] === input.pk && typeof it[skAttr] === 'string');
+    if (input.skPrefix !== undefined) rows = rows.filter((it) => (it[skAttr] as string).startsWith(input.skPrefix as string));
+    if (input.skBetween) {
+      const [from, to] = input.skBetween;
+      rows = rows.filter((it) => (it[skAttr] as string) >= from && (it[skAttr] as string) <= to);
+    }
+    rows.sort((a, b) => cmp(`${a[skAttr]}\u0000${a.pk}\u0000${a.sk}`, `${b[skAttr]}\u0000${b.pk}\u0000${b.sk}`));
+    if (input.ascending === false) rows.reverse();
+    const start = input.cursor ? Number(Buffer.from(input.cursor, 'base64url').toString()) : 0;
+    const limit = input.limit ?? 1000;
+    const page = rows.slice(start, start + limit);
+    const next = start + limit < rows.length ? Buffer.from(String(start + limit)).toString('base64url') : undefined;
+    return { items: page.map((r) => structuredClone(r) as T), ...(next ? { cursor: next } : {}) };
+  }
+
+  async transact(operations: TransactOperation[]): Promise<void> {
+    // Check every condition first, then apply: all or nothing.
+    for (const op of operations) {
+      if (op.kind === 'put') this.check(op.table, op.item, op.options);
+      if (op.kind === 'check') {
+        const current = this.table(op.table).get(id(op.key));
+        if (Boolean(current) !== op.exists) throw new ConflictError('transaction condition failed', { key: op.key.pk });
+        if (op.expectedVersion !== undefined && !versionMatches(current, op.expectedVersion)) {
+          throw new ConflictError('transaction condition failed', { key: op.key.pk });
+        }
+      }
+    }
+    for (const op of operations) {
+      if (op.kind === 'put') this.table(op.table).set(id(op.item), structuredClone(op.item));
+      if (op.kind === 'delete') this.table(op.table).delete(id(op.key));
+    }
+  }
+
+  async batchPut(table: TableName, items: Item[]): Promise<void> {
+    for (const item of items) this.table(table).set(id(item), structuredClone(item));
+  }
+
+  async ping(): Promise<void> {}
+
+  private check(table: TableName, item: Item, options?: PutOptions): void {
+    const current = this.table(table).get(id(item));
+    if (options?.ifNotExists && current) throw new ConflictError('item already exists', { pk: item.pk });
+    if (options?.expectedVersion !== undefined && !versionMatches(current, options.expectedVersion)) {
+      throw new ConflictError('item was changed concurrently', { pk: item.pk });
+    }
+  }
+}
+
+/** `expectedVersion: 0` means "must not exist yet" (same rule as the DynamoDB adapter). */
+function versionMatches(current: Item | undefined, expected: number): boolean {
+  return expected === 0 ? current === undefined : current?.version === expected;
+}
+
+function id(key: ItemKey): string {
+  return `${key.pk}\u0000${key.sk}`;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,127 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMS } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { join } from 'node:path';
+import { CognitoIdentityDirectory } from '../adapters/aws/cognito-identity-directory';
+import { DynamoDocumentStore } from '../adapters/aws/dynamo-document-store';
+import { EventBridgeScheduler } from '../adapters/aws/eventbridge-scheduler';
+import { KmsKeyProvider } from '../adapters/aws/kms-key-provider';
+import { S3ObjectStore } from '../adapters/aws/s3-object-store';
+import { SfnWorkflowEngine } from '../adapters/aws/sfn-workflow-engine';
+import { LocalKeyProvider, loadOrCreateLocalKeys } from '../adapters/local/local-key-provider';
+import { loadPolicyBundle } from '../adapters/shared/load-policies';
+import { RandomIdGenerator } from '../adapters/shared/random-id-generator';
+import { AccessRequestService } from '../core/access/access-request-service';
+import { GrantService } from '../core/access/grant-service';
+import { AuditTrail } from '../core/audit/audit-trail';
+import { CedarAuthorizer } from '../core/authz/cedar-authorizer';
+import { CatalogService } from '../core/catalog/catalog-service';
+import { UploadService } from '../core/ingestion/upload-service';
+import { InboxNotifier } from '../core/notifications/inbox-notifier';
+import { systemClock, type Clock } from '../core/ports/clock';
+import type { DocumentStore } from '../core/ports/document-store';
+import type { IdGenerator } from '../core/ports/id-generator';
+import type { IdentityDirectory } from '../core/ports/identity-directory';
+import type { KeyProvider } from '../core/ports/key-provider';
+import type { ObjectStore } from '../core/ports/object-store';
+import type { Scheduler } from '../core/ports/scheduler';
+import type { WorkflowEngine } from '../core/ports/workflow-engine';
+import type { PlatformConfig } from './config';
+
+/** Everything a handler or job needs, built once per cold start (or once by the local runtime). */
+export interface Container {
+  config: PlatformConfig;
+  clock: Clock;
+  ids: IdGenerator;
+  documents: DocumentStore;
+  objects: ObjectStore;
+  keys: KeyProvider;
+  workflow: WorkflowEngine;
+  scheduler: Scheduler;
+  directory: IdentityDirectory;
+  notifier: InboxNotifier;
+  audit: AuditTrail;
+  authorizer: CedarAuthorizer;
+  catalog: CatalogService;
+  uploads: UploadService;
+  grants: GrantService;
+  accessRequests: AccessRequestService;
+}
+
+/** Adapters the local runtime supplies itself (those without an emulator), and test doubles. */
+export interface ContainerOverrides {
+  clock?: Clock;
+  ids?: IdGenerator;
+  documents?: DocumentStore;
+  objects?: ObjectStore;
+  keys?: KeyProvider;
+  workflow?: WorkflowEngine;
+  scheduler?: Scheduler;
+  directory?: IdentityDirectory;
+}
+
+/**
+ * The one composition root, for Lambda and the local runtime alike. AWS adapters are used
+ * wherever an emulator exists (DynamoDB Local, s3rver, cognito-local are addressed through
+ * `config.endpoints`); local adapters only where none does (keys, workflow runner, scheduler).
+ *
+ * @example
+ * const container = buildContainer(configFromEnv(process.env));
+ */
+export function buildContainer(config: PlatformConfig, overrides: ContainerOverrides = {}): Container {
+  const sdk = (endpoint?: string) => ({
+    region: config.region,
+    ...(endpoint ? { endpoint } : {}),
+    ...(config.localCredentials ? { credentials: config.localCredentials } : {}),
+  });
+  const clock = overrides.clock ?? systemClock;
+  const ids = overrides.ids ?? new RandomIdGenerator();
+  const documents = overrides.documents ?? new DynamoDocumentStore(new DynamoDBClient(sdk(config.endpoints?.dynamodb)), config.tables);
+  const objects =
+    overrides.objects ??
+    new S3ObjectStore(new S3Client({ ...sdk(config.endpoints?.s3), forcePathStyle: Boolean(config.endpoints?.s3) }), config.buckets);
+  const keys = overrides.keys ?? keyProvider(config, sdk());
+  const workflow = overrides.workflow ?? workflowEngine(config, sdk());
+  const scheduler = overrides.scheduler ?? scheduler_(config, sdk());
+  const directory = overrides.directory ?? new CognitoIdentityDirectory(new CognitoIdentityProviderClient(sdk(config.endpoints?.cognito)), config.identity.userPoolId);
+  const catalog = new CatalogService(documents);
+  const notifier = new InboxNotifier(documents, clock, ids);
+  const authorizer = new CedarAuthorizer(loadPolicyBundle(join(config.assetsDir, 'policies')), () => clock.now());
+  const grants = new GrantService(documents, scheduler, notifier, clock, ids);
+  return {
+    config,
+    clock,
+    ids,
+    documents,
+    objects,
+    keys,
+    workflow,
+    scheduler,
+    directory,
+    notifier,
+    audit: new AuditTrail(documents),
+    authorizer,
+    catalog,
+    uploads: new UploadService(documents, objects, catalog, clock, ids),
+    grants,
+    accessRequests: new AccessRequestService(documents, catalog, workflow, grants, notifier, authorizer, clock, config.reviewTimeoutSeconds),
+  };
+}
+
+function keyProvider(config: PlatformConfig, sdk: { region: string }): KeyProvider {
+  if (config.keys.kind === 'local') return new LocalKeyProvider(loadOrCreateLocalKeys(config.keys.keyFile));
+  return new KmsKeyProvider(new KMS(sdk), config.keys);
+}
+
+function workflowEngine(config: PlatformConfig, sdk: { region: string }): WorkflowEngine {
+  if (config.workflow.kind === 'local') throw new Error('the local runtime must supply its workflow engine');
+  return new SfnWorkflowEngine(new SFNClient(sdk), { stateMachineArns: { 'access-request': config.workflow.accessRequestStateMachineArn } });
+}
+
+function scheduler_(config: PlatformConfig, sdk: { region: string }): Scheduler {
+  if (config.scheduler.kind === 'local') throw new Error('the local runtime must supply its scheduler');
+  return new EventBridgeScheduler(new SchedulerClient(sdk), config.scheduler);
+}

@@ -1,0 +1,104 @@
+import { NotFoundError, ValidationError } from '../errors';
+import type { Actor } from '../identity/actor';
+import type { Clock } from '../ports/clock';
+import type { DocumentStore, Item } from '../ports/document-store';
+import type { IdGenerator } from '../ports/id-generator';
+import type { ObjectStore } from '../ports/object-store';
+import type { CatalogService } from '../catalog/catalog-service';
+
+export interface CreateUploadInput {
+  datasetId: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  /** Lower-case hex SHA-256 of the file. */
+  sha256: string;
+  sourceSystem?: string;
+}
+
+export interface Upload {
+  uploadId: string;
+  datasetId: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  sourceSystem?: string;
+  status: 'awaiting-upload' | 'received' | 'accepted' | 'rejected';
+  stagingKey: string;
+  createdAt: string;
+  createdBy: string;
+  institution?: string;
+}
+
+export interface UploadTicket {
+  upload: Upload;
+  method: 'PUT';
+  url: string;
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+type UploadItem = Item & { upload: Upload };
+
+/** Presigned upload URLs stay valid this long. */
+const UPLOAD_URL_TTL_SECONDS = 15 * 60;
+
+/**
+ * Step 1 of ingestion (R-ING-4): reserve an upload into the staging bucket. The presigned PUT
+ * carries the declared SHA-256, so S3 refuses a different body; the processor verifies the hash
+ * again before accepting anything (s3rver does not check it locally).
+ */
+export class UploadService {
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly objects: ObjectStore,
+    private readonly catalog: CatalogService,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async createUpload(actor: Actor, input: CreateUploadInput): Promise<UploadTicket> {
+    // The dataset must exist: uploads never create data outside the catalogue.
+    await this.catalog.getDataset(input.datasetId).catch((e: unknown) => {
+      if (e instanceof NotFoundError) throw new ValidationError('unknown dataset', { field: 'datasetId' });
+      throw e;
+    });
+    const uploadId = this.ids.next('upl');
+    const now = this.clock.now();
+    const upload: Upload = {
+      uploadId,
+      datasetId: input.datasetId,
+      fileName: input.fileName,
+      contentType: input.contentType,
+      sizeBytes: input.sizeBytes,
+      sha256: input.sha256,
+      ...(input.sourceSystem ? { sourceSystem: input.sourceSystem } : {}),
+      status: 'awaiting-upload',
+      stagingKey: `uploads/${input.datasetId}/${uploadId}/${encodeURIComponent(input.fileName)}`,
+      createdAt: new Date(now).toISOString(),
+      createdBy: actor.id,
+      ...(actor.institution ? { institution: actor.institution } : {}),
+    };
+    await this.store.put(
+      'main',
+      { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD', gsi1pk: `UPLOADS#${actor.id}`, gsi1sk: upload.createdAt, upload },
+      { ifNotExists: true },
+    );
+    const { url, headers } = await this.objects.presignPut('staging', upload.stagingKey, {
+      contentType: input.contentType,
+      contentLength: input.sizeBytes,
+      checksumSha256: Buffer.from(input.sha256, 'hex').toString('base64'),
+      expiresInSeconds: UPLOAD_URL_TTL_SECONDS,
+      metadata: { 'upload-id': uploadId },
+    });
+    return { upload, method: 'PUT', url, headers, expiresAt: new Date(now + UPLOAD_URL_TTL_SECONDS * 1000).toISOString() };
+  }
+
+  /** The upload, visible to its creator and to data managers of the platform. */
+  async getUpload(actor: Actor, uploadId: string): Promise<Upload> {
+    const item = await this.store.get<UploadItem>('main', { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' });
+    if (!item || (item.upload.createdBy !== actor.id && !actor.roles.includes('data-manager'))) throw new NotFoundError('upload', { uploadId });
+    return item.upload;
+  }
+}

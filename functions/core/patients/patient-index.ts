@@ -1,0 +1,113 @@
+import isIdentityCard from 'validator/lib/isIdentityCard';
+import { ValidationError } from '../errors';
+import type { Clock } from '../ports/clock';
+import type { DocumentStore, Item } from '../ports/document-store';
+import type { IdGenerator } from '../ports/id-generator';
+import type { KeyProvider } from '../ports/key-provider';
+
+/** Direct identifiers of a patient as a source system knows them. Stored only in the vault. */
+export interface PatientIdentity {
+  fullName: string;
+  sex: 'female' | 'male' | 'other' | 'unknown';
+  birthDate: string;
+  /** 18-digit resident ID (GB 11643), when the source has one. */
+  residentId?: string;
+  mrn?: string;
+  phone?: string;
+  address?: string;
+  insuranceNumber?: string;
+}
+
+export interface RegisterPatientInput {
+  /** `<institution>/<local id>`: the source's stable id of this patient record. */
+  sourcePatientId: string;
+  institution: string;
+  identity: PatientIdentity;
+}
+
+export interface RegisterPatientResult {
+  /** The internal pseudonymous id: the only patient id the research side ever sees (R-MPI-3). */
+  patientId: string;
+  created: boolean;
+  /** Another patient with the same name, birth date and sex but different ids (R-MPI-2). */
+  probableDuplicateOf?: string;
+}
+
+type MatchItem = Item & { patientId: string };
+
+/**
+ * Master patient index (R-MPI-1..3, ARCHITECTURE D1/D2). Identifiers are matched by keyed hash
+ * (HMAC under a KMS key) and never stored in clear; demographics go to the identity vault,
+ * envelope-encrypted under the vault's own key with the patient id bound in the encryption
+ * context. Everything here lives in the `identity` table, which only ingestion and approved
+ * re-identification may touch.
+ */
+export class PatientIndex {
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly keys: KeyProvider,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  /** Normalizes and validates a resident ID: 18 characters, GB 11643 check digit, upper-case X. */
+  static normalizeResidentId(raw: string): string {
+    const id = raw.replace(/\s+/g, '').toUpperCase();
+    if (!/^\d{17}[\dX]$/.test(id) || !isIdentityCard(id, 'zh-CN')) throw new ValidationError('resident ID fails the GB 11643 check', { field: 'residentId' });
+    return id;
+  }
+
+  async register(input: RegisterPatientInput): Promise<RegisterPatientResult> {
+    const source = await this.store.get<MatchItem>('identity', { pk: `SRC#${input.sourcePatientId}`, sk: 'SRC' });
+    if (source) return { patientId: source.patientId, created: false };
+
+    const residentKey = input.identity.residentId
+      ? `RID#${await this.keys.mac('identifier-match', PatientIndex.normalizeResidentId(input.identity.residentId))}`
+      : undefined;
+    const existing = residentKey ? await this.store.get<MatchItem>('identity', { pk: residentKey, sk: 'MATCH' }) : undefined;
+    const patientId = existing?.patientId ?? this.newPatientId();
+    const demoKey = `DEMO#${await this.keys.mac('identifier-match', [input.identity.fullName.trim(), input.identity.birthDate, input.identity.sex].join('|'))}`;
+    const sameDemographics = await this.store.query<MatchItem>('identity', { pk: demoKey, limit: 10 });
+    const probable = sameDemographics.items.find((i) => i.patientId !== patientId)?.patientId;
+
+    const now = new Date(this.clock.now()).toISOString();
+    const { ciphertext, keyId } = await this.keys.encrypt('identity', new TextEncoder().encode(JSON.stringify(input.identity)), { patientId, source: input.sourcePatientId });
+    await this.store.transact([
+      { kind: 'put', table: 'identity', item: { pk: `SRC#${input.sourcePatientId}`, sk: 'SRC', patientId }, options: { ifNotExists: true } },
+      ...(residentKey && !existing ? [{ kind: 'put' as const, table: 'identity' as const, item: { pk: residentKey, sk: 'MATCH', patientId }, options: { ifNotExists: true } }] : []),
+      { kind: 'put', table: 'identity', item: { pk: demoKey, sk: patientId, patientId } },
+      {
+        kind: 'put',
+        table: 'identity',
+        item: { pk: `VAULT#${patientId}`, sk: `SRC#${input.sourcePatientId}`, institution: input.institution, keyId, identity: Buffer.from(ciphertext).toString('base64'), createdAt: now },
+      },
+      ...(probable
+        ? [{ kind: 'put' as const, table: 'identity' as const, item: { pk: 'MPI#REVIEW', sk: `${now}#${patientId}`, patientId, candidateId: probable, reason: 'same-name-birthdate-sex', status: 'open' } }]
+        : []),
+    ]);
+    return { patientId, created: !existing, ...(probable ? { probableDuplicateOf: probable } : {}) };
+  }
+
+  /** Decrypts a patient's vault entries (ingestion and approved re-identification only). */
+  async identities(patientId: string): Promise<Array<{ sourcePatientId: string; institution: string; identity: PatientIdentity }>> {
+    const page = await this.store.query<Item & { identity: string; institution: string }>('identity', { pk: `VAULT#${patientId}`, limit: 100 });
+    return Promise.all(
+      page.items.map(async (i) => {
+        const source = i.sk.slice(4);
+        const plain = await this.keys.decrypt('identity', new Uint8Array(Buffer.from(i.identity, 'base64')), { patientId, source });
+        return { sourcePatientId: source, institution: i.institution, identity: JSON.parse(new TextDecoder().decode(plain)) as PatientIdentity };
+      }),
+    );
+  }
+
+  /** Open probable-duplicate cases for an operator (R-MPI-2). */
+  async reviewQueue(): Promise<Array<{ patientId: string; candidateId: string; reason: string; openedAt: string }>> {
+    const page = await this.store.query<Item & { patientId: string; candidateId: string; reason: string; status: string }>('identity', { pk: 'MPI#REVIEW', limit: 500 });
+    return page.items.filter((i) => i.status === 'open').map((i) => ({ patientId: i.patientId, candidateId: i.candidateId, reason: i.reason, openedAt: i.sk.split('#')[0]! }));
+  }
+
+  /** Pseudonymous ids: `PT-` + 12 base-36 characters; random, so they reveal nothing. */
+  private newPatientId(): string {
+    return `PT-${this.ids.next('p').slice(-12).toUpperCase()}`;
+  }
+}

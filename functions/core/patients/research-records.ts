@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../ports/clock';
+import type { DocumentStore, Item } from '../ports/document-store';
+import type { KeyProvider } from '../ports/key-provider';
+import type { ObjectStore } from '../ports/object-store';
+
+/** The research-side summary of a patient: pseudonymous id and clinical facts, no identifiers. */
+export interface PatientProfile {
+  patientId: string;
+  datasetIds: string[];
+  institutions: string[];
+  sex: string;
+  birthYear: number;
+  ageAtDiagnosis?: number;
+  diagnosis?: { system: string; code: string; display: string };
+  pathologyType?: string;
+  stage?: string;
+  molecularSubtype?: string;
+  /** GA4GH DUO code of the patient's consent and whether it is in force (R-DSR-2). */
+  consent: { duoCode: string; status: 'active' | 'withdrawn' | 'rejected' };
+  updatedAt: string;
+}
+
+export interface TimelineEvent {
+  eventId: string;
+  patientId: string;
+  type: string;
+  occurredAt: string;
+  endedAt?: string;
+  title: { zh: string; en: string };
+  recordRefs: string[];
+  fileIds: string[];
+  source: 'ingested' | 'manual';
+  annotations: Array<{ at: string; by: string; text: string }>;
+}
+
+export interface StoredFile {
+  fileId: string;
+  patientId: string;
+  kind: string;
+  contentType: string;
+  fileName: string;
+  sizeBytes: number;
+  /** SHA-256 (hex) of the plaintext, recorded at ingest and verified on read (R-ING-4). */
+  sha256: string;
+  /** Key that wrapped the per-object data key (KMS key ARN in AWS). */
+  keyId: string;
+  objectKey: string;
+  eventId?: string;
+  description: { zh: string; en: string };
+  datasetId: string;
+}
+
+/**
+ * The research store: pseudonymous profiles, clinical records (FHIR resources whose Patient
+ * references point at the pseudonym), timeline events and encrypted files. Objects are
+ * envelope-encrypted per object before they reach the object store (R-ING-3, R-SEC-4).
+ */
+export class ResearchRecords {
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly objects: ObjectStore,
+    private readonly keys: KeyProvider,
+    private readonly clock: Clock,
+  ) {}
+
+  async saveProfile(profile: PatientProfile): Promise<void> {
+    await this.store.put('main', { pk: `PATIENT#${profile.patientId}`, sk: 'PROFILE', gsi1pk: `DATASET#${profile.datasetIds[0] ?? 'none'}`, gsi1sk: profile.patientId, profile });
+  }
+
+  async getProfile(patientId: string): Promise<PatientProfile | undefined> {
+    return (await this.store.get<Item & { profile: PatientProfile }>('main', { pk: `PATIENT#${patientId}`, sk: 'PROFILE' }))?.profile;
+  }
+
+  /** Profiles of one dataset's patients. */
+  async profilesOf(datasetId: string): Promise<PatientProfile[]> {
+    const out: PatientProfile[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.query<Item & { profile: PatientProfile }>('main', { index: 'gsi1', pk: `DATASET#${datasetId}`, limit: 1000, cursor });
+      out.push(...page.items.map((i) => i.profile));
+      cursor = page.cursor;
+    } while (cursor);
+    return out;
+  }
+
+  /** Bulk write of a patient's FHIR resources (already pseudonymized references). */
+  async saveRecords(patientId: string, resources: Array<{ resourceType: string; id?: string }>): Promise<void> {
+    await this.store.batchPut(
+      'main',
+      resources.map((r) => ({ pk: `PATIENT#${patientId}`, sk: `REC#${r.resourceType}#${r.id}`, resource: r })),
+    );
+  }
+
+  async records(patientId: string, resourceType?: string): Promise<Array<Record<string, unknown>>> {
+    const page = await this.store.query<Item & { resource: Record<string, unknown> }>('main', { pk: `PATIENT#${patientId}`, skPrefix: resourceType ? `REC#${resourceType}#` : 'REC#', limit: 1000 });
+    return page.items.map((i) => i.resource);
+  }
+
+  async saveTimeline(events: TimelineEvent[]): Promise<void> {
+    await this.store.batchPut(
+      'main',
+      events.map((e) => ({ pk: `PATIENT#${e.patientId}`, sk: `EVT#${e.occurredAt}#${e.eventId}`, event: e })),
+    );
+  }
+
+  async timeline(patientId: string): Promise<TimelineEvent[]> {
+    const page = await this.store.query<Item & { event: TimelineEvent }>('main', { pk: `PATIENT#${patientId}`, skPrefix: 'EVT#', limit: 1000 });
+    return page.items.map((i) => i.event);
+  }
+
+  /**
+   * Encrypts and stores files (a fresh data key per object); their metadata keeps the plaintext
+   * SHA-256 and the wrapping key id. Objects are written first, metadata last, so a crash leaves
+   * at worst an unreferenced ciphertext, never metadata pointing at nothing.
+   */
+  async saveFiles(files: Array<{ meta: Omit<StoredFile, 'sha256' | 'keyId' | 'objectKey' | 'sizeBytes'>; bytes: Uint8Array }>, concurrency = 8): Promise<StoredFile[]> {
+    const out: StoredFile[] = new Array(files.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < files.length; i = next++) {
+        const { meta, bytes } = files[i]!;
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        const objectKey = `patients/${meta.patientId}/${meta.fileId}`;
+        const { ciphertext, keyId } = await this.keys.encrypt('data', bytes, { patientId: meta.patientId, fileId: meta.fileId });
+        await this.objects.put('data', objectKey, ciphertext, { contentType: 'application/octet-stream', metadata: { sha256, 'file-id': meta.fileId } });
+        out[i] = { ...meta, sha256, keyId, objectKey, sizeBytes: bytes.byteLength };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+    await this.store.batchPut('main', out.map((file) => ({ pk: `PATIENT#${file.patientId}`, sk: `FILE#${file.fileId}`, file })));
+    return out;
+  }
+
+  /** Reads and decrypts a file, verifying its SHA-256 (R-ING-4). */
+  async readFile(patientId: string, fileId: string): Promise<{ file: StoredFile; bytes: Uint8Array } | undefined> {
+    const item = await this.store.get<Item & { file: StoredFile }>('main', { pk: `PATIENT#${patientId}`, sk: `FILE#${fileId}` });
+    if (!item) return undefined;
+    const obj = await this.objects.get('data', item.file.objectKey);
+    if (!obj) return undefined;
+    const bytes = await this.keys.decrypt('data', obj.body, { patientId, fileId });
+    if (createHash('sha256').update(bytes).digest('hex') !== item.file.sha256) throw new Error(`integrity check failed for file ${fileId}`);
+    return { file: item.file, bytes };
+  }
+
+  now(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Document store port (DynamoDB in AWS, DynamoDB Local on one machine).
+ *
+ * Items are addressed by a partition key `pk` and a sort key `sk` in one of the platform's
+ * logical tables. Two secondary indexes (`gsi1`, `gsi2`) serve the access patterns that are
+ * not by primary key. Shaped after DynamoDB but free of SDK types, so the domain core can use it.
+ */
+export type TableName = 'main' | 'identity' | 'audit';
+export type IndexName = 'gsi1' | 'gsi2';
+
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+/** A stored item: its key plus any JSON-serialisable attributes. */
+export type Item = ItemKey & Record<string, unknown>;
+
+export interface PutOptions {
+  /** Fail with `ConflictError` if an item with this key already exists. */
+  ifNotExists?: boolean;
+  /** Optimistic locking: fail with `ConflictError` unless the stored `version` equals this (0: the item must not exist). */
+  expectedVersion?: number;
+}
+
+export interface QueryInput {
+  /** Partition key value (of the table, or of the index when `index` is set). */
+  pk: string;
+  /** Restrict to sort keys beginning with this prefix. */
+  skPrefix?: string;
+  /** Restrict to sort keys in [from, to] (inclusive, lexicographic). */
+  skBetween?: [string, string];
+  index?: IndexName;
+  limit?: number;
+  /** Opaque cursor returned by a previous page. */
+  cursor?: string;
+  /** Newest-first when false (default true: ascending sort key). */
+  ascending?: boolean;
+}
+
+export interface QueryPage<T> {
+  items: T[];
+  /** Present when more items remain. */
+  cursor?: string;
+}
+
+/** One element of an all-or-nothing write. */
+export type TransactOperation =
+  | { kind: 'put'; table: TableName; item: Item; options?: PutOptions }
+  | { kind: 'delete'; table: TableName; key: ItemKey }
+  | { kind: 'check'; table: TableName; key: ItemKey; exists: boolean; expectedVersion?: number };
+
+export interface DocumentStore {
+  get<T extends Item = Item>(table: TableName, key: ItemKey): Promise<T | undefined>;
+  put(table: TableName, item: Item, options?: PutOptions): Promise<void>;
+  delete(table: TableName, key: ItemKey): Promise<void>;
+  query<T extends Item = Item>(table: TableName, input: QueryInput): Promise<QueryPage<T>>;
+  /** Applies every operation or none; a failed condition raises `ConflictError`. */
+  transact(operations: TransactOperation[]): Promise<void>;
+  /** Writes many items without conditions (bulk loads); retried until all are written. */
+  batchPut(table: TableName, items: Item[]): Promise<void>;
+  /** Cheap round trip used by health checks. */
+  ping(): Promise<void>;
+}

@@ -1,0 +1,67 @@
+import type { ApplicantResponseInput, DecisionInput, SubmitAccessRequestInput } from '../core/access/access-request-service';
+import type { AccessRequest } from '../core/access/access-request';
+import { ForbiddenError } from '../core/errors';
+import { makeApiHandler } from '../http/make-api-handler';
+import type { OperationContext, OperationMap } from '../http/operation';
+import { lambdaContainer, lambdaObservability } from './lambda-runtime';
+
+type Ctx<B = unknown, Q = Record<string, unknown>> = OperationContext<Record<string, string>, Q, B>;
+
+/** The public view of a request: the pending step's task token never leaves the service. */
+function view(r: AccessRequest) {
+  const { pending, ...rest } = r;
+  if (!pending) return rest;
+  const { taskToken: _token, decision: _decision, ...open } = pending;
+  return { ...rest, pending: open };
+}
+
+/** Access requests, review decisions and grants (R-GOV-2..6). */
+export const operations: OperationMap = {
+  async submitAccessRequest({ container, actor, body, audit }: Ctx<SubmitAccessRequestInput>) {
+    const r = await container.accessRequests.submit(actor, body);
+    audit.resources.push({ type: 'AccessRequest', id: r.requestId }, ...r.scope.datasetIds.map((id) => ({ type: 'Dataset', id })));
+    audit.parameters.purposeCode = body.purposeCode;
+    audit.parameters.requestedDurationDays = body.requestedDurationDays;
+    return view(r);
+  },
+  async listAccessRequests({ container, actor, query, audit }: Ctx<unknown, { view: 'mine' | 'queue' | 'all' }>) {
+    const items = await container.accessRequests.list(actor, query.view);
+    audit.parameters.view = query.view;
+    audit.count = items.length;
+    return { items: items.map(view) };
+  },
+  async getAccessRequest({ container, actor, params, audit }: Ctx) {
+    audit.resources.push({ type: 'AccessRequest', id: params.requestId! });
+    return view(await container.accessRequests.get(actor, params.requestId!));
+  },
+  async decideAccessRequest({ container, actor, params, body, audit }: Ctx<DecisionInput>) {
+    audit.resources.push({ type: 'AccessRequest', id: params.requestId! });
+    audit.parameters.outcome = body.outcome;
+    return view(await container.accessRequests.decide(actor, params.requestId!, body));
+  },
+  async respondToAccessRequest({ container, actor, params, body, audit }: Ctx<ApplicantResponseInput>) {
+    audit.resources.push({ type: 'AccessRequest', id: params.requestId! });
+    audit.parameters.amended = Boolean(body.amendments && Object.keys(body.amendments).length);
+    return view(await container.accessRequests.respond(actor, params.requestId!, body));
+  },
+  async listGrants({ container, actor, query, audit }: Ctx<unknown, { view: 'mine' | 'all'; holderId?: string }>) {
+    audit.parameters.view = query.view;
+    let items;
+    if (query.view === 'all') {
+      // R-GOV-6 permission audit: governance roles only.
+      if (!actor.roles.some((r) => ['approver', 'security-admin', 'auditor'].includes(r))) throw new ForbiddenError('only governance roles list every grant');
+      items = query.holderId ? await container.grants.listForHolder(query.holderId) : await container.grants.listAll();
+      if (query.holderId) audit.parameters.holderId = query.holderId;
+    } else {
+      items = await container.grants.listForHolder(actor.id);
+    }
+    audit.count = items.length;
+    return { items };
+  },
+  async revokeGrant({ container, actor, params, body, audit }: Ctx<{ reason: string }>) {
+    audit.resources.push({ type: 'Grant', id: params.grantId! });
+    return container.grants.revoke(actor, params.grantId!, body.reason);
+  },
+};
+
+export const handler = makeApiHandler('access', operations, lambdaContainer, lambdaObservability('access'));

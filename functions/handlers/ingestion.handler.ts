@@ -1,0 +1,21 @@
+import type { CreateUploadInput } from '../core/ingestion/upload-service';
+import { makeApiHandler } from '../http/make-api-handler';
+import type { OperationContext, OperationMap } from '../http/operation';
+import { lambdaContainer, lambdaObservability } from './lambda-runtime';
+
+/** Uploads into staging (R-ING-4). */
+export const operations: OperationMap = {
+  async createIngestUpload({ container, actor, body, audit }: OperationContext<Record<string, string>, unknown, CreateUploadInput>) {
+    const ticket = await container.uploads.createUpload(actor, body);
+    audit.resources.push({ type: 'Upload', id: ticket.upload.uploadId }, { type: 'Dataset', id: body.datasetId });
+    audit.parameters.contentType = body.contentType;
+    audit.parameters.sizeBytes = body.sizeBytes;
+    return ticket;
+  },
+  async getIngestUpload({ container, actor, params, audit }) {
+    audit.resources.push({ type: 'Upload', id: params.uploadId });
+    return container.uploads.getUpload(actor, params.uploadId);
+  },
+};
+
+export const handler = makeApiHandler('ingestion', operations, lambdaContainer, lambdaObservability('ingestion'));

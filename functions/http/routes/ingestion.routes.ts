@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import type { RouteDefinition } from '../route-definition';
+
+/** Largest single object accepted into staging (R-ING-4); larger studies are uploaded per file. */
+export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+
+export const CreateUploadSchema = z
+  .object({
+    datasetId: z.string().regex(/^[a-z0-9-]{3,64}$/),
+    fileName: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[^/\\\0]+$/, 'a file name, not a path'),
+    contentType: z.enum([
+      'application/fhir+json',
+      'application/fhir+ndjson',
+      'application/x-ndjson',
+      'application/json',
+      'application/dicom',
+      'application/zip',
+      'application/pdf',
+      'text/plain',
+      'text/csv',
+      'image/png',
+      'image/jpeg',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    ]),
+    sizeBytes: z.number().int().positive().max(MAX_UPLOAD_BYTES),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lower-case hex SHA-256 of the file'),
+    sourceSystem: z.string().max(64).optional(),
+  })
+  .meta({ id: 'CreateUpload' });
+
+export const UploadSchema = z
+  .object({
+    uploadId: z.string(),
+    datasetId: z.string(),
+    fileName: z.string(),
+    contentType: z.string(),
+    sizeBytes: z.number().int(),
+    sha256: z.string(),
+    status: z.enum(['awaiting-upload', 'received', 'accepted', 'rejected']),
+    createdAt: z.string(),
+    createdBy: z.string(),
+  })
+  .meta({ id: 'Upload' });
+
+export const UploadTicketSchema = z
+  .object({
+    upload: UploadSchema,
+    method: z.literal('PUT'),
+    url: z.string().describe('Presigned S3 PUT URL into the staging prefix'),
+    headers: z.record(z.string(), z.string()).describe('Headers the PUT must carry, including the SHA-256 checksum'),
+    expiresAt: z.string(),
+  })
+  .meta({ id: 'UploadTicket' });
+
+/** R-ING-4: uploads go through a staging area with a mandatory SHA-256 checksum. */
+export const ingestionRoutes: RouteDefinition[] = [
+  {
+    operationId: 'createIngestUpload',
+    method: 'POST',
+    path: '/v1/ingest/uploads',
+    module: 'ingestion',
+    auth: 'user-or-partner',
+    action: 'CreateUpload',
+    summary: 'Reserve an upload into staging and get a presigned PUT URL',
+    description:
+      'The client PUTs the file to the returned URL with the returned headers; S3 rejects a body whose SHA-256 differs. The object is validated after upload before anything is accepted.',
+    tags: ['ingestion'],
+    auditCategory: 'data-change',
+    request: { body: CreateUploadSchema, maxBodyBytes: 4096 },
+    response: UploadTicketSchema,
+    successStatus: 201,
+  },
+  {
+    operationId: 'getIngestUpload',
+    method: 'GET',
+    path: '/v1/ingest/uploads/{uploadId}',
+    module: 'ingestion',
+    auth: 'user-or-partner',
+    action: 'CreateUpload',
+    summary: 'Status of an upload',
+    tags: ['ingestion'],
+    auditCategory: 'data-access',
+    request: { params: z.object({ uploadId: z.string().regex(/^upl_[A-Za-z0-9]{10,40}$/) }) },
+    response: UploadSchema,
+  },
+];

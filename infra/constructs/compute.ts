@@ -1,0 +1,141 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../functions/composition/config';
+import { routes } from '../../functions/http/routes/index';
+import type { Data } from './data';
+import type { Identity } from './identity';
+import { MdrpFunction, PROJECT_ROOT } from './lambda-function';
+
+/** Non-API functions (D4, D5, D8): file `functions/handlers/<name>.handler.ts`. */
+export const WORKFLOW_TASKS_MODULE = 'workflow-tasks';
+export const SCHEDULED_JOBS_MODULE = 'scheduled-jobs';
+export const INGEST_EVENTS_MODULE = 'ingest-events';
+
+/** Fixed names (resolved with `formatArn`, so env vars need no references and create no cycles). */
+export function resourceNames(stage: string) {
+  return {
+    stateMachine: `mdrp-${stage}-access-request`,
+    schedulerGroup: `mdrp-${stage}`,
+    schedulerRole: `mdrp-${stage}-scheduler`,
+    scheduledJobsFunction: `mdrp-${stage}-${SCHEDULED_JOBS_MODULE}`,
+    partnerUsagePlan: `mdrp-${stage}-partners-default`,
+  };
+}
+
+/** The API handler modules, derived from the route table at synth time. */
+export function apiModules(): string[] {
+  return [...new Set(routes.map((r) => r.module))].sort();
+}
+
+export interface ComputeProps {
+  readonly stage: string;
+  readonly version: string;
+  readonly handlersDir: string;
+  readonly data: Data;
+  readonly identity: Identity;
+  readonly allowedOrigin: string;
+  readonly notifyTopicArn: string;
+  readonly reservedConcurrency?: number;
+  readonly architecture: lambda.Architecture;
+  readonly vpc?: { readonly vpc: ec2.IVpc; readonly securityGroup: ec2.ISecurityGroup };
+}
+
+/**
+ * Every Lambda of the platform: one per API handler module of the route table, plus the
+ * workflow-tasks, scheduled-jobs and ingest-events functions. Each receives every `ENV`
+ * variable (the composition root needs them all); IAM, not configuration, limits what each
+ * may touch (see permissions.ts).
+ */
+export class Compute extends Construct {
+  /** API functions keyed by route-table module. */
+  public readonly api: ReadonlyMap<string, MdrpFunction>;
+  public readonly workflowTasks: MdrpFunction;
+  public readonly scheduledJobs: MdrpFunction;
+  public readonly ingestEvents: MdrpFunction;
+  /** Shared KMS-encrypted dead-letter queue for failed asynchronous invocations. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** The environment every function receives. */
+  public readonly environment: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: ComputeProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const names = resourceNames(props.stage);
+    const { data, identity } = props;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'FunctionsDlq', {
+      queueName: `mdrp-${props.stage}-functions-dlq`,
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: data.messagingKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    const env: Record<(typeof ENV)[keyof typeof ENV], string> = {
+      [ENV.stage]: props.stage,
+      [ENV.version]: props.version,
+      [ENV.tableMain]: data.mainTable.tableName,
+      [ENV.tableIdentity]: data.identityTable.tableName,
+      [ENV.tableAudit]: data.auditTable.tableName,
+      [ENV.bucketStaging]: data.stagingBucket.bucketName,
+      [ENV.bucketData]: data.dataBucket.bucketName,
+      [ENV.bucketArchive]: data.archiveBucket.bucketName,
+      [ENV.kmsDataKeyArn]: data.dataKey.keyArn,
+      [ENV.kmsIdentityKeyArn]: data.identityKey.keyArn,
+      [ENV.kmsMatchHmacKeyArn]: data.matchHmacKey.keyArn,
+      [ENV.kmsPseudonymHmacKeyArn]: data.pseudonymHmacKey.keyArn,
+      [ENV.kmsAuditSigningKeyArn]: data.auditSigningKey.keyArn,
+      [ENV.accessRequestStateMachineArn]: stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: names.stateMachine, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      [ENV.schedulerGroup]: names.schedulerGroup,
+      [ENV.schedulerTargetArn]: stack.formatArn({ service: 'lambda', resource: 'function', resourceName: names.scheduledJobsFunction, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      [ENV.schedulerRoleArn]: stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: names.schedulerRole }),
+      [ENV.userPoolId]: identity.userPool.userPoolId,
+      [ENV.notifyTopicArn]: props.notifyTopicArn,
+      [ENV.allowedOrigin]: props.allowedOrigin,
+    };
+    this.environment = env;
+
+    const make = (module: string, description: string, timeout: Duration, memorySize = 1024): MdrpFunction =>
+      new MdrpFunction(this, `Fn-${module}`, {
+        module,
+        handlersDir: props.handlersDir,
+        stage: props.stage,
+        description,
+        environment: env,
+        logsKey: data.logsKey,
+        deadLetterQueue: this.deadLetterQueue,
+        reservedConcurrency: props.reservedConcurrency,
+        architecture: props.architecture,
+        timeout,
+        memorySize,
+        vpc: props.vpc,
+      });
+
+    const modules = [...apiModules(), WORKFLOW_TASKS_MODULE, SCHEDULED_JOBS_MODULE, INGEST_EVENTS_MODULE];
+    const missing = modules.map((m) => path.join(props.handlersDir, `${m}.handler.ts`)).filter((f) => !fs.existsSync(path.resolve(PROJECT_ROOT, f)));
+    if (missing.length) {
+      throw new Error(`missing Lambda handler file(s), each exporting \`handler\`: ${missing.join(', ')} (route-table modules: ${apiModules().join(', ')})`);
+    }
+
+    const api = new Map<string, MdrpFunction>();
+    for (const module of apiModules()) {
+      const ops = routes.filter((r) => r.module === module).map((r) => r.operationId);
+      // API Gateway's integration timeout is 29 s.
+      api.set(module, make(module, `MDRP API ${module}: ${ops.join(', ')}`.slice(0, 256), Duration.seconds(29)));
+    }
+    this.api = api;
+    this.workflowTasks = make(WORKFLOW_TASKS_MODULE, 'MDRP access-request workflow tasks (Step Functions)', Duration.seconds(60));
+    this.scheduledJobs = make(SCHEDULED_JOBS_MODULE, 'MDRP scheduled jobs: grant reminders/revocation, daily sweep, audit sealing', Duration.minutes(5));
+    this.ingestEvents = make(INGEST_EVENTS_MODULE, 'MDRP ingestion: validates staged objects (S3 → EventBridge → SQS)', Duration.minutes(5), 2048);
+  }
+
+  /** Every function, API and others. */
+  public get all(): MdrpFunction[] {
+    return [...this.api.values(), this.workflowTasks, this.scheduledJobs, this.ingestEvents];
+  }
+}

@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { connect } from 'node:net';
+
+/** Resolves when something accepts TCP connections on 127.0.0.1:port, or rejects after `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`process exited with code ${child.exitCode} before listening on ${port}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port }, () => {
+        s.end();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A child process that is killed with its process group on stop. */
+export interface ManagedProcess {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Spawns a long-running child; its output goes to `onOutput` (kept out of the console unless asked). */
+export function spawnManaged(command: string, args: string[], options: SpawnOptions, onOutput?: (line: string) => void): ManagedProcess {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+  const forward = (buf: Buffer) => {
+    for (const line of buf.toString('utf8').split('\n')) if (line.trim()) onOutput?.(line);
+  };
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+  return {
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}

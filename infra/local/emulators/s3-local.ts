@@ -1,0 +1,32 @@
+import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { mkdirSync } from 'node:fs';
+import S3rver from 's3rver';
+
+/**
+ * Starts s3rver in-process on 127.0.0.1. Gaps (see README): no SigV4 check, no SSE, no versioning,
+ * no Object Lock — the platform never relies on them: objects are envelope-encrypted by the
+ * application and the audit chain is verified by hashes and signatures, not by bucket features.
+ */
+export async function startS3Local(opts: { port: number; dataDir: string; corsOrigin: string }): Promise<{ stop(): Promise<void> }> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: opts.port,
+    directory: opts.dataDir,
+    silent: true,
+    configureBuckets: [],
+    allowMismatchedSignatures: false,
+  });
+  await server.run();
+  return { stop: () => server.close() };
+}
+
+export async function ensureBuckets(s3: S3Client, names: string[]): Promise<void> {
+  for (const Bucket of names) {
+    try {
+      await s3.send(new HeadBucketCommand({ Bucket }));
+    } catch {
+      await s3.send(new CreateBucketCommand({ Bucket }));
+    }
+  }
+}

@@ -1,0 +1,214 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PlatformConfig } from '../../functions/composition/config';
+import { DynamoDocumentStore } from '../../functions/adapters/aws/dynamo-document-store';
+import { RandomIdGenerator } from '../../functions/adapters/shared/random-id-generator';
+import { buildContainer, type Container } from '../../functions/composition/container';
+import { systemClock } from '../../functions/core/ports/clock';
+import { routes } from '../../functions/http/routes';
+import { DEFAULT_DEMO_PASSWORD, demoAccounts } from './demo-accounts';
+import { ensureDemoUser, ensureUserPool, startCognitoLocal, type DemoAccount, type UserPoolSetup } from './emulators/cognito-local';
+import { startCognitoRefreshProxy } from './emulators/cognito-refresh-proxy';
+import { ensureTables, startDynamoDbLocal } from './emulators/dynamodb-local';
+import { ensureBuckets, startS3Local } from './emulators/s3-local';
+import { startHttpFront } from './http-front';
+import { localHandlers } from './local-handlers';
+import { startPortalServer } from './portal-server';
+import { seedDemoData } from './seed/seed-demo-data';
+import { startLocalWorkflows } from './workflows';
+
+/** Repository root (this file is infra/local/platform.ts). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface StartPlatformOptions {
+  /** Folder holding every emulator's data; persists across restarts (git-ignored `.mdrp/`). */
+  dataDir: string;
+  apiPort: number;
+  webPort: number;
+  dynamoPort?: number;
+  s3Port?: number;
+  cognitoPort?: number;
+  /** Load the demo data set on first start (default true). */
+  seed?: boolean;
+  /** Patients in the demo cohort (default 60). */
+  demoPatients?: number;
+  quiet?: boolean;
+  /** Serve the built portal from web/out (default true; skipped if it is not built). */
+  portal?: boolean;
+  /** Local scheduler poll interval (default 5 s). */
+  schedulerIntervalMs?: number;
+  /** Keep DynamoDB Local in memory (tests: faster, nothing to persist). */
+  inMemoryDatabase?: boolean;
+  /**
+   * Wait for the demo data before resolving (tests). `npm start` serves at once and loads the
+   * demo data in the background, reporting progress.
+   */
+  waitForSeed?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface RunningPlatform {
+  apiUrl: string;
+  webUrl: string;
+  accounts: DemoAccount[];
+  container: Container;
+  config: PlatformConfig;
+  cognito: UserPoolSetup & { endpoint: string; browserEndpoint: string };
+  /** Resolves when the demo data is loaded (at once if it already was, or seeding is off). */
+  seeded: Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface LocalState {
+  userPool?: UserPoolSetup;
+}
+
+/**
+ * Brings up the whole platform on this machine: DynamoDB Local, s3rver and cognito-local, the
+ * same Lambda handlers behind a local API Gateway front, the workflow runner and scheduler, the
+ * portal, and the demo data. Everything binds to 127.0.0.1 (DynamoDB Local cannot: see README).
+ */
+export async function startPlatform(opts: StartPlatformOptions): Promise<RunningPlatform> {
+  const log = opts.log ?? ((l: string) => (opts.quiet ? undefined : console.log(l)));
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const ports = { dynamo: opts.dynamoPort ?? 8000, s3: opts.s3Port ?? 4569, cognito: opts.cognitoPort ?? 9229 };
+  const webUrl = `http://127.0.0.1:${opts.webPort}`;
+  const stateFile = join(dataDir, 'local-state.json');
+  const state: LocalState = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as LocalState) : {};
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+
+  try {
+    const emulatorLog = (name: string) => (l: string) => (process.env.MDRP_EMULATOR_LOGS ? log(`[${name}] ${l}`) : undefined);
+    const [dynamo, s3, cognitoProc] = await Promise.all([
+      startDynamoDbLocal({ port: ports.dynamo, ...(opts.inMemoryDatabase ? {} : { dataDir: join(dataDir, 'dynamodb') }), corsOrigin: webUrl, onOutput: emulatorLog('dynamodb') }),
+      startS3Local({ port: ports.s3, dataDir: join(dataDir, 's3'), corsOrigin: webUrl }),
+      startCognitoLocal({ port: ports.cognito, dataDir: join(dataDir, 'cognito'), onOutput: emulatorLog('cognito') }),
+    ]);
+    stops.push(() => dynamo.stop(), () => s3.stop(), () => cognitoProc.stop());
+    const proxy = await startCognitoRefreshProxy({ port: ports.cognito + 1, targetPort: ports.cognito });
+    stops.push(() => proxy.close());
+
+    const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+    const region = 'us-east-1';
+    const endpoints = { dynamodb: `http://127.0.0.1:${ports.dynamo}`, s3: `http://127.0.0.1:${ports.s3}`, cognito: `http://127.0.0.1:${ports.cognito}` };
+    const tables = { main: 'mdrp-main', identity: 'mdrp-identity', audit: 'mdrp-audit' };
+    const buckets = { staging: 'mdrp-staging', data: 'mdrp-data', archive: 'mdrp-archive' };
+    await ensureTables(new DynamoDBClient({ region, endpoint: endpoints.dynamodb, credentials }), Object.values(tables));
+    await ensureBuckets(new S3Client({ region, endpoint: endpoints.s3, credentials, forcePathStyle: true }), Object.values(buckets));
+    const cognito = new CognitoIdentityProviderClient({ region, endpoint: endpoints.cognito, credentials });
+    state.userPool = await ensureUserPool(cognito, state.userPool);
+    writeFileSync(stateFile, JSON.stringify(state, null, 2));
+    const accounts = demoAccounts(process.env.MDRP_DEMO_PASSWORD ?? DEFAULT_DEMO_PASSWORD);
+    for (const a of accounts) await ensureDemoUser(cognito, state.userPool.userPoolId, a);
+
+    const config: PlatformConfig = {
+      stage: 'local',
+      version: packageVersion(),
+      region,
+      tables,
+      buckets,
+      // The master keys live outside the data folder (LOCAL-RUNTIME: mode 0600, apart from data).
+      keys: { kind: 'local', keyFile: `${dataDir}.keys/local-keys.json` },
+      workflow: { kind: 'local' },
+      scheduler: { kind: 'local' },
+      identity: { userPoolId: state.userPool.userPoolId, issuer: `${endpoints.cognito}/${state.userPool.userPoolId}` },
+      notifications: {},
+      allowedOrigin: webUrl,
+      assetsDir: REPO_ROOT,
+      endpoints,
+      localCredentials: credentials,
+    };
+
+    // Workflow runner and scheduler have no emulator: local adapters over the same document
+    // store, bound late to the container (their tasks run the container's services).
+    const documents = new DynamoDocumentStore(new DynamoDBClient({ region, endpoint: endpoints.dynamodb, credentials }), tables);
+    const ids = new RandomIdGenerator();
+    let container!: Container;
+    const workflows = startLocalWorkflows({
+      assetsDir: REPO_ROOT,
+      documents,
+      clock: systemClock,
+      ids,
+      getContainer: () => container,
+      intervalMs: opts.schedulerIntervalMs ?? 5000,
+      onError: (e) => log(`workflow/scheduler error: ${e instanceof Error ? e.message : String(e)}`),
+    });
+    container = buildContainer(config, { documents, ids, workflow: workflows.workflow, scheduler: workflows.scheduler });
+    stops.push(() => workflows.stop());
+
+    await workflows.resume();
+
+    const front = await startHttpFront({
+      port: opts.apiPort,
+      routes,
+      handlers: localHandlers(container, process.env.MDRP_LOG_LEVEL ?? 'WARN'),
+      container,
+      cognito: { issuer: config.identity.issuer, jwksUrl: `${config.identity.issuer}/.well-known/jwks.json`, clientId: state.userPool.userPoolClientId },
+      allowedOrigin: webUrl,
+    });
+    stops.push(() => front.close());
+
+    const webRoot = join(REPO_ROOT, 'web', 'out');
+    if (opts.portal !== false && existsSync(join(webRoot, 'index.html'))) {
+      const portal = await startPortalServer({
+        port: opts.webPort,
+        root: webRoot,
+        config: {
+          apiUrl: front.url,
+          region,
+          userPoolId: state.userPool.userPoolId,
+          userPoolClientId: state.userPool.userPoolClientId,
+          userPoolEndpoint: proxy.url,
+          institutionTimeZone: 'Asia/Shanghai',
+          defaultLocale: 'zh-CN',
+          environment: 'local',
+        },
+      });
+      stops.push(() => portal.close());
+    } else if (opts.portal !== false) {
+      log('portal not built (web/out missing): run `npm run build:web`');
+    }
+
+    let seeded: Promise<void> = Promise.resolve();
+    const abortSeed = new AbortController();
+    if (opts.seed !== false) {
+      seeded = seedDemoData(container, { patients: opts.demoPatients ?? 60, log, signal: abortSeed.signal }).then(
+        (r) => {
+          if (r) log(`demo data loaded: ${r.patients} patients, ${r.records} records, ${r.files} files`);
+        },
+        (e: unknown) => log(`demo data could not be loaded: ${e instanceof Error ? e.message : String(e)}`),
+      );
+      if (opts.waitForSeed) await seeded;
+    }
+
+    return {
+      apiUrl: front.url,
+      webUrl,
+      accounts,
+      container,
+      config,
+      cognito: { ...state.userPool, endpoint: endpoints.cognito, browserEndpoint: proxy.url },
+      seeded,
+      stop: async () => {
+        abortSeed.abort();
+        await seeded;
+        await stopAll();
+      },
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
