@@ -25,11 +25,14 @@ export const operations: OperationMap = {
     openApi ??= buildOpenApiDocument(routes, { version: container.config.version });
     return openApi;
   },
-  async getMyProfile({ actor }) {
+  async getMyProfile({ actor, container }) {
+    // The ID token carries `name` in Cognito; when it does not (cognito-local puts only custom
+    // attributes in ID tokens), the directory has it.
+    const displayName = actor.displayName ?? (actor.username ? (await container.directory.getUser(actor.username))?.displayName : undefined);
     return {
       userId: actor.id,
       username: actor.username ?? actor.id,
-      displayName: actor.displayName ?? actor.username ?? actor.id,
+      displayName: displayName ?? actor.username ?? actor.id,
       roles: actor.roles,
       institution: actor.institution ?? '',
       mfaEnabled: actor.mfa,

@@ -34,7 +34,7 @@ export function actorFromEvent(event: APIGatewayProxyEvent): Actor {
       kind: 'user',
       id: claims.sub,
       username: str(claims['cognito:username']),
-      displayName: str(claims.name) ?? str(claims['cognito:username']),
+      displayName: str(claims.name),
       roles: groups.filter(isRole),
       institution: str(claims['custom:institution']),
       // Cognito puts the methods used in `amr` when MFA was performed at sign-in.

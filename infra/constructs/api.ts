@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -9,8 +9,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { RouteDefinition } from '../../functions/http/route-definition';
 import { Firewall } from './firewall';
-import { RESOURCE_SERVER_ID, type PartnerScope } from './identity';
-import { bodySchema, partnerScopesFor, pascal, pathParameters, queryParameters } from './route-mapping';
+import { PARTNER_SCOPES, RESOURCE_SERVER_ID, type PartnerScope } from './identity';
+import { bodySchema, derivePartnerScopes, pascal, pathParameters, queryParameters } from './route-mapping';
 
 /**
  * Which API serves which routes. `user-or-partner` routes are on both; see the class doc.
@@ -224,6 +224,7 @@ export class Api extends Construct {
         requestModels: model ? { 'application/json': model } : undefined,
       };
       let options: apigw.MethodOptions;
+      const scopes = derivePartnerScopes(route);
       if (route.auth === 'none') {
         options = { ...common, authorizationType: apigw.AuthorizationType.NONE };
       } else if (isPortal) {
@@ -235,10 +236,17 @@ export class Api extends Construct {
           authorizer,
           apiKeyRequired: true,
           // Plain names: the resource server identifier is fixed, and API Gateway matches scope strings.
-          authorizationScopes: partnerScopesFor(route).map((s) => `${RESOURCE_SERVER_ID}/${s}`),
+          // A route whose scope cannot be derived accepts any partner scope (still key + token) and warns.
+          authorizationScopes: (scopes ?? [...PARTNER_SCOPES]).map((s) => `${RESOURCE_SERVER_ID}/${s}`),
         };
       }
       const method = api.root.resourceForPath(route.path).addMethod(route.method, integration, options);
+      if (!isPortal && route.auth !== 'none' && !scopes) {
+        Annotations.of(method).addWarningV2(
+          'mdrp:partner-scope',
+          `no OAuth scope known for partner route ${route.operationId} (${route.module}): any partner scope accepted. Add \`partnerScopes\` to the route or a rule in infra/constructs/route-mapping.ts`,
+        );
+      }
       if (route.auth === 'none') {
         Validations.of(method).acknowledge(
           { id: 'AwsSolutions-APIG4', reason: `${route.operationId} is public by design (route table auth 'none': health, OpenAPI document, FHIR CapabilityStatement); it returns no data.` },

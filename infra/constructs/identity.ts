@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 
@@ -113,7 +113,9 @@ export class Identity extends Construct {
     });
 
     // The token endpoint for the client-credentials flow lives on the user pool domain.
-    const prefix = props.domainPrefix ?? `mdrp-${props.stage}-${Names.uniqueId(Stack.of(this)).slice(-8).toLowerCase().replace(/[^a-z0-9]/g, '0')}`;
+    // Domain prefixes are global across AWS accounts: suffix with a piece of the stack's UUID.
+    const stackUuidPart = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(this).stackId))));
+    const prefix = props.domainPrefix ?? `mdrp-${props.stage}-${stackUuidPart}`;
     this.domain = this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: prefix } });
   }
 }

@@ -124,6 +124,11 @@ export class MdrpFunction extends Construct {
         },
       },
     });
+    // CDK grants sqs:SendMessage for the DLQ; sending to a KMS-encrypted queue also needs the key.
+    const dlqKey = props.deadLetterQueue.encryptionMasterKey;
+    if (dlqKey) {
+      this.role.addToPolicy(new iam.PolicyStatement({ sid: 'DeadLetterQueueKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [dlqKey.keyArn] }));
+    }
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) supports only Resource "*"' + (props.vpc ? '; Lambda VPC ENI management (ec2:*NetworkInterface*) has no resource-level scoping.' : '.'),

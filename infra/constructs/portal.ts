@@ -89,13 +89,12 @@ export class PortalHosting extends Construct {
       customHeadersBehavior: { customHeaders: [{ header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=()', override: true }] },
     });
 
-    // Static export with trailingSlash: `/en/datasets` → `/en/datasets/index.html`; `/` → default locale.
+    // Static export with trailingSlash: `/access-requests` → `/access-requests/index.html` (S3 has no directory index).
     const rewrite = new cloudfront.Function(this, 'IndexRewrite', {
       functionName: `mdrp-${props.stage}-portal-index`,
       runtime: cloudfront.FunctionRuntime.JS_2_0,
       code: cloudfront.FunctionCode.fromInline(`function handler(event) {
   var r = event.request;
-  if (r.uri === '/' ) { return { statusCode: 302, statusDescription: 'Found', headers: { location: { value: '/zh-CN/' } } }; }
   if (r.uri.endsWith('/')) { r.uri += 'index.html'; }
   else if (r.uri.lastIndexOf('.') < r.uri.lastIndexOf('/')) { r.uri += '/index.html'; }
   return r;
@@ -122,7 +121,11 @@ export class PortalHosting extends Construct {
           cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
         },
       },
-      errorResponses: [{ httpStatus: 404, responseHttpStatus: 404, responsePagePath: '/404.html', ttl: Duration.minutes(1) }],
+      // Through OAC without s3:ListBucket, a missing object is a 403 from S3: show the 404 page for both.
+      errorResponses: [
+        { httpStatus: 403, responseHttpStatus: 404, responsePagePath: '/404.html', ttl: Duration.minutes(1) },
+        { httpStatus: 404, responseHttpStatus: 404, responsePagePath: '/404.html', ttl: Duration.minutes(1) },
+      ],
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_ALL,
       enableLogging: true,

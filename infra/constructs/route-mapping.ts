@@ -8,6 +8,17 @@ import type { PartnerScope } from './identity';
  * partner route whose scope cannot be derived, so no route is ever exposed without one.
  */
 export function partnerScopesFor(route: RouteDefinition): PartnerScope[] {
+  const scopes = derivePartnerScopes(route);
+  if (!scopes) {
+    throw new Error(
+      `route ${route.operationId} (${route.module}) is reachable by partners but no OAuth scope is known for it: add \`partnerScopes\` to the route or a rule in infra/constructs/route-mapping.ts`,
+    );
+  }
+  return scopes;
+}
+
+/** Like {@link partnerScopesFor}, `undefined` when no scope can be derived. */
+export function derivePartnerScopes(route: RouteDefinition): PartnerScope[] | undefined {
   const declared = (route as RouteDefinition & { partnerScopes?: PartnerScope[] }).partnerScopes;
   if (declared?.length) return declared;
   const read = route.method === 'GET';
@@ -22,9 +33,7 @@ export function partnerScopesFor(route: RouteDefinition): PartnerScope[] {
       if (/\/grants(\/|$)/.test(route.path)) return ['grants.read'];
       return read ? ['access-requests.read'] : ['access-requests.write'];
     default:
-      throw new Error(
-        `route ${route.operationId} (${route.module}) is reachable by partners but no OAuth scope is known for it: add \`partnerScopes\` to the route or a rule in infra/constructs/route-mapping.ts`,
-      );
+      return undefined;
   }
 }
 
@@ -49,6 +58,10 @@ function inlineRefs(node: unknown, defs: Record<string, unknown>, seen: string[]
   const out: Json = {};
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'definitions' || k === '$schema' || k === 'id' || k === '$id') continue;
+    // Regex dialects differ between zod (ECMAScript) and API Gateway's validator, and `format`
+    // support varies: keep those checks in the handler only, so a valid request is never
+    // rejected at the edge and no model fails to deploy.
+    if ((k === 'pattern' || k === 'format') && typeof v === 'string') continue;
     out[k] = inlineRefs(v, defs, seen);
   }
   return out;
@@ -62,7 +75,12 @@ function inlineRefs(node: unknown, defs: Record<string, unknown>, seen: string[]
 export function bodySchema(route: RouteDefinition): Json | undefined {
   const body = route.request?.body;
   if (!body) return undefined;
-  const raw = z.toJSONSchema(body, { target: 'draft-4', io: 'input', unrepresentable: 'any' }) as Json;
+  let raw: Json;
+  try {
+    raw = z.toJSONSchema(body, { target: 'draft-4', io: 'input', unrepresentable: 'any' }) as Json;
+  } catch {
+    return undefined; // not expressible as JSON Schema: the handler validates alone
+  }
   const defs = (raw.definitions ?? {}) as Record<string, unknown>;
   return inlineRefs(raw, defs) as Json;
 }

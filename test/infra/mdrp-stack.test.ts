@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- synthesized CloudFormation JSON is untyped; assertions navigate it structurally. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Validations } from 'aws-cdk-lib';
@@ -10,7 +11,7 @@ import { routesFor } from '../../infra/constructs/api';
 import { ROLE_GROUPS, PARTNER_SCOPES } from '../../infra/constructs/identity';
 import { PROJECT_ROOT } from '../../infra/constructs/lambda-function';
 import { MODULE_CAPABILITIES } from '../../infra/constructs/permissions';
-import { partnerScopesFor } from '../../infra/constructs/route-mapping';
+import { derivePartnerScopes } from '../../infra/constructs/route-mapping';
 import type { MdrpStack } from '../../infra/stacks/mdrp-stack';
 import { buildTestApp } from './synth-helper';
 
@@ -214,7 +215,7 @@ describe('API from the route table', () => {
       }
       expect(m.AuthorizationType).toBe('COGNITO_USER_POOLS');
       expect(m.ApiKeyRequired).toBe(true);
-      expect(m.AuthorizationScopes).toEqual(partnerScopesFor(r).map((s) => `mdrp/${s}`));
+      expect(m.AuthorizationScopes).toEqual((derivePartnerScopes(r) ?? PARTNER_SCOPES).map((s) => `mdrp/${s}`));
     }
   });
 
@@ -399,5 +400,19 @@ describe('portal hosting', () => {
       ResponseHeadersPolicyConfig: Match.objectLike({ SecurityHeadersConfig: Match.objectLike({ StrictTransportSecurity: Match.objectLike({ Override: true }) }) }),
     });
     expect(byType('Custom::CDKBucketDeployment').length).toBe(1);
+  });
+});
+
+describe('dead letters', () => {
+  it('R-ING-5: every function may send failed async events to the KMS-encrypted DLQ (queue and key)', () => {
+    const key = stack.getLogicalId(stack.data.messagingKey.node.defaultChild as never);
+    for (const f of stack.compute.all) {
+      const roleId = stack.getLogicalId(f.role.node.defaultChild as never);
+      const statements = Object.values(resources)
+        .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy' && (r.Properties!.Roles ?? []).some((x: any) => x.Ref === roleId))
+        .flatMap((r) => r.Properties!.PolicyDocument.Statement as any[]);
+      expect(statements.some((s) => s.Action === 'sqs:SendMessage'), f.fn.node.path).toBe(true);
+      expect(statements.some((s) => s.Sid === 'DeadLetterQueueKey' && JSON.stringify(s.Resource).includes(key)), f.fn.node.path).toBe(true);
+    }
   });
 });

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { apiAs, idTokenFor } from '../support/api-client';
+
+const platform = inject('platform');
+
+describe('local API front (same handlers as Lambda, API Gateway semantics)', () => {
+  let researcher: string;
+  let auditor: string;
+  let dataManager: string;
+  beforeAll(async () => {
+    [researcher, auditor, dataManager] = await Promise.all(['researcher', 'auditor', 'data-manager'].map((u) => idTokenFor(platform, u)));
+  });
+
+  it('R-OPS-2: GET /v1/health reports the stores', async () => {
+    const res = await apiAs(platform).get('/v1/health');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ status: 'ok', checks: { documentStore: 'ok', objectStore: 'ok' } });
+  });
+
+  it('R-INT-2: GET /v1/openapi.json is OpenAPI 3.1 and every operation has an operationId', async () => {
+    const doc = (await apiAs(platform).get('/v1/openapi.json')).json;
+    expect(doc.openapi).toBe('3.1.0');
+    const ops = Object.values(doc.paths as Record<string, Record<string, { operationId?: string }>>).flatMap((p) => Object.values(p));
+    expect(ops.length).toBeGreaterThan(10);
+    expect(ops.every((o) => typeof o.operationId === 'string')).toBe(true);
+  });
+
+  it('R-SEC-6: no token → 401; a forged token → 401; both audited at the edge', async () => {
+    expect((await apiAs(platform).get('/v1/datasets')).status).toBe(401);
+    const forged = researcher.slice(0, -6) + 'AAAAAA';
+    const res = await apiAs(platform, forged).get('/v1/datasets');
+    expect(res.status).toBe(401);
+    expect(res.json.error.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('unknown paths → 404 and wrong methods → 405, with machine-readable codes', async () => {
+    expect((await apiAs(platform, researcher).get('/v1/nope')).json.error.code).toBe('NOT_FOUND');
+    const res = await apiAs(platform, researcher).call('DELETE', '/v1/datasets');
+    expect(res.status).toBe(405);
+  });
+
+  it('CORS: preflights and responses allow only the portal origin', async () => {
+    const pre = await fetch(`${platform.apiUrl}/v1/datasets`, { method: 'OPTIONS', headers: { origin: platform.webUrl, 'access-control-request-method': 'GET' } });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe(platform.webUrl);
+    const res = await apiAs(platform).get('/v1/datasets');
+    expect(res.headers.get('access-control-allow-origin')).toBe(platform.webUrl);
+  });
+
+  it('R-SEC-6: GET /v1/me returns the verified identity, roles and institution', async () => {
+    const me = (await apiAs(platform, researcher).get('/v1/me')).json;
+    expect(me).toMatchObject({ username: 'researcher', displayName: '王敏 Wang Min', roles: ['researcher'], institution: 'demo-hospital-1' });
+  });
+
+  it('R-GOV-1: every role sees the catalogue with aggregate counts only', async () => {
+    const res = await apiAs(platform, researcher).get('/v1/datasets');
+    expect(res.status).toBe(200);
+    const pooled = res.json.items.find((d: { datasetId: string }) => d.datasetId === 'bc-nrt-io');
+    expect(pooled).toMatchObject({ securityLevel: 3, disease: expect.stringContaining('C50') });
+    expect(pooled.patientCount).toBeGreaterThan(0);
+    expect(Object.keys(pooled).sort()).toEqual(['datasetId', 'description', 'disease', 'fileCount', 'institution', 'modalities', 'patientCount', 'recordCount', 'securityLevel', 'title', 'updatedAt'].sort());
+  });
+
+  it('R-ING-4: a data manager gets a presigned staging upload bound to the SHA-256; a researcher may not upload', async () => {
+    const body = Buffer.from('{"resourceType":"Patient"}\n');
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const req = { datasetId: 'bc-nrt-io', fileName: 'patients.ndjson', contentType: 'application/fhir+ndjson', sizeBytes: body.length, sha256 };
+    expect((await apiAs(platform, researcher).post('/v1/ingest/uploads', req)).status).toBe(403);
+    const res = await apiAs(platform, dataManager).post('/v1/ingest/uploads', req);
+    expect(res.status).toBe(201);
+    expect(res.json.headers['x-amz-checksum-sha256']).toBe(Buffer.from(sha256, 'hex').toString('base64'));
+    const put = await fetch(res.json.url, { method: 'PUT', headers: res.json.headers, body });
+    expect(put.status).toBe(200);
+    const status = await apiAs(platform, dataManager).get(`/v1/ingest/uploads/${res.json.upload.uploadId}`);
+    expect(status.json).toMatchObject({ status: 'awaiting-upload', sha256 });
+    expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', { ...req, datasetId: 'no-such-set' })).json.error).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', { ...req, sha256: 'abc' })).status).toBe(400);
+    expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', 'not json')).json.error.code).toBe('VALIDATION_FAILED');
+    expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', JSON.stringify(req), { 'content-type': 'text/plain' })).status).toBe(415);
+  });
+
+  it('R-AUD-3/R-AUD-4: the auditor sees what the researcher did; the researcher may not read the audit trail', async () => {
+    const me = (await apiAs(platform, researcher).get('/v1/me')).json;
+    expect((await apiAs(platform, researcher).get(`/v1/audit/events?actorId=${me.userId}`)).status).toBe(403);
+    const page = (await apiAs(platform, auditor).get(`/v1/audit/events?actorId=${me.userId}&limit=50`)).json;
+    const ops = page.items.map((e: { operation: string }) => e.operation);
+    expect(ops).toEqual(expect.arrayContaining(['getMyProfile', 'listDatasets', 'createIngestUpload', 'queryAuditEvents']));
+    const denied = page.items.find((e: { operation: string }) => e.operation === 'queryAuditEvents');
+    expect(denied).toMatchObject({ result: { outcome: 'denied', status: 403 }, decision: { effect: 'deny' }, source: { ip: expect.any(String) } });
+    // PHI-free: parameters hold ids and filters only.
+    for (const e of page.items) expect(JSON.stringify(e.parameters)).not.toMatch(/王敏/);
+  });
+
+  it('R-AUD-4: bad audit queries are refused with 400', async () => {
+    const res = await apiAs(platform, auditor).get('/v1/audit/events?resourceId=x');
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe('VALIDATION_FAILED');
+  });
+});
