@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'web/.next/**', 'web/out/**', 'web/next-env.d.ts', 'test-results/**', '.mdrp/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'cdk.out/**', '.tmp/**', 'web/.next/**', 'web/out/**', 'web/next-env.d.ts', 'test-results/**', '.mdrp/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -15,7 +15,9 @@ import { ensureDemoUser, ensureUserPool, startCognitoLocal, type DemoAccount, ty
 import { startCognitoRefreshProxy } from './emulators/cognito-refresh-proxy';
 import { ensureTables, startDynamoDbLocal } from './emulators/dynamodb-local';
 import { ensureBuckets, startS3Local } from './emulators/s3-local';
+import { processStagedObject, type StagedObjectEvent } from '../../functions/handlers/ingest-events.handler';
 import { startHttpFront } from './http-front';
+import { LocalQueue } from './local-queue';
 import { localHandlers } from './local-handlers';
 import { startPortalServer } from './portal-server';
 import { seedDemoData } from './seed/seed-demo-data';
@@ -85,11 +87,13 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
 
+  // Object-created events of the staging bucket → the same handler the SQS-driven Lambda runs.
+  let ingestQueue: LocalQueue<StagedObjectEvent> | undefined;
   try {
     const emulatorLog = (name: string) => (l: string) => (process.env.MDRP_EMULATOR_LOGS ? log(`[${name}] ${l}`) : undefined);
     const [dynamo, s3, cognitoProc] = await Promise.all([
       startDynamoDbLocal({ port: ports.dynamo, ...(opts.inMemoryDatabase ? {} : { dataDir: join(dataDir, 'dynamodb') }), corsOrigin: webUrl, onOutput: emulatorLog('dynamodb') }),
-      startS3Local({ port: ports.s3, dataDir: join(dataDir, 's3'), corsOrigin: webUrl }),
+      startS3Local({ port: ports.s3, dataDir: join(dataDir, 's3'), corsOrigin: webUrl, onObjectCreated: (e) => ingestQueue?.send(e) }),
       startCognitoLocal({ port: ports.cognito, dataDir: join(dataDir, 'cognito'), onOutput: emulatorLog('cognito') }),
     ]);
     stops.push(() => dynamo.stop(), () => s3.stop(), () => cognitoProc.stop());
@@ -131,18 +135,24 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
     // store, bound late to the container (their tasks run the container's services).
     const documents = new DynamoDocumentStore(new DynamoDBClient({ region, endpoint: endpoints.dynamodb, credentials }), tables);
     const ids = new RandomIdGenerator();
-    let container!: Container;
+    const bound: { container?: Container } = {};
     const workflows = startLocalWorkflows({
       assetsDir: REPO_ROOT,
       documents,
       clock: systemClock,
       ids,
-      getContainer: () => container,
+      getContainer: () => bound.container!,
       intervalMs: opts.schedulerIntervalMs ?? 5000,
       onError: (e) => log(`workflow/scheduler error: ${e instanceof Error ? e.message : String(e)}`),
     });
-    container = buildContainer(config, { documents, ids, workflow: workflows.workflow, scheduler: workflows.scheduler });
+    const container = buildContainer(config, { documents, ids, workflow: workflows.workflow, scheduler: workflows.scheduler });
+    bound.container = container;
     stops.push(() => workflows.stop());
+    const queue = new LocalQueue<StagedObjectEvent>('ingest-events', (e) => (e.bucket === buckets.staging ? processStagedObject(container, e) : Promise.resolve()), documents, {
+      onError: (e) => log(`ingest event failed: ${e instanceof Error ? e.message : String(e)}`),
+    });
+    ingestQueue = queue;
+    stops.push(() => queue.stop());
 
     await workflows.resume();
 

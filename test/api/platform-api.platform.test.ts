@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { apiAs, idTokenFor } from '../support/api-client';
+import { apiAs, eventually, idTokenFor } from '../support/api-client';
 
 const platform = inject('platform');
 
@@ -9,7 +9,9 @@ describe('local API front (same handlers as Lambda, API Gateway semantics)', () 
   let auditor: string;
   let dataManager: string;
   beforeAll(async () => {
-    [researcher, auditor, dataManager] = await Promise.all(['researcher', 'auditor', 'data-manager'].map((u) => idTokenFor(platform, u)));
+    researcher = await idTokenFor(platform, 'researcher');
+    auditor = await idTokenFor(platform, 'auditor');
+    dataManager = await idTokenFor(platform, 'data-manager');
   });
 
   it('R-OPS-2: GET /v1/health reports the stores', async () => {
@@ -72,8 +74,20 @@ describe('local API front (same handlers as Lambda, API Gateway semantics)', () 
     expect(res.json.headers['x-amz-checksum-sha256']).toBe(Buffer.from(sha256, 'hex').toString('base64'));
     const put = await fetch(res.json.url, { method: 'PUT', headers: res.json.headers, body });
     expect(put.status).toBe(200);
-    const status = await apiAs(platform, dataManager).get(`/v1/ingest/uploads/${res.json.upload.uploadId}`);
-    expect(status.json).toMatchObject({ status: 'awaiting-upload', sha256 });
+    // The object-created event verifies the staged bytes against the declared SHA-256 (R-ING-4).
+    const received = await eventually(async () => {
+      const s = (await apiAs(platform, dataManager).get(`/v1/ingest/uploads/${res.json.upload.uploadId}`)).json;
+      return s.status !== 'awaiting-upload' ? s : undefined;
+    });
+    expect(received).toMatchObject({ status: 'received', sha256 });
+    // s3rver does not check the signed checksum (AWS S3 does); the platform checks it anyway.
+    const other = await apiAs(platform, dataManager).post('/v1/ingest/uploads', req);
+    await fetch(other.json.url, { method: 'PUT', headers: other.json.headers, body: Buffer.from('{"resourceType":"Patiens"}\n') });
+    const rejected = await eventually(async () => {
+      const s = (await apiAs(platform, dataManager).get(`/v1/ingest/uploads/${other.json.upload.uploadId}`)).json;
+      return s.status !== 'awaiting-upload' ? s : undefined;
+    });
+    expect(rejected).toMatchObject({ status: 'rejected', rejection: { code: 'CHECKSUM_MISMATCH' } });
     expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', { ...req, datasetId: 'no-such-set' })).json.error).toMatchObject({ code: 'VALIDATION_FAILED' });
     expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', { ...req, sha256: 'abc' })).status).toBe(400);
     expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', 'not json')).json.error.code).toBe('VALIDATION_FAILED');

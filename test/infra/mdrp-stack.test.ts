@@ -328,8 +328,17 @@ describe('workflows, schedules, ingestion events', () => {
       const asl = fs.readFileSync(aslFile, 'utf8');
       const vars = new Set([...asl.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]));
       expect([...vars]).toEqual(['AccessWorkflowFunctionArn']);
-      const tasks = Object.values(JSON.parse(asl).States as Record<string, any>).filter((st) => st.Type === 'Task' && String(st.Resource).startsWith('arn:aws:states:::lambda:invoke'));
+      const collect = (states: Record<string, any>): any[] =>
+        Object.values(states).flatMap((st) => [
+          st,
+          ...(st.Branches ?? []).flatMap((b: any) => collect(b.States)),
+          ...(st.Iterator ? collect(st.Iterator.States) : []),
+          ...(st.ItemProcessor ? collect(st.ItemProcessor.States) : []),
+        ]);
+      const tasks = collect(JSON.parse(asl).States).filter((st) => st.Type === 'Task');
       expect(tasks.length).toBeGreaterThan(0);
+      // The role grants only lambda:InvokeFunction: any other service integration needs a grant in workflows.ts.
+      for (const t of tasks) expect(['arn:aws:states:::lambda:invoke', 'arn:aws:states:::lambda:invoke.waitForTaskToken']).toContain(t.Resource);
       for (const t of tasks) expect(t.Parameters?.FunctionName ?? t.Arguments?.FunctionName).toBe('${AccessWorkflowFunctionArn}');
     }
     expect(sm.TracingConfiguration).toEqual({ Enabled: true });

@@ -111,7 +111,6 @@ function Catalogue({ loadDatasets }: { loadDatasets(): Promise<DatasetSummary[]>
       .then(setItems)
       .catch((err: unknown) => setError(toShownError(err)));
     // loadDatasets is recreated each render; loading once per mount is intended.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   useEffect(() => load(), [load]);

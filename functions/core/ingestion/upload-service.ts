@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../errors';
 import type { Actor } from '../identity/actor';
 import type { Clock } from '../ports/clock';
@@ -25,6 +26,9 @@ export interface Upload {
   sha256: string;
   sourceSystem?: string;
   status: 'awaiting-upload' | 'received' | 'accepted' | 'rejected';
+  /** Machine-readable reason when rejected (R-ING-5). */
+  rejection?: { code: 'CHECKSUM_MISMATCH' | 'SIZE_MISMATCH' | 'EMPTY_FILE' | 'MISSING_OBJECT'; detail: string };
+  receivedAt?: string;
   stagingKey: string;
   createdAt: string;
   createdBy: string;
@@ -75,14 +79,15 @@ export class UploadService {
       sha256: input.sha256,
       ...(input.sourceSystem ? { sourceSystem: input.sourceSystem } : {}),
       status: 'awaiting-upload',
-      stagingKey: `uploads/${input.datasetId}/${uploadId}/${encodeURIComponent(input.fileName)}`,
+      // The key carries ids only: file names may hold anything (even PHI) and never reach S3 keys.
+      stagingKey: `uploads/${input.datasetId}/${uploadId}`,
       createdAt: new Date(now).toISOString(),
       createdBy: actor.id,
       ...(actor.institution ? { institution: actor.institution } : {}),
     };
     await this.store.put(
       'main',
-      { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD', gsi1pk: `UPLOADS#${actor.id}`, gsi1sk: upload.createdAt, upload },
+      { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD', gsi1pk: `UPLOADS#${actor.id}`, gsi1sk: upload.createdAt, version: 1, upload },
       { ifNotExists: true },
     );
     const { url, headers } = await this.objects.presignPut('staging', upload.stagingKey, {
@@ -93,6 +98,31 @@ export class UploadService {
       metadata: { 'upload-id': uploadId },
     });
     return { upload, method: 'PUT', url, headers, expiresAt: new Date(now + UPLOAD_URL_TTL_SECONDS * 1000).toISOString() };
+  }
+
+  /**
+   * Step 2 of ingestion, on the object-created event: the staged object must be exactly what was
+   * declared (size and SHA-256), or the upload is rejected with a reason. Idempotent: events are
+   * delivered at least once. Returns undefined for objects that are not platform uploads.
+   */
+  async verifyStagedObject(stagingKey: string): Promise<Upload | undefined> {
+    const uploadId = /^uploads\/[a-z0-9-]+\/(upl_[A-Za-z0-9]+)$/.exec(stagingKey)?.[1];
+    if (!uploadId) return undefined;
+    const item = await this.store.get<UploadItem>('main', { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' });
+    if (!item || item.upload.stagingKey !== stagingKey) return undefined;
+    if (item.upload.status !== 'awaiting-upload') return item.upload;
+    const obj = await this.objects.get('staging', stagingKey);
+    const declared = item.upload;
+    let rejection: Upload['rejection'];
+    if (!obj) rejection = { code: 'MISSING_OBJECT', detail: 'the staged object is gone' };
+    else if (obj.size === 0) rejection = { code: 'EMPTY_FILE', detail: 'the file is empty' };
+    else if (obj.size !== declared.sizeBytes) rejection = { code: 'SIZE_MISMATCH', detail: `declared ${declared.sizeBytes} bytes, received ${obj.size}` };
+    else if (createHash('sha256').update(obj.body).digest('hex') !== declared.sha256) rejection = { code: 'CHECKSUM_MISMATCH', detail: 'the SHA-256 of the received file differs from the declared one' };
+    const next: Upload = { ...declared, status: rejection ? 'rejected' : 'received', receivedAt: new Date(this.clock.now()).toISOString(), ...(rejection ? { rejection } : {}) };
+    await this.store.put('main', { ...item, upload: next, version: (item.version as number | undefined ?? 0) + 1 }, { expectedVersion: (item.version as number | undefined) ?? undefined });
+    // A rejected object must not linger in staging.
+    if (rejection && obj) await this.objects.delete('staging', stagingKey);
+    return next;
   }
 
   /** The upload, visible to its creator and to data managers of the platform. */

@@ -41,6 +41,8 @@ export const UploadSchema = z
     sizeBytes: z.number().int(),
     sha256: z.string(),
     status: z.enum(['awaiting-upload', 'received', 'accepted', 'rejected']),
+    rejection: z.object({ code: z.enum(['CHECKSUM_MISMATCH', 'SIZE_MISMATCH', 'EMPTY_FILE', 'MISSING_OBJECT']), detail: z.string() }).optional(),
+    receivedAt: z.string().optional(),
     createdAt: z.string(),
     createdBy: z.string(),
   })

@@ -1,4 +1,3 @@
-// @ts-ignore -- dcmjs ships no type declarations; the small surface used here is typed below.
 import * as dcmjsModule from 'dcmjs';
 
 /** The part of the dcmjs API this file uses. */

