@@ -1,3 +1,4 @@
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMS } from '@aws-sdk/client-kms';
@@ -5,6 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { join } from 'node:path';
+import { ApiGatewayKeyIssuer } from '../adapters/aws/api-gateway-key-issuer';
 import { CognitoIdentityDirectory } from '../adapters/aws/cognito-identity-directory';
 import { DynamoDocumentStore } from '../adapters/aws/dynamo-document-store';
 import { EventBridgeScheduler } from '../adapters/aws/eventbridge-scheduler';
@@ -19,6 +21,8 @@ import { GrantService } from '../core/access/grant-service';
 import { AuditTrail } from '../core/audit/audit-trail';
 import { CedarAuthorizer } from '../core/authz/cedar-authorizer';
 import { CatalogService } from '../core/catalog/catalog-service';
+import { PartnerService } from '../core/partners/partner-service';
+import type { ApiKeyIssuer } from '../core/ports/api-key-issuer';
 import { UploadService } from '../core/ingestion/upload-service';
 import { InboxNotifier } from '../core/notifications/inbox-notifier';
 import { systemClock, type Clock } from '../core/ports/clock';
@@ -49,6 +53,7 @@ export interface Container {
   uploads: UploadService;
   grants: GrantService;
   accessRequests: AccessRequestService;
+  partners: PartnerService;
 }
 
 /** Adapters the local runtime supplies itself (those without an emulator), and test doubles. */
@@ -61,6 +66,7 @@ export interface ContainerOverrides {
   workflow?: WorkflowEngine;
   scheduler?: Scheduler;
   directory?: IdentityDirectory;
+  apiKeys?: ApiKeyIssuer;
 }
 
 /**
@@ -107,6 +113,7 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
     catalog,
     uploads: new UploadService(documents, objects, catalog, clock, ids),
     grants,
+    partners: new PartnerService(documents, overrides.apiKeys ?? new ApiGatewayKeyIssuer(new APIGatewayClient(sdk()), config.stage), clock, ids),
     accessRequests: new AccessRequestService(documents, catalog, workflow, grants, notifier, authorizer, clock, config.reviewTimeoutSeconds),
   };
 }

@@ -6,11 +6,13 @@ import type { HandlerModule } from '../../functions/http/route-definition';
 import { operations as access } from '../../functions/handlers/access.handler';
 import { operations as audit } from '../../functions/handlers/audit.handler';
 import { operations as catalog } from '../../functions/handlers/catalog.handler';
+import { operations as fhir } from '../../functions/handlers/fhir.handler';
 import { operations as ingestion } from '../../functions/handlers/ingestion.handler';
+import { operations as partners } from '../../functions/handlers/partners.handler';
 import { operations as platform } from '../../functions/handlers/platform.handler';
 
 /** Every module's operations: the same maps the Lambda handler files export. */
-export const OPERATIONS: Partial<Record<HandlerModule, OperationMap>> = { platform, catalog, ingestion, access, audit };
+export const OPERATIONS: Partial<Record<HandlerModule, OperationMap>> = { platform, catalog, ingestion, access, audit, partners, fhir };
 
 /**
  * Builds the module handlers for the local front with the same `makeApiHandler` Lambda uses,

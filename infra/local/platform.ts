@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlatformConfig } from '../../functions/composition/config';
 import { DynamoDocumentStore } from '../../functions/adapters/aws/dynamo-document-store';
+import { LocalApiKeyIssuer } from '../../functions/adapters/local/local-api-key-issuer';
 import { RandomIdGenerator } from '../../functions/adapters/shared/random-id-generator';
 import { buildContainer, type Container } from '../../functions/composition/container';
 import { systemClock } from '../../functions/core/ports/clock';
@@ -145,7 +146,8 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
       intervalMs: opts.schedulerIntervalMs ?? 5000,
       onError: (e) => log(`workflow/scheduler error: ${e instanceof Error ? e.message : String(e)}`),
     });
-    const container = buildContainer(config, { documents, ids, workflow: workflows.workflow, scheduler: workflows.scheduler });
+    const apiKeys = new LocalApiKeyIssuer(documents);
+    const container = buildContainer(config, { documents, ids, workflow: workflows.workflow, scheduler: workflows.scheduler, apiKeys });
     bound.container = container;
     stops.push(() => workflows.stop());
     const queue = new LocalQueue<StagedObjectEvent>('ingest-events', (e) => (e.bucket === buckets.staging ? processStagedObject(container, e) : Promise.resolve()), documents, {

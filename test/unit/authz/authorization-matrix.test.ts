@@ -27,6 +27,10 @@ const EXPECTED: Record<string, { roles: readonly Role[]; anonymous?: boolean; pa
   listGrants: { roles: ALL },
   revokeGrant: { roles: ['approver', 'security-admin'] },
   queryAuditEvents: { roles: ['auditor', 'security-admin'] },
+  onboardPartner: { roles: ['security-admin'] },
+  listPartners: { roles: ['security-admin'] },
+  revokePartnerApiKey: { roles: ['security-admin'] },
+  getFhirCapabilityStatement: { roles: ALL, anonymous: true },
 };
 
 const authz = new CedarAuthorizer(loadPolicyBundle('policies'), () => Date.parse('2026-11-24T00:00:00Z'));
@@ -62,7 +66,7 @@ describe('authorization matrix: every route × every role', () => {
   it('R-GOV-7: a user with no role is denied everything but public and own-profile operations', () => {
     const nobody: Actor = { kind: 'user', id: 'u-0', roles: [], mfa: false, scopes: [] };
     const allowed = routes.filter((r) => authz.decide({ actor: nobody, action: r.action, resource: PLATFORM_RESOURCE }).effect === 'allow').map((r) => r.operationId);
-    expect(allowed.sort()).toEqual(['getAccessRequest', 'getDataset', 'getHealth', 'getMyProfile', 'getOpenApiDocument', 'listAccessRequests', 'listDatasets', 'listGrants'].sort());
+    expect(allowed.sort()).toEqual(['getAccessRequest', 'getDataset', 'getFhirCapabilityStatement', 'getHealth', 'getMyProfile', 'getOpenApiDocument', 'listAccessRequests', 'listDatasets', 'listGrants'].sort());
   });
 });
 
