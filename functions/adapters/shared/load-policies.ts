@@ -9,7 +9,8 @@ import type { PolicyBundle } from '../../core/authz/cedar-authorizer';
  * the exact policy set.
  */
 export function loadPolicyBundle(dir: string): PolicyBundle {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cedar')).sort();
+  // Policies may be grouped in one folder per domain (policies/access/*.cedar, …).
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.cedar')).sort();
   const policies: Record<string, string> = {};
   const hash = createHash('sha256');
   for (const f of files) {
