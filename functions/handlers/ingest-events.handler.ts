@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Container } from '../composition/container';
+import { auditSystemAction } from '../core/audit/system-action';
 import { lambdaContainer } from './lambda-runtime';
 
 const logger = new Logger({ serviceName: 'ingest-events' });
@@ -19,20 +20,18 @@ export interface StagedObjectEvent {
 export async function processStagedObject(container: Container, event: StagedObjectEvent): Promise<void> {
   const upload = await container.uploads.verifyStagedObject(event.key);
   if (!upload) return;
-  await container.audit.write({
-    eventId: container.ids.next('evt'),
-    time: new Date(container.clock.now()).toISOString(),
-    correlationId: upload.uploadId,
-    category: 'data-change',
+  await auditSystemAction(container, {
+    actorId: 'system:ingest',
     operation: 'ingest.verifyStagedObject',
-    actor: { kind: 'system', id: 'system:ingest', roles: [] },
-    source: {},
+    category: 'data-change',
+    correlationId: upload.uploadId,
     resources: [
       { type: 'Upload', id: upload.uploadId },
       { type: 'Dataset', id: upload.datasetId },
     ],
     parameters: { status: upload.status, ...(upload.rejection ? { reason: upload.rejection.code } : {}) },
-    result: { outcome: upload.status === 'rejected' ? 'failure' : 'success', status: upload.status === 'rejected' ? 422 : 200 },
+    outcome: upload.status === 'rejected' ? 'failure' : 'success',
+    status: upload.status === 'rejected' ? 422 : 200,
   });
 }
 

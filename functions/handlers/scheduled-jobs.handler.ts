@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { auditSystemAction } from '../core/audit/system-action';
 import type { ScheduledJob } from '../core/ports/scheduler';
 import type { Container } from '../composition/container';
 import { lambdaContainer } from './lambda-runtime';
@@ -20,17 +21,14 @@ export async function runScheduledJob(container: Container, job: ScheduledJob): 
     outcome = 'failure';
     throw e;
   } finally {
-    await container.audit.write({
-      eventId: container.ids.next('evt'),
-      time: new Date(container.clock.now()).toISOString(),
-      correlationId: job.name,
-      category: 'system',
+    await auditSystemAction(container, {
+      actorId: 'system:scheduler',
       operation: `job.${job.type}`,
-      actor: { kind: 'system', id: 'system:scheduler', roles: [] },
-      source: {},
+      category: 'system',
+      correlationId: job.name,
       resources: grantId ? [{ type: 'Grant', id: grantId }] : [],
       parameters: { job: job.name },
-      result: { outcome, status: outcome === 'success' ? 200 : 500 },
+      outcome,
     });
   }
 }

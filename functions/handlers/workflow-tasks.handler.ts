@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { WorkflowTaskPayload } from '../core/access/access-request-service';
-import { systemActor } from '../core/identity/actor';
+import { auditSystemAction } from '../core/audit/system-action';
 import type { Container } from '../composition/container';
 import { lambdaContainer } from './lambda-runtime';
 
@@ -11,7 +11,6 @@ const logger = new Logger({ serviceName: 'workflow-tasks' });
  * the Lambda (Step Functions invokes it) and the local workflow runner.
  */
 export async function runWorkflowTask(container: Container, payload: WorkflowTaskPayload): Promise<Record<string, unknown>> {
-  const actor = systemActor('access-workflow');
   let outcome: 'success' | 'failure' = 'success';
   try {
     return await container.accessRequests.runWorkflowTask(payload);
@@ -19,17 +18,14 @@ export async function runWorkflowTask(container: Container, payload: WorkflowTas
     outcome = 'failure';
     throw e;
   } finally {
-    await container.audit.write({
-      eventId: container.ids.next('evt'),
-      time: new Date(container.clock.now()).toISOString(),
-      correlationId: payload.requestId,
-      category: 'permission',
+    await auditSystemAction(container, {
+      actorId: 'system:access-workflow',
       operation: `workflow.${payload.task}`,
-      actor: { kind: actor.kind, id: actor.id, roles: [] },
-      source: {},
+      category: 'permission',
+      correlationId: payload.requestId,
       resources: [{ type: 'AccessRequest', id: payload.requestId }],
       parameters: { ...(payload.step ? { step: payload.step } : {}), ...(payload.outcome ? { outcome: payload.outcome } : {}) },
-      result: { outcome, status: outcome === 'success' ? 200 : 500 },
+      outcome,
     });
   }
 }

@@ -36,16 +36,16 @@ describe('access governance end to end on the local runtime (the ASL runs in the
     const inQueue = await waitForStep('ethics-reviewer', id);
     expect(inQueue.pending).toMatchObject({ kind: 'review', step: 'ethics' });
     // The approver cannot take the ethics step.
-    const wrong = await api.approver!.post(`/v1/access-requests/${id}/decisions`, { outcome: 'approved' });
+    const wrong = await api.approver!.post(`/v1/access-requests/${id}/decisions`, { step: 'ethics', outcome: 'approved' });
     expect(wrong.status).toBe(403);
-    expect((await api['ethics-reviewer']!.post(`/v1/access-requests/${id}/decisions`, { outcome: 'approved', comment: 'Purpose and scope proportionate' })).status).toBe(200);
-    const again = await api['ethics-reviewer']!.post(`/v1/access-requests/${id}/decisions`, { outcome: 'rejected', comment: 'second thoughts' });
+    expect((await api['ethics-reviewer']!.post(`/v1/access-requests/${id}/decisions`, { step: 'ethics', outcome: 'approved', comment: 'Purpose and scope proportionate' })).status).toBe(200);
+    const again = await api['ethics-reviewer']!.post(`/v1/access-requests/${id}/decisions`, { step: 'ethics', outcome: 'rejected', comment: 'second thoughts' });
     expect(again.status).toBe(409);
 
     await waitForStep('approver', id);
-    expect((await api.approver!.post(`/v1/access-requests/${id}/decisions`, { outcome: 'approved' })).status).toBe(200);
+    expect((await api.approver!.post(`/v1/access-requests/${id}/decisions`, { step: 'approver', outcome: 'approved' })).status).toBe(200);
     await waitForStep('data-owner', id);
-    expect((await api['data-owner']!.post(`/v1/access-requests/${id}/decisions`, { outcome: 'approved' })).status).toBe(200);
+    expect((await api['data-owner']!.post(`/v1/access-requests/${id}/decisions`, { step: 'data-owner', outcome: 'approved' })).status).toBe(200);
 
     const done = await eventually(async () => {
       const r = await api.researcher!.get(`/v1/access-requests/${id}`);
@@ -70,15 +70,15 @@ describe('access governance end to end on the local runtime (the ASL runs in the
   it('R-GOV-3: an ethics rejection ends the flow and the applicant sees the reason', async () => {
     const id = (await api.researcher!.post('/v1/access-requests', { ...request, title: 'Second request for rejection' })).json.requestId as string;
     await waitForStep('ethics-reviewer', id);
-    const noReason = await api['ethics-reviewer']!.post(`/v1/access-requests/${id}/decisions`, { outcome: 'rejected' });
+    const noReason = await api['ethics-reviewer']!.post(`/v1/access-requests/${id}/decisions`, { step: 'ethics', outcome: 'rejected' });
     expect(noReason.json.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'comment' } });
-    await api['ethics-reviewer']!.post(`/v1/access-requests/${id}/decisions`, { outcome: 'rejected', comment: 'Consent of the cohort does not cover this use' });
+    await api['ethics-reviewer']!.post(`/v1/access-requests/${id}/decisions`, { step: 'ethics', outcome: 'rejected', comment: 'Consent of the cohort does not cover this use' });
     const r = await eventually(async () => {
       const x = (await api.researcher!.get(`/v1/access-requests/${id}`)).json;
       return x.status === 'rejected' ? x : undefined;
     });
     expect(r.history.find((h: { action: string }) => h.action === 'rejected').comment).toBe('Consent of the cohort does not cover this use');
-    expect((await api.approver!.post(`/v1/access-requests/${id}/decisions`, { outcome: 'approved' })).status).toBe(409);
+    expect((await api.approver!.post(`/v1/access-requests/${id}/decisions`, { step: 'approver', outcome: 'approved' })).status).toBe(409);
   });
 
   it('R-GOV-2: bad requests are refused and nothing is created', async () => {

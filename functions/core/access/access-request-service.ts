@@ -35,6 +35,8 @@ export interface SubmitAccessRequestInput {
 }
 
 export interface DecisionInput {
+  /** The step the reviewer is deciding, as shown to them: a stale or repeated decision is a conflict. */
+  step: ReviewStep;
   outcome: string;
   comment?: string;
 }
@@ -175,6 +177,7 @@ export class AccessRequestService {
     if (d.effect !== 'allow') throw new ForbiddenError('you may not decide this request', { requestId, policyIds: d.policyIds });
     const pending = request.pending;
     if (!pending || pending.kind !== 'review') throw new ConflictError('the request is not waiting for a review decision', { requestId, status: request.status });
+    if (pending.step !== input.step) throw new ConflictError(`the ${input.step} step is not open (open: ${pending.step})`, { requestId, step: input.step, openStep: pending.step });
     if (!actor.roles.includes(roleForStep(pending.step) as never)) throw new ForbiddenError(`this step is decided by the ${roleForStep(pending.step)} role`, { requestId, step: pending.step });
     if (!OUTCOMES_BY_STEP[pending.step].includes(input.outcome)) {
       throw new ValidationError('outcome not allowed at this step', { field: 'outcome', allowed: OUTCOMES_BY_STEP[pending.step] });

@@ -145,7 +145,7 @@ export const accessRoutes: RouteDefinition[] = [
     summary: 'Record the decision of the pending review step (approve, reject, request changes or more information)',
     tags: ['access', 'review'],
     auditCategory: 'permission',
-    request: { params: RequestParams, body: z.object({ outcome: z.enum(['approved', 'rejected', 'changes-requested', 'more-info']), comment: z.string().trim().max(4000).optional() }).meta({ id: 'Decision' }), maxBodyBytes: 16 * 1024 },
+    request: { params: RequestParams, body: z.object({ step: ReviewStep.describe('The step being decided (stale decisions are refused with 409)'), outcome: z.enum(['approved', 'rejected', 'changes-requested', 'more-info']), comment: z.string().trim().max(4000).optional() }).meta({ id: 'Decision' }), maxBodyBytes: 16 * 1024 },
     response: AccessRequestSchema,
   },
   {

@@ -54,16 +54,16 @@ describe('access requests (service level, workflow driven by hand)', () => {
     await open(r.requestId, 'ethics', -1, 'tok-ethics');
     expect((await c.accessRequests.list(ethics, 'queue')).map((x) => x.requestId)).toEqual([r.requestId]);
     expect(await c.accessRequests.list(approver, 'queue')).toEqual([]);
-    await expect(c.accessRequests.decide(approver, r.requestId, { outcome: 'approved' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await c.accessRequests.decide(ethics, r.requestId, { outcome: 'approved' });
+    await expect(c.accessRequests.decide(approver, r.requestId, { step: 'ethics', outcome: 'approved' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await c.accessRequests.decide(ethics, r.requestId, { step: 'ethics', outcome: 'approved' });
     expect(c.workflow.sent).toEqual([{ token: 'tok-ethics', output: { outcome: 'approved', decidedBy: 'erin', comment: '' } }]);
-    await expect(c.accessRequests.decide(ethics, r.requestId, { outcome: 'rejected', comment: 'changed my mind' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(c.accessRequests.decide(ethics, r.requestId, { step: 'ethics', outcome: 'rejected', comment: 'changed my mind' })).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(await c.accessRequests.list(ethics, 'queue')).toEqual([]);
 
     await open(r.requestId, 'approver', 0, 'tok-a');
-    await c.accessRequests.decide(approver, r.requestId, { outcome: 'approved' });
+    await c.accessRequests.decide(approver, r.requestId, { step: 'approver', outcome: 'approved' });
     await open(r.requestId, 'data-owner', 1, 'tok-o');
-    await c.accessRequests.decide(owner, r.requestId, { outcome: 'approved' });
+    await c.accessRequests.decide(owner, r.requestId, { step: 'data-owner', outcome: 'approved' });
     expect(c.workflow.sent.map((s) => s.token)).toEqual(['tok-ethics', 'tok-a', 'tok-o']);
 
     const { grantId } = await c.accessRequests.runWorkflowTask({ task: 'issueGrant', requestId: r.requestId });
@@ -77,8 +77,8 @@ describe('access requests (service level, workflow driven by hand)', () => {
   it('R-GOV-3: rejection needs a reason, ends the flow, and the applicant is told why', async () => {
     const r = await c.accessRequests.submit(researcher, input());
     await open(r.requestId, 'ethics', -1, 't1');
-    await expect(c.accessRequests.decide(ethics, r.requestId, { outcome: 'rejected' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'comment' } });
-    await c.accessRequests.decide(ethics, r.requestId, { outcome: 'rejected', comment: 'Consent does not cover this purpose' });
+    await expect(c.accessRequests.decide(ethics, r.requestId, { step: 'ethics', outcome: 'rejected' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'comment' } });
+    await c.accessRequests.decide(ethics, r.requestId, { step: 'ethics', outcome: 'rejected', comment: 'Consent does not cover this purpose' });
     await c.accessRequests.runWorkflowTask({ task: 'closeRequest', requestId: r.requestId, outcome: 'rejected' });
     expect((await c.accessRequests.get(researcher, r.requestId)).status).toBe('rejected');
     const inbox = await c.notifier.list(['alice']);
@@ -88,7 +88,7 @@ describe('access requests (service level, workflow driven by hand)', () => {
   it('R-GOV-8: changes requested → the applicant amends → re-review', async () => {
     const r = await c.accessRequests.submit(researcher, input());
     await open(r.requestId, 'ethics', -1, 't1');
-    await c.accessRequests.decide(ethics, r.requestId, { outcome: 'changes-requested', comment: 'Narrow the fields' });
+    await c.accessRequests.decide(ethics, r.requestId, { step: 'ethics', outcome: 'changes-requested', comment: 'Narrow the fields' });
     await c.accessRequests.runWorkflowTask({ task: 'awaitApplicant', requestId: r.requestId, step: 'ethics', stepIndex: -1, taskToken: 't2' });
     expect((await c.accessRequests.get(researcher, r.requestId)).status).toBe('changes-requested');
     await expect(c.accessRequests.respond(person('mallory', 'researcher'), r.requestId, { comment: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -104,7 +104,7 @@ describe('access requests (service level, workflow driven by hand)', () => {
     const r = await c.accessRequests.submit(dual, input());
     await open(r.requestId, 'ethics', -1, 't1');
     expect(await c.accessRequests.list(dual, 'queue')).toEqual([]);
-    await expect(c.accessRequests.decide(dual, r.requestId, { outcome: 'approved' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(c.accessRequests.decide(dual, r.requestId, { step: 'ethics', outcome: 'approved' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(c.workflow.sent).toHaveLength(0);
   });
 
