@@ -31,8 +31,9 @@ function ensureNodeModules() {
   const marker = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
-  console.log('[mdrp] installing npm dependencies (npm ci)…');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  console.log('[mdrp] installing npm dependencies…');
+  // Exactly the lockfile's versions; `npm ci` is not usable here (see .ci/run).
+  run('npm', ['install', '--no-save', '--no-audit', '--no-fund']);
 }
 
 /** Debian packages: Java for DynamoDB Local; Chromium and a CJK font for the browser tests. */
