@@ -8,6 +8,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { join } from 'node:path';
 import { ApiGatewayKeyIssuer } from '../adapters/aws/api-gateway-key-issuer';
 import { CognitoIdentityDirectory } from '../adapters/aws/cognito-identity-directory';
+import { KmsDigestSigner } from '../adapters/aws/kms-digest-signer';
+import { LocalDigestSigner } from '../adapters/local/local-digest-signer';
 import { DynamoDocumentStore } from '../adapters/aws/dynamo-document-store';
 import { EventBridgeScheduler } from '../adapters/aws/eventbridge-scheduler';
 import { KmsKeyProvider } from '../adapters/aws/kms-key-provider';
@@ -18,12 +20,19 @@ import { loadPolicyBundle } from '../adapters/shared/load-policies';
 import { RandomIdGenerator } from '../adapters/shared/random-id-generator';
 import { AccessRequestService } from '../core/access/access-request-service';
 import { GrantService } from '../core/access/grant-service';
+import { AuditAlertEvaluator } from '../core/audit/audit-alert-evaluator';
+import { AuditChain } from '../core/audit/audit-chain';
 import { AuditTrail } from '../core/audit/audit-trail';
+import type { DigestSigner } from '../core/ports/digest-signer';
 import { CedarAuthorizer } from '../core/authz/cedar-authorizer';
 import { CatalogService } from '../core/catalog/catalog-service';
 import { PartnerService } from '../core/partners/partner-service';
 import type { ApiKeyIssuer } from '../core/ports/api-key-issuer';
+import { FhirIngestor } from '../core/ingestion/fhir-ingestor';
 import { UploadService } from '../core/ingestion/upload-service';
+import { PatientIndex } from '../core/patients/patient-index';
+import { ResearchRecords } from '../core/patients/research-records';
+import { MedplumFhirValidator } from '../adapters/shared/medplum-fhir-validator';
 import { InboxNotifier } from '../core/notifications/inbox-notifier';
 import { systemClock, type Clock } from '../core/ports/clock';
 import type { DocumentStore } from '../core/ports/document-store';
@@ -48,9 +57,13 @@ export interface Container {
   directory: IdentityDirectory;
   notifier: InboxNotifier;
   audit: AuditTrail;
+  auditChain: AuditChain;
   authorizer: CedarAuthorizer;
   catalog: CatalogService;
   uploads: UploadService;
+  ingest: FhirIngestor;
+  patientIndex: PatientIndex;
+  research: ResearchRecords;
   grants: GrantService;
   accessRequests: AccessRequestService;
   partners: PartnerService;
@@ -67,6 +80,7 @@ export interface ContainerOverrides {
   scheduler?: Scheduler;
   directory?: IdentityDirectory;
   apiKeys?: ApiKeyIssuer;
+  digestSigner?: DigestSigner;
 }
 
 /**
@@ -97,6 +111,8 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
   const notifier = new InboxNotifier(documents, clock, ids);
   const authorizer = new CedarAuthorizer(loadPolicyBundle(join(config.assetsDir, 'policies')), () => clock.now());
   const grants = new GrantService(documents, scheduler, notifier, clock, ids);
+  const patientIndex = new PatientIndex(documents, keys, clock, ids);
+  const research = new ResearchRecords(documents, objects, keys, clock);
   return {
     config,
     clock,
@@ -108,10 +124,15 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
     scheduler,
     directory,
     notifier,
-    audit: new AuditTrail(documents),
+    // Alert rules (R-AUD-5) run on every written event; a failing rule never fails the write.
+    audit: new AuditTrail(documents, { alerts: new AuditAlertEvaluator(documents, notifier) }),
+    auditChain: new AuditChain({ store: documents, objects, signer: overrides.digestSigner ?? digestSigner(config, sdk()), clock }),
     authorizer,
     catalog,
-    uploads: new UploadService(documents, objects, catalog, clock, ids),
+    uploads: new UploadService(documents, objects, catalog, clock, ids, keys),
+    ingest: new FhirIngestor(documents, patientIndex, research, catalog, new MedplumFhirValidator(), clock, ids),
+    patientIndex,
+    research,
     grants,
     partners: new PartnerService(documents, overrides.apiKeys ?? new ApiGatewayKeyIssuer(new APIGatewayClient(sdk()), config.stage), clock, ids),
     accessRequests: new AccessRequestService(documents, catalog, workflow, grants, notifier, authorizer, clock, config.reviewTimeoutSeconds),
@@ -131,4 +152,9 @@ function workflowEngine(config: PlatformConfig, sdk: { region: string }): Workfl
 function scheduler_(config: PlatformConfig, sdk: { region: string }): Scheduler {
   if (config.scheduler.kind === 'local') throw new Error('the local runtime must supply its scheduler');
   return new EventBridgeScheduler(new SchedulerClient(sdk), config.scheduler);
+}
+
+function digestSigner(config: PlatformConfig, sdk: { region: string }): DigestSigner {
+  if (config.keys.kind === 'local') return new LocalDigestSigner(loadOrCreateLocalKeys(config.keys.keyFile).auditSigningKeyPem);
+  return new KmsDigestSigner(new KMS(sdk), config.keys.auditSigningKeyArn);
 }

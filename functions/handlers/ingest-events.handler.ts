@@ -14,20 +14,40 @@ export interface StagedObjectEvent {
 
 /**
  * Handles one object-created event of the staging bucket (ARCHITECTURE D8): verifies the staged
- * object against its declared size and SHA-256 and records the outcome, audited as a system
- * action. Shared by the SQS-driven Lambda and the local runtime's in-process queue.
+ * object against its declared size and SHA-256, runs the ingest pipeline on it, keeps the source
+ * encrypted for provenance and records the outcome, audited as a system action. Shared by the SQS-driven Lambda and the local runtime's in-process queue.
  */
 export async function processStagedObject(container: Container, event: StagedObjectEvent): Promise<void> {
-  const upload = await container.uploads.verifyStagedObject(event.key);
-  if (!upload) return;
+  const verified = await container.uploads.verifyStagedObject(event.key);
+  if (!verified) return;
+  let upload = verified;
+  let jobId: string | undefined;
+  if (verified.status === 'received') {
+    const bytes = await container.uploads.stagedBytes(verified);
+    if (!bytes) return; // already processed by an earlier delivery
+    const job = await container.ingest.ingest({
+      datasetId: verified.datasetId,
+      institution: verified.institution ?? 'unknown',
+      sourceSystem: verified.sourceSystem ?? 'upload',
+      fileName: verified.fileName,
+      contentType: verified.contentType,
+      bytes,
+      uploadId: verified.uploadId,
+      operator: verified.createdBy,
+    });
+    jobId = job.jobId;
+    const fileLevel = job.rejected.find((r) => r.line === 0);
+    upload = await container.uploads.complete(verified, fileLevel && job.counts.accepted === 0 ? { jobId, rejection: { code: 'INVALID_CONTENT', detail: fileLevel.code } } : { jobId }, bytes);
+  }
   await auditSystemAction(container, {
     actorId: 'system:ingest',
-    operation: 'ingest.verifyStagedObject',
+    operation: 'ingest.processStagedObject',
     category: 'data-change',
     correlationId: upload.uploadId,
     resources: [
       { type: 'Upload', id: upload.uploadId },
       { type: 'Dataset', id: upload.datasetId },
+      ...(jobId ? [{ type: 'IngestJob', id: jobId }] : []),
     ],
     parameters: { status: upload.status, ...(upload.rejection ? { reason: upload.rejection.code } : {}) },
     outcome: upload.status === 'rejected' ? 'failure' : 'success',

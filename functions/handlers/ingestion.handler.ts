@@ -1,4 +1,5 @@
 import type { CreateUploadInput } from '../core/ingestion/upload-service';
+import { NotFoundError } from '../core/errors';
 import { makeApiHandler } from '../http/make-api-handler';
 import type { OperationContext, OperationMap } from '../http/operation';
 import { lambdaContainer, lambdaObservability } from './lambda-runtime';
@@ -11,6 +12,12 @@ export const operations: OperationMap = {
     audit.parameters.contentType = body.contentType;
     audit.parameters.sizeBytes = body.sizeBytes;
     return ticket;
+  },
+  async getIngestJob({ container, params, audit }) {
+    audit.resources.push({ type: 'IngestJob', id: params.jobId });
+    const job = await container.ingest.getJob(params.jobId);
+    if (!job) throw new NotFoundError('ingest job', { jobId: params.jobId });
+    return job;
   },
   async getIngestUpload({ container, actor, params, audit }) {
     audit.resources.push({ type: 'Upload', id: params.uploadId });

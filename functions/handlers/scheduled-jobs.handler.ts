@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { auditSystemAction } from '../core/audit/system-action';
+import { runAuditSealing } from './audit.handler';
 import type { ScheduledJob } from '../core/ports/scheduler';
 import type { Container } from '../composition/container';
 import { lambdaContainer } from './lambda-runtime';
@@ -16,6 +17,8 @@ export async function runScheduledJob(container: Container, job: ScheduledJob): 
   try {
     if (job.type === 'grant-expiry') await container.grants.expire(grantId);
     else if (job.type === 'grant-reminder') await container.grants.remind(grantId, Number(job.payload.days));
+    else if (job.type === 'daily-sweep') await runDailySweep(container);
+    else if (job.type === 'audit-seal') await runAuditSealing(container);
     else throw new Error(`unknown job type ${job.type}`);
   } catch (e) {
     outcome = 'failure';
@@ -31,6 +34,26 @@ export async function runScheduledJob(container: Container, job: ScheduledJob): 
       outcome,
     });
   }
+}
+
+/**
+ * D4: the daily sweep expires every grant past its end whose one-time schedule was missed (the
+ * decision-time check already denies them; this makes their status say so too).
+ */
+export async function runDailySweep(container: Container): Promise<number> {
+  const now = container.clock.now();
+  let expired = 0;
+  for (const g of await container.grants.listAll()) {
+    if (g.status === 'expired' && Date.parse(g.expiresAt) <= now) {
+      // listAll reports past-end grants as expired; persist it.
+      const stored = await container.grants.get(g.grantId);
+      if (stored.status === 'active') {
+        await container.grants.expire(g.grantId);
+        expired += 1;
+      }
+    }
+  }
+  return expired;
 }
 
 /** EventBridge Scheduler target: the schedule's input is the job. */

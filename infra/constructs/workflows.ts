@@ -37,6 +37,7 @@ export class Workflows extends Construct {
   public readonly schedulerGroup: scheduler.CfnScheduleGroup;
   public readonly schedulerRole: iam.Role;
   public readonly dailySweep: scheduler.CfnSchedule;
+  public readonly auditSeal: scheduler.CfnSchedule;
 
   constructor(scope: Construct, id: string, props: WorkflowsProps) {
     super(scope, id);
@@ -113,10 +114,27 @@ export class Workflows extends Construct {
       target: {
         arn: props.scheduledJobsFunction.functionArn,
         roleArn: this.schedulerRole.roleArn,
-        input: JSON.stringify({ job: 'daily-sweep' }),
+        input: JSON.stringify({ name: 'daily-sweep', type: 'daily-sweep', runAt: 0, payload: {} }),
         retryPolicy: { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 3600 },
       },
     });
     this.dailySweep.addResourceDependency(this.schedulerGroup);
+
+    // D6: the audit sealer writes a signed digest of every closed 5-minute period.
+    this.auditSeal = new scheduler.CfnSchedule(this, 'AuditSeal', {
+      name: `mdrp-${props.stage}-audit-seal`,
+      groupName: this.schedulerGroup.name,
+      description: 'Seal closed audit periods into signed, chained digests (Object Lock archive)',
+      scheduleExpression: 'rate(5 minutes)',
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: {
+        arn: props.scheduledJobsFunction.functionArn,
+        roleArn: this.schedulerRole.roleArn,
+        input: JSON.stringify({ name: 'audit-seal', type: 'audit-seal', runAt: 0, payload: {} }),
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 600 },
+      },
+    });
+    this.auditSeal.addResourceDependency(this.schedulerGroup);
   }
 }

@@ -17,6 +17,8 @@ import { startCognitoRefreshProxy } from './emulators/cognito-refresh-proxy';
 import { ensureTables, startDynamoDbLocal } from './emulators/dynamodb-local';
 import { ensureBuckets, startS3Local } from './emulators/s3-local';
 import { processStagedObject, type StagedObjectEvent } from '../../functions/handlers/ingest-events.handler';
+import { runAuditSealing } from '../../functions/handlers/audit.handler';
+import { runDailySweep } from '../../functions/handlers/scheduled-jobs.handler';
 import { startHttpFront } from './http-front';
 import { LocalQueue } from './local-queue';
 import { localHandlers } from './local-handlers';
@@ -155,6 +157,14 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
     });
     ingestQueue = queue;
     stops.push(() => queue.stop());
+    // Recurring jobs EventBridge Scheduler runs in AWS: audit sealing (every minute locally) and
+    // the grant sweep (at start, then hourly).
+    const seal = () => runAuditSealing(container).catch((e: unknown) => log(`audit sealing failed: ${e instanceof Error ? e.message : String(e)}`));
+    const sweep = () => runDailySweep(container).catch((e: unknown) => log(`grant sweep failed: ${e instanceof Error ? e.message : String(e)}`));
+    void seal();
+    void sweep();
+    const timers = [setInterval(() => void seal(), 60_000), setInterval(() => void sweep(), 3_600_000)];
+    stops.push(async () => timers.forEach(clearInterval));
 
     await workflows.resume();
 

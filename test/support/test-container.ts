@@ -1,4 +1,5 @@
 import { MemoryDocumentStore } from '../../functions/adapters/memory/memory-document-store';
+import { LocalDigestSigner } from '../../functions/adapters/local/local-digest-signer';
 import { LocalKeyProvider, type LocalKeyMaterial } from '../../functions/adapters/local/local-key-provider';
 import type { PlatformConfig } from '../../functions/composition/config';
 import { buildContainer, type Container } from '../../functions/composition/container';
@@ -91,12 +92,14 @@ export function testContainer(overrides: { objects?: ObjectStore } = {}): Contai
   const clock = new TestClock();
   const workflow = new RecordingWorkflow();
   const scheduler = new RecordingScheduler();
+  const keys = testKeys();
   const c = buildContainer(TEST_CONFIG, {
     clock,
     ids: new SequenceIds(),
     documents: new MemoryDocumentStore(),
     objects: overrides.objects ?? unusedObjects,
-    keys: new LocalKeyProvider(testKeys()),
+    keys: new LocalKeyProvider(keys),
+    digestSigner: new LocalDigestSigner(keys.auditSigningKeyPem),
     workflow,
     scheduler,
     directory: { getUser: async () => undefined, listUsers: async () => [], listUsersInRole: async () => [] },

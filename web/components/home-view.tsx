@@ -93,14 +93,15 @@ export function HomeView() {
         )}
       </section>
 
-      <Catalogue loadDatasets={() => api.datasets()} />
+      <Catalogue loadDatasets={() => api.datasets()} canApply={me.roles.includes('researcher')} />
     </div>
   );
 }
 
-function Catalogue({ loadDatasets }: { loadDatasets(): Promise<DatasetSummary[]> }) {
+function Catalogue({ loadDatasets, canApply }: { loadDatasets(): Promise<DatasetSummary[]>; canApply: boolean }) {
   const t = useTranslations('home');
   const tLevels = useTranslations('levels');
+  const tModality = useTranslations('access.modalities');
   const format = useFormatter();
   const [items, setItems] = useState<DatasetSummary[] | undefined>();
   const [error, setError] = useState<ShownError | undefined>();
@@ -143,6 +144,7 @@ function Catalogue({ loadDatasets }: { loadDatasets(): Promise<DatasetSummary[]>
                 <th scope="col" className="num">
                   {t('columns.records')}
                 </th>
+                {canApply ? <th scope="col">{t('columns.access')}</th> : null}
               </tr>
             </thead>
             <tbody>
@@ -163,13 +165,26 @@ function Catalogue({ loadDatasets }: { loadDatasets(): Promise<DatasetSummary[]>
                     <ul className="tags">
                       {d.modalities.map((m) => (
                         <li key={m} className="tag tag--muted">
-                          {m}
+                          {tModality.has(m as 'clinical') ? tModality(m as 'clinical') : m}
                         </li>
                       ))}
                     </ul>
                   </td>
                   <td className="num">{format.number(d.patientCount)}</td>
                   <td className="num">{format.number(d.recordCount)}</td>
+                  {canApply ? (
+                    <td>
+                      {/* R-GOV-1: record-level data needs a request; the entry pre-selects this dataset. */}
+                      <Link
+                        href={`/access-requests/new/?dataset=${encodeURIComponent(d.datasetId)}`}
+                        className="button button--secondary button--small nowrap"
+                        data-testid={`apply-${d.datasetId}`}
+                        aria-label={t('applyFor', { title: d.title })}
+                      >
+                        {t('apply')}
+                      </Link>
+                    </td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>

@@ -23,6 +23,104 @@ export interface DatasetSummary {
   recordCount: number;
 }
 
+/** Steps of an access request's review: ethics first, then the approval chain (R-GOV-3, R-GOV-4). */
+export type ReviewStep = 'ethics' | 'approver' | 'data-owner' | 'security-admin';
+
+/** Status of an access request as the API reports it. */
+export type RequestStatus = 'ethics-review' | 'changes-requested' | 'approval' | 'more-info' | 'approved' | 'rejected' | 'failed';
+
+/** A reviewer's outcome at a step. */
+export type DecisionOutcome = 'approved' | 'rejected' | 'changes-requested' | 'more-info';
+
+/** Data scope of a request or grant. */
+export interface RequestScope {
+  datasetIds: string[];
+  modalities: string[];
+  fields: string[];
+}
+
+/** `POST /v1/access-requests` body (R-GOV-2). */
+export interface SubmitAccessRequest {
+  title: string;
+  purposeCode: string;
+  purpose: string;
+  academicStatement: string;
+  scope: RequestScope;
+  requestedDurationDays: number;
+  agreementVersion: string;
+  agreementAccepted: true;
+  reviewType?: 'expedited' | 'full-board';
+}
+
+/** One entry of a request's history. */
+export interface HistoryEntry {
+  at: string;
+  actorId: string;
+  actorName?: string;
+  action: string;
+  step?: ReviewStep;
+  comment?: string;
+}
+
+/** An access request (`AccessRequest` in the OpenAPI document). */
+export interface AccessRequest {
+  requestId: string;
+  applicantId: string;
+  applicantName: string;
+  institution: string;
+  title: string;
+  purposeCode: string;
+  purpose: string;
+  academicStatement: string;
+  scope: RequestScope;
+  requestedDurationDays: number;
+  agreement: { version: string; acceptedAt: string };
+  securityLevel: number;
+  patientCount: number;
+  approvalChain: ReviewStep[];
+  reviewType: 'expedited' | 'full-board';
+  status: RequestStatus;
+  /** The human step the workflow waits on. */
+  pending?: { kind: 'review' | 'applicant'; step: ReviewStep; stepIndex: number; role: string; openedAt: string; escalations: number };
+  history: HistoryEntry[];
+  grantId?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `POST /v1/access-requests/{id}/responses` body. */
+export interface ApplicantResponse {
+  comment: string;
+  amendments?: {
+    title?: string;
+    purpose?: string;
+    academicStatement?: string;
+    requestedDurationDays?: number;
+    scope?: RequestScope;
+  };
+}
+
+/** A time-limited permission issued on final approval (R-GOV-5). */
+export interface Grant {
+  grantId: string;
+  requestId: string;
+  holderId: string;
+  holderName: string;
+  institution: string;
+  scope: RequestScope;
+  purposeCode: string;
+  dataLevel: number;
+  agreementVersion: string;
+  startsAt: string;
+  expiresAt: string;
+  status: 'active' | 'revoked' | 'expired';
+  issuedAt: string;
+  approvals: Array<{ step: string; decidedBy: string; at: string }>;
+  revokedAt?: string;
+  revokedBy?: string;
+  revokeReason?: string;
+}
+
 /**
  * An API failure carrying the platform's error envelope
  * (`{ error: { code, message, details } }`) or a synthetic code for transport failures,
@@ -105,5 +203,41 @@ export class ApiClient {
   async datasets(): Promise<DatasetSummary[]> {
     const result = await this.request<{ items: DatasetSummary[] }>('GET', '/v1/datasets');
     return result.items;
+  }
+  /** `GET /v1/access-requests?view=…`: own requests, the caller's review queue, or all (governance roles). */
+  async accessRequests(view: 'mine' | 'queue' | 'all'): Promise<AccessRequest[]> {
+    const result = await this.request<{ items: AccessRequest[] }>('GET', `/v1/access-requests?view=${view}`);
+    return result.items;
+  }
+
+  /** `GET /v1/access-requests/{id}`: one request with its full history. */
+  accessRequest(requestId: string): Promise<AccessRequest> {
+    return this.request<AccessRequest>('GET', `/v1/access-requests/${encodeURIComponent(requestId)}`);
+  }
+
+  /** `POST /v1/access-requests`: submits a request; the workflow starts with ethics review. */
+  submitAccessRequest(body: SubmitAccessRequest): Promise<AccessRequest> {
+    return this.request<AccessRequest>('POST', '/v1/access-requests', body);
+  }
+
+  /** `POST /v1/access-requests/{id}/decisions`: the decision of the open review step. */
+  decideAccessRequest(requestId: string, body: { step: ReviewStep; outcome: DecisionOutcome; comment?: string }): Promise<AccessRequest> {
+    return this.request<AccessRequest>('POST', `/v1/access-requests/${encodeURIComponent(requestId)}/decisions`, body);
+  }
+
+  /** `POST /v1/access-requests/{id}/responses`: the applicant's answer, optionally amending the request. */
+  respondToAccessRequest(requestId: string, body: ApplicantResponse): Promise<AccessRequest> {
+    return this.request<AccessRequest>('POST', `/v1/access-requests/${encodeURIComponent(requestId)}/responses`, body);
+  }
+
+  /** `GET /v1/grants?view=…`: the caller's grants, or every grant (approvers, security admins, auditors). */
+  async grants(view: 'mine' | 'all'): Promise<Grant[]> {
+    const result = await this.request<{ items: Grant[] }>('GET', `/v1/grants?view=${view}`);
+    return result.items;
+  }
+
+  /** `POST /v1/grants/{id}/revocation`: early revocation with a reason (R-GOV-5). */
+  revokeGrant(grantId: string, reason: string): Promise<Grant> {
+    return this.request<Grant>('POST', `/v1/grants/${encodeURIComponent(grantId)}/revocation`, { reason });
   }
 }

@@ -10,6 +10,7 @@ export const ROLES = [
   'reviewer',
   'ethics-reviewer',
   'approver',
+  'data-owner',
   'security-admin',
   'auditor',
   'data-provider',
@@ -24,6 +25,7 @@ export type AreaId =
   | 'patients'
   | 'accessRequests'
   | 'reviewQueue'
+  | 'grants'
   | 'audit'
   | 'ingestion'
   | 'partners';
@@ -40,8 +42,11 @@ export interface Area {
 export const AREAS: readonly Area[] = [
   { id: 'home', href: '/', roles: 'all' },
   { id: 'patients', href: '/patients/', roles: ['researcher', 'data-manager', 'data-provider', 'reviewer'] },
-  { id: 'accessRequests', href: '/access-requests/', roles: ['researcher', 'approver', 'ethics-reviewer', 'security-admin'] },
-  { id: 'reviewQueue', href: '/review-queue/', roles: ['reviewer', 'ethics-reviewer', 'approver'] },
+  { id: 'accessRequests', href: '/access-requests/', roles: ['researcher', 'approver', 'ethics-reviewer', 'security-admin', 'auditor'] },
+  // Access-request decisions (ethics, approval chain) and, for data reviewers, record review.
+  { id: 'reviewQueue', href: '/review-queue/', roles: ['reviewer', 'ethics-reviewer', 'approver', 'data-owner', 'security-admin'] },
+  // Researchers see their own grants; approvers, security admins and auditors see all (R-GOV-5, R-GOV-6).
+  { id: 'grants', href: '/grants/', roles: ['researcher', 'approver', 'security-admin', 'auditor'] },
   // Only auditors read audit logs [R-AUD-2].
   { id: 'audit', href: '/audit/', roles: ['auditor'] },
   { id: 'ingestion', href: '/ingestion/', roles: ['data-manager', 'data-provider'] },
@@ -70,6 +75,7 @@ export const TASKS_BY_ROLE: Readonly<Record<Role, readonly Task[]>> = {
   researcher: [
     { id: 'searchData', href: '/patients/' },
     { id: 'requestAccess', href: '/access-requests/' },
+    { id: 'myGrants', href: '/grants/' },
   ],
   'data-manager': [
     { id: 'runIngestion', href: '/ingestion/' },
@@ -81,11 +87,15 @@ export const TASKS_BY_ROLE: Readonly<Record<Role, readonly Task[]>> = {
     { id: 'approveAccess', href: '/review-queue/' },
     { id: 'trackRequests', href: '/access-requests/' },
   ],
+  'data-owner': [{ id: 'ownerApproval', href: '/review-queue/' }],
   'security-admin': [
     { id: 'managePartners', href: '/partners/' },
-    { id: 'reviewPermissions', href: '/access-requests/' },
+    { id: 'reviewPermissions', href: '/grants/' },
   ],
-  auditor: [{ id: 'auditConsole', href: '/audit/' }],
+  auditor: [
+    { id: 'auditConsole', href: '/audit/' },
+    { id: 'grantOverview', href: '/grants/' },
+  ],
   'data-provider': [
     { id: 'uploadData', href: '/ingestion/' },
     { id: 'enterRecords', href: '/patients/' },

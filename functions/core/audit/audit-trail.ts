@@ -1,5 +1,6 @@
 import type { DocumentStore, Item, QueryPage, TransactOperation } from '../ports/document-store';
 import type { AuditSink } from '../ports/audit-sink';
+import { listAuditAlerts, type AuditAlert } from './audit-alert-evaluator';
 import type { AuditEvent } from './audit-event';
 
 /** Query of the audit trail (R-AUD-4): by actor, or by data item, within a time range. */
@@ -15,6 +16,17 @@ export interface AuditQuery {
 
 type AuditItem = Item & { event: AuditEvent };
 
+/** Optional behaviour after a successful write (R-AUD-5 alert rules). */
+export interface AuditTrailOptions {
+  /** Called with each event once it is durably written (e.g. `AuditAlertEvaluator`). */
+  alerts?: { evaluate(event: AuditEvent): Promise<unknown> };
+  /**
+   * A failing alert evaluation does not fail the write: the event is already recorded (and is
+   * what the alert would point to), so the caller is not refused. Report it here instead.
+   */
+  onAlertError?: (error: unknown, event: AuditEvent) => void;
+}
+
 /**
  * The platform's own audit trail on the document store (table `audit`). Every event is written
  * once with a not-exists condition (never updated), plus one pointer item per extra resource so
@@ -22,9 +34,28 @@ type AuditItem = Item & { event: AuditEvent };
  * did" is another (gsi1). Tamper evidence (digests, signatures) is layered on top by the sealer.
  */
 export class AuditTrail implements AuditSink {
-  constructor(private readonly store: DocumentStore) {}
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly options: AuditTrailOptions = {},
+  ) {}
 
   async write(event: AuditEvent): Promise<void> {
+    await this.writeOnce(event);
+    if (this.options.alerts) {
+      try {
+        await this.options.alerts.evaluate(event);
+      } catch (e) {
+        this.options.onAlertError?.(e, event);
+      }
+    }
+  }
+
+  /** Alerts raised from the trail (R-AUD-5), newest first. */
+  listAlerts(q: { from?: string; to?: string; limit: number; cursor?: string }): Promise<QueryPage<AuditAlert>> {
+    return listAuditAlerts(this.store, q);
+  }
+
+  private async writeOnce(event: AuditEvent): Promise<void> {
     const day = event.time.slice(0, 10);
     const order = `${event.time}#${event.eventId}`;
     const [first, ...rest] = event.resources;

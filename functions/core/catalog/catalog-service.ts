@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors';
+import { ConflictError, NotFoundError } from '../errors';
 import type { DocumentStore, Item } from '../ports/document-store';
 import type { Dataset } from './dataset';
 
@@ -22,8 +22,24 @@ export class CatalogService {
     return item.dataset;
   }
 
+  /** Updates a dataset's aggregate counts after an ingest job (optimistic, retried). */
+  async recordIngest(datasetId: string, delta: { records: number; patientCount: number; files?: number; at: string }): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const item = await this.store.get<DatasetItem>('main', { pk: 'DATASET', sk: datasetId });
+      if (!item) throw new NotFoundError('dataset', { datasetId });
+      const d = item.dataset;
+      const next: Dataset = { ...d, recordCount: d.recordCount + delta.records, fileCount: d.fileCount + (delta.files ?? 0), patientCount: delta.patientCount, updatedAt: delta.at };
+      try {
+        await this.store.put('main', { pk: 'DATASET', sk: datasetId, dataset: next, version: ((item.version as number | undefined) ?? 0) + 1 }, { expectedVersion: (item.version as number | undefined) ?? undefined });
+        return;
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+      }
+    }
+  }
+
   /** Creates or replaces a dataset's catalogue entry. */
   async saveDataset(dataset: Dataset): Promise<void> {
-    await this.store.put('main', { pk: 'DATASET', sk: dataset.datasetId, dataset });
+    await this.store.put('main', { pk: 'DATASET', sk: dataset.datasetId, dataset, version: 1 });
   }
 }

@@ -5,6 +5,7 @@ import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item } from '../ports/document-store';
 import type { IdGenerator } from '../ports/id-generator';
 import type { ObjectStore } from '../ports/object-store';
+import type { KeyProvider } from '../ports/key-provider';
 import type { CatalogService } from '../catalog/catalog-service';
 
 export interface CreateUploadInput {
@@ -27,8 +28,10 @@ export interface Upload {
   sourceSystem?: string;
   status: 'awaiting-upload' | 'received' | 'accepted' | 'rejected';
   /** Machine-readable reason when rejected (R-ING-5). */
-  rejection?: { code: 'CHECKSUM_MISMATCH' | 'SIZE_MISMATCH' | 'EMPTY_FILE' | 'MISSING_OBJECT'; detail: string };
+  rejection?: { code: 'CHECKSUM_MISMATCH' | 'SIZE_MISMATCH' | 'EMPTY_FILE' | 'MISSING_OBJECT' | 'INVALID_CONTENT'; detail: string };
   receivedAt?: string;
+  /** The ingest job that processed the file (its report lists accepted and rejected items). */
+  jobId?: string;
   stagingKey: string;
   createdAt: string;
   createdBy: string;
@@ -60,6 +63,7 @@ export class UploadService {
     private readonly catalog: CatalogService,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly keys: KeyProvider,
   ) {}
 
   async createUpload(actor: Actor, input: CreateUploadInput): Promise<UploadTicket> {
@@ -122,6 +126,29 @@ export class UploadService {
     await this.store.put('main', { ...item, upload: next, version: (item.version as number | undefined ?? 0) + 1 }, { expectedVersion: (item.version as number | undefined) ?? undefined });
     // A rejected object must not linger in staging.
     if (rejection && obj) await this.objects.delete('staging', stagingKey);
+    return next;
+  }
+
+  /** Reads a verified staged object (for processing). */
+  async stagedBytes(upload: Upload): Promise<Uint8Array | undefined> {
+    return (await this.objects.get('staging', upload.stagingKey))?.body;
+  }
+
+  /**
+   * Final state of an upload after processing: the source file is kept, envelope-encrypted, in the
+   * data bucket for provenance, and removed from staging.
+   */
+  async complete(upload: Upload, outcome: { jobId?: string; rejection?: Upload['rejection'] }, bytes?: Uint8Array): Promise<Upload> {
+    const item = await this.store.get<UploadItem>('main', { pk: `UPLOAD#${upload.uploadId}`, sk: 'UPLOAD' });
+    if (!item) throw new NotFoundError('upload', { uploadId: upload.uploadId });
+    if (bytes && !outcome.rejection) {
+      const { ciphertext, keyId } = await this.keys.encrypt('data', bytes, { uploadId: upload.uploadId, datasetId: upload.datasetId });
+      await this.objects.put('data', `sources/${upload.datasetId}/${upload.uploadId}`, ciphertext, { contentType: 'application/octet-stream', metadata: { sha256: upload.sha256, 'key-id': keyId } });
+    }
+    const next: Upload = { ...item.upload, status: outcome.rejection ? 'rejected' : 'accepted', ...(outcome.jobId ? { jobId: outcome.jobId } : {}), ...(outcome.rejection ? { rejection: outcome.rejection } : {}) };
+    const version = (item.version as number | undefined) ?? 0;
+    await this.store.put('main', { ...item, upload: next, version: version + 1 }, { expectedVersion: version || undefined });
+    await this.objects.delete('staging', upload.stagingKey);
     return next;
   }
 

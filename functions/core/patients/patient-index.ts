@@ -88,6 +88,11 @@ export class PatientIndex {
     return { patientId, created: !existing, ...(probable ? { probableDuplicateOf: probable } : {}) };
   }
 
+  /** The pseudonymous id of an already indexed source patient record. */
+  async lookupSource(sourcePatientId: string): Promise<string | undefined> {
+    return (await this.store.get<MatchItem>('identity', { pk: `SRC#${sourcePatientId}`, sk: 'SRC' }))?.patientId;
+  }
+
   /** Decrypts a patient's vault entries (ingestion and approved re-identification only). */
   async identities(patientId: string): Promise<Array<{ sourcePatientId: string; institution: string; identity: PatientIdentity }>> {
     const page = await this.store.query<Item & { identity: string; institution: string }>('identity', { pk: `VAULT#${patientId}`, limit: 100 });

@@ -3,6 +3,7 @@ import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item } from '../ports/document-store';
 import type { KeyProvider } from '../ports/key-provider';
 import type { ObjectStore } from '../ports/object-store';
+import type { Lineage } from '../ingestion/ingest-job';
 
 /** The research-side summary of a patient: pseudonymous id and clinical facts, no identifiers. */
 export interface PatientProfile {
@@ -90,6 +91,40 @@ export class ResearchRecords {
       'main',
       resources.map((r) => ({ pk: `PATIENT#${patientId}`, sk: `REC#${r.resourceType}#${r.id}`, resource: r })),
     );
+  }
+
+  /**
+   * One accepted record with its lineage, and its timeline event if it has one, written in one
+   * transaction (nothing half-written). Deterministic keys make a repeat a no-op overwrite.
+   */
+  async saveRecord(patientId: string, resource: { resourceType: string; id?: string }, lineage: Lineage, event?: TimelineEvent): Promise<void> {
+    const key = `REC#${resource.resourceType}#${resource.id}`;
+    await this.store.transact([
+      { kind: 'put', table: 'main', item: { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${lineage.jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage } },
+      ...(event ? [{ kind: 'put' as const, table: 'main' as const, item: { pk: `PATIENT#${patientId}`, sk: `EVT#${event.occurredAt}#${event.eventId}`, event } }] : []),
+    ]);
+  }
+
+  /** Many records without timeline events, with their lineage (bulk; each item is atomic). */
+  async saveRecordsWithLineage(patientRecords: Array<{ patientId: string; resource: { resourceType: string; id?: string }; lineage: Lineage }>): Promise<void> {
+    await this.store.batchPut(
+      'main',
+      patientRecords.map(({ patientId, resource, lineage }) => {
+        const key = `REC#${resource.resourceType}#${resource.id}`;
+        return { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${lineage.jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage };
+      }),
+    );
+  }
+
+  /** Lineage of one record (R-ING-6). */
+  async lineageOf(patientId: string, resourceType: string, id: string): Promise<Lineage | undefined> {
+    return (await this.store.get<Item & { lineage?: Lineage }>('main', { pk: `PATIENT#${patientId}`, sk: `REC#${resourceType}#${id}` }))?.lineage;
+  }
+
+  /** Records written by one ingest job (R-ING-6: lineage per job). */
+  async recordsOfJob(jobId: string, limit = 1000): Promise<Array<{ patientId: string; resourceType: string; id: string }>> {
+    const page = await this.store.query<Item & { resource: { resourceType: string; id: string } }>('main', { index: 'gsi2', pk: `JOBREC#${jobId}`, limit });
+    return page.items.map((i) => ({ patientId: i.pk.slice('PATIENT#'.length), resourceType: i.resource.resourceType, id: i.resource.id }));
   }
 
   async records(patientId: string, resourceType?: string): Promise<Array<Record<string, unknown>>> {

@@ -2,7 +2,8 @@
  * One-time job scheduler port (EventBridge Scheduler `at(...)` schedules in AWS; a poller over
  * the document store on one machine). Jobs are delivered at least once: handlers are idempotent.
  */
-export type JobType = 'grant-reminder' | 'grant-expiry' | 'review-escalation';
+/** One-time grant jobs, plus the recurring ones EventBridge Scheduler runs (sweep, audit sealing). */
+export type JobType = 'grant-reminder' | 'grant-expiry' | 'review-escalation' | 'daily-sweep' | 'audit-seal';
 
 export interface ScheduledJob {
   /** Unique, deterministic name (scheduling twice with the same name is a no-op). */

@@ -12,20 +12,8 @@ export const CreateUploadSchema = z
       .min(1)
       .max(255)
       .regex(/^[^/\\\0]+$/, 'a file name, not a path'),
-    contentType: z.enum([
-      'application/fhir+json',
-      'application/fhir+ndjson',
-      'application/x-ndjson',
-      'application/json',
-      'application/dicom',
-      'application/zip',
-      'application/pdf',
-      'text/plain',
-      'text/csv',
-      'image/png',
-      'image/jpeg',
-      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-    ]),
+    // The formats the pipeline processes today; DICOM, documents and tables follow (issue 3).
+    contentType: z.enum(['application/fhir+json', 'application/fhir+ndjson', 'application/x-ndjson', 'application/json']),
     sizeBytes: z.number().int().positive().max(MAX_UPLOAD_BYTES),
     sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lower-case hex SHA-256 of the file'),
     sourceSystem: z.string().max(64).optional(),
@@ -41,7 +29,8 @@ export const UploadSchema = z
     sizeBytes: z.number().int(),
     sha256: z.string(),
     status: z.enum(['awaiting-upload', 'received', 'accepted', 'rejected']),
-    rejection: z.object({ code: z.enum(['CHECKSUM_MISMATCH', 'SIZE_MISMATCH', 'EMPTY_FILE', 'MISSING_OBJECT']), detail: z.string() }).optional(),
+    rejection: z.object({ code: z.enum(['CHECKSUM_MISMATCH', 'SIZE_MISMATCH', 'EMPTY_FILE', 'MISSING_OBJECT', 'INVALID_CONTENT']), detail: z.string() }).optional(),
+    jobId: z.string().optional(),
     receivedAt: z.string().optional(),
     createdAt: z.string(),
     createdBy: z.string(),
@@ -57,6 +46,25 @@ export const UploadTicketSchema = z
     expiresAt: z.string(),
   })
   .meta({ id: 'UploadTicket' });
+
+export const IngestJobSchema = z
+  .object({
+    jobId: z.string(),
+    datasetId: z.string(),
+    institution: z.string(),
+    sourceSystem: z.string(),
+    uploadId: z.string().optional(),
+    fileName: z.string(),
+    contentType: z.string(),
+    sha256: z.string(),
+    status: z.enum(['completed', 'failed']),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    operator: z.string(),
+    counts: z.object({ accepted: z.number().int(), rejected: z.number().int(), patients: z.number().int(), newPatients: z.number().int(), probableDuplicates: z.number().int(), timelineEvents: z.number().int() }),
+    rejected: z.array(z.object({ line: z.number().int(), resourceType: z.string().optional(), code: z.string(), issues: z.array(z.string()) })),
+  })
+  .meta({ id: 'IngestJob' });
 
 /** R-ING-4: uploads go through a staging area with a mandatory SHA-256 checksum. */
 export const ingestionRoutes: RouteDefinition[] = [
@@ -88,5 +96,18 @@ export const ingestionRoutes: RouteDefinition[] = [
     auditCategory: 'data-access',
     request: { params: z.object({ uploadId: z.string().regex(/^upl_[A-Za-z0-9]{10,40}$/) }) },
     response: UploadSchema,
+  },
+  {
+    operationId: 'getIngestJob',
+    method: 'GET',
+    path: '/v1/ingest/jobs/{jobId}',
+    module: 'ingestion',
+    auth: 'user-or-partner',
+    action: 'CreateUpload',
+    summary: 'The report of one ingest job: counts, and every rejected item with its reason',
+    tags: ['ingestion'],
+    auditCategory: 'data-access',
+    request: { params: z.object({ jobId: z.string().regex(/^job_[A-Za-z0-9]{10,40}$/) }) },
+    response: IngestJobSchema,
   },
 ];

@@ -1,8 +1,4 @@
-import type { Resource } from '@medplum/fhirtypes';
 import type { Container } from '../../../functions/composition/container';
-import type { Dataset } from '../../../functions/core/catalog/dataset';
-import { PatientIndex } from '../../../functions/core/patients/patient-index';
-import { ResearchRecords, type PatientProfile } from '../../../functions/core/patients/research-records';
 import { generateDemoCohort } from '../demo/generate-demo-cohort';
 import type { DemoDataset, DemoPatient } from '../demo/demo-model';
 
@@ -24,21 +20,11 @@ function modalitiesOf(d: DemoDataset): string[] {
   return [...m];
 }
 
-/** Points every `Patient/…` reference at the pseudonymous id. */
-function pseudonymizeReferences<T>(value: T, patientId: string): T {
-  if (Array.isArray(value)) return value.map((v) => pseudonymizeReferences(v, patientId)) as T;
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = k === 'reference' && typeof v === 'string' && v.startsWith('Patient/') ? `Patient/${patientId}` : pseudonymizeReferences(v, patientId);
-    return out as T;
-  }
-  return value;
-}
-
 /**
- * Loads the demo cohort (SPEC §14) on first start: identities into the vault through the master
- * patient index, pseudonymous profiles, clinical records, timelines and encrypted files into the
- * research store, and the catalogue. Returns undefined when the data is already there.
+ * Loads the demo cohort (SPEC §14) on first start. Each patient's FHIR export goes through the
+ * ingestion pipeline (validation, master patient index and identity vault, pseudonymized records,
+ * lineage, timeline); imaging and document files are stored encrypted. Returns undefined when the
+ * data is already there.
  *
  * Loading is idempotent (keyed by source ids and content), so an interrupted load is redone on
  * the next start and the marker is written last.
@@ -51,73 +37,57 @@ export async function seedDemoData(c: Container, opts: { patients: number; log: 
   const t0 = Date.now();
   const cohort = generateDemoCohort({ patients: opts.patients });
   opts.log(`generated demo cohort: ${cohort.patients.length} source records in ${Date.now() - t0} ms; loading…`);
-  const index = new PatientIndex(c.documents, c.keys, c.clock, c.ids);
-  const research = new ResearchRecords(c.documents, c.objects, c.keys, c.clock);
+  const research = c.research;
   const datasetsOf = (p: DemoPatient) => cohort.datasets.filter((d) => d.sourcePatientIds.includes(p.sourcePatientId)).map(datasetIdOf);
   const counts = new Map<string, { patients: Set<string>; records: number; files: number }>();
   let records = 0;
   let files = 0;
 
-  const load = async (p: DemoPatient) => {
-    const { patientId } = await index.register({
-      sourcePatientId: p.sourcePatientId,
-      institution: p.institutionId,
-      identity: {
-        fullName: p.identity.fullName,
-        sex: p.identity.sex,
-        birthDate: p.identity.birthDate,
-        residentId: p.identity.residentId,
-        mrn: p.identity.mrn,
-        phone: p.identity.mobilePhone,
-        address: p.identity.address.text,
-        insuranceNumber: p.identity.insuranceNumber,
-      },
+  const now = new Date(c.clock.now()).toISOString();
+  // Catalogue entries first: ingestion fills their counts.
+  for (const d of cohort.datasets) {
+    const existing = await c.catalog.getDataset(datasetIdOf(d)).catch(() => undefined);
+    if (existing) continue;
+    await c.catalog.saveDataset({
+      datasetId: datasetIdOf(d),
+      title: `${d.name.zh} / ${d.name.en}`,
+      description: d.description.en,
+      disease: `${d.disease.code} ${d.disease.display.en}`,
+      institution: d.institutionIds.length > 1 ? 'multi-institution' : d.institutionIds[0]!,
+      securityLevel: d.securityLevel,
+      modalities: modalitiesOf(d),
+      patientCount: 0,
+      recordCount: 0,
+      fileCount: 0,
+      createdAt: now,
+      updatedAt: now,
     });
-    const datasetIds = datasetsOf(p);
-    const existing = await research.getProfile(patientId);
-    const profile: PatientProfile = {
-      patientId,
-      datasetIds: [...new Set([...(existing?.datasetIds ?? []), ...datasetIds])],
-      institutions: [...new Set([...(existing?.institutions ?? []), p.institutionId])],
-      sex: p.identity.sex,
-      birthYear: Number(p.identity.birthDate.slice(0, 4)),
-      ageAtDiagnosis: p.clinical.ageAtDiagnosis,
-      diagnosis: { system: 'http://hl7.org/fhir/sid/icd-10', code: 'C50.9', display: 'Malignant neoplasm of breast' },
-      pathologyType: p.clinical.pathologyType.display.en,
-      stage: p.clinical.cTNM,
-      molecularSubtype: p.clinical.molecularSubtype,
-      consent: { duoCode: p.consent.duoCode, status: p.consent.status === 'active' ? 'active' : p.consent.status === 'rejected' ? 'rejected' : 'withdrawn' },
-      updatedAt: research.now(),
-    };
-    await research.saveProfile(profile);
-    const resources = p.fhir.filter((r: Resource) => r.resourceType !== 'Patient').map((r) => pseudonymizeReferences(r, patientId));
-    await research.saveRecords(patientId, resources as Array<{ resourceType: string; id?: string }>);
-    await research.saveTimeline(
-      p.timeline.map((e) => ({
-        eventId: e.eventId,
-        patientId,
-        type: e.type,
-        occurredAt: e.occurredAt,
-        ...(e.endedAt ? { endedAt: e.endedAt } : {}),
-        title: e.title,
-        recordRefs: e.fhirRefs,
-        fileIds: e.fileIds,
-        source: 'ingested' as const,
-        annotations: [],
-      })),
-    );
+  }
+  const pooled = cohort.datasets.find((d) => d.institutionIds.length > 1);
+
+  const load = async (p: DemoPatient) => {
+    // Clinical data goes through the ingestion pipeline, as a hospital's FHIR bulk export would.
+    const home = datasetsOf(p).find((d) => d !== (pooled ? datasetIdOf(pooled) : undefined)) ?? datasetsOf(p)[0]!;
+    const ndjson = new TextEncoder().encode(p.fhir.map((r) => JSON.stringify(r)).join('\n'));
+    const job = await c.ingest.ingest({ datasetId: home, institution: p.institutionId, sourceSystem: 'demo-emr', fileName: `${p.institutionId}-patient.ndjson`, contentType: 'application/fhir+ndjson', bytes: ndjson, operator: 'system:demo-seed' });
+    if (job.counts.rejected > 0) throw new Error(`demo export rejected ${job.counts.rejected} items (${job.rejected[0]?.code})`);
+    const patientId = (await c.patientIndex.lookupSource(`${p.institutionId}/${p.fhir[0]!.id}`))!;
+    // The pooled cohort is curated from both hospitals' datasets.
+    const profile = (await research.getProfile(patientId))!;
+    if (pooled) await research.saveProfile({ ...profile, datasetIds: [...new Set([...profile.datasetIds, datasetIdOf(pooled)])], molecularSubtype: p.clinical.molecularSubtype, pathologyType: p.clinical.pathologyType.display.en, ageAtDiagnosis: p.clinical.ageAtDiagnosis, stage: profile.stage ?? p.clinical.cTNM });
+    // Imaging and documents: stored encrypted as received (their processing pipelines are issue 3).
     await research.saveFiles(
       p.files.map((f) => ({
-        meta: { fileId: f.fileId, patientId, kind: f.kind, contentType: f.contentType, fileName: f.fileName, ...(f.eventId ? { eventId: f.eventId } : {}), description: f.description, datasetId: datasetIds[0] ?? '' },
+        meta: { fileId: f.fileId, patientId, kind: f.kind, contentType: f.contentType, fileName: f.fileName, ...(f.eventId ? { eventId: f.eventId } : {}), description: f.description, datasetId: home },
         bytes: f.bytes,
       })),
     );
-    records += resources.length;
+    records += job.counts.accepted;
     files += p.files.length;
-    for (const d of datasetIds) {
+    for (const d of datasetsOf(p)) {
       const n = counts.get(d) ?? { patients: new Set(), records: 0, files: 0 };
       n.patients.add(patientId);
-      n.records += resources.length;
+      n.records += job.counts.accepted;
       n.files += p.files.length;
       counts.set(d, n);
     }
@@ -133,24 +103,11 @@ export async function seedDemoData(c: Container, opts: { patients: number; log: 
 
   // Stopped half-way: every step above is idempotent, so the next start simply loads again.
   if (opts.signal?.aborted) return undefined;
-  const now = new Date(c.clock.now()).toISOString();
   for (const d of cohort.datasets) {
-    const n = counts.get(datasetIdOf(d));
-    const dataset: Dataset = {
-      datasetId: datasetIdOf(d),
-      title: `${d.name.zh} / ${d.name.en}`,
-      description: d.description.en,
-      disease: `${d.disease.code} ${d.disease.display.en}`,
-      institution: d.institutionIds.length > 1 ? 'multi-institution' : d.institutionIds[0]!,
-      securityLevel: d.securityLevel,
-      modalities: modalitiesOf(d),
-      patientCount: n?.patients.size ?? 0,
-      recordCount: n?.records ?? 0,
-      fileCount: n?.files ?? 0,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await c.catalog.saveDataset(dataset);
+    const id = datasetIdOf(d);
+    const n = counts.get(id);
+    const current = await c.catalog.getDataset(id);
+    await c.catalog.saveDataset({ ...current, patientCount: n?.patients.size ?? 0, recordCount: n?.records ?? 0, fileCount: n?.files ?? 0, updatedAt: new Date(c.clock.now()).toISOString() });
   }
   await c.documents.put('main', { ...SEED_MARKER, at: now, patients: cohort.patients.length });
   opts.log(`demo data loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

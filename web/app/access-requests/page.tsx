@@ -1,8 +1,13 @@
 'use client';
 
-import { UnderConstruction } from '../../components/under-construction';
+import { AccessRequestsView } from '../../components/access/request-lists';
+import { RequireSignIn } from '../../components/require-sign-in';
 
-/** `/access-requests/`: placeholder until this area is built (no sample data on purpose). */
+/** `/access-requests/`: my requests (researchers) and all requests (governance roles). */
 export default function AccessRequestsPage() {
-  return <UnderConstruction area="accessRequests" />;
+  return (
+    <RequireSignIn>
+      <AccessRequestsView />
+    </RequireSignIn>
+  );
 }

@@ -1,8 +1,13 @@
 'use client';
 
-import { UnderConstruction } from '../../components/under-construction';
+import { ReviewQueueView } from '../../components/access/request-lists';
+import { RequireSignIn } from '../../components/require-sign-in';
 
-/** `/review-queue/`: placeholder until this area is built (no sample data on purpose). */
+/** `/review-queue/`: access requests waiting for the caller's decision (R-GOV-3, R-GOV-4). */
 export default function ReviewQueuePage() {
-  return <UnderConstruction area="reviewQueue" />;
+  return (
+    <RequireSignIn>
+      <ReviewQueueView />
+    </RequireSignIn>
+  );
 }

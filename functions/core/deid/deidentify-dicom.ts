@@ -1,0 +1,358 @@
+import * as dcmjsModule from 'dcmjs';
+import type { KeyProvider } from '../ports/key-provider';
+import { shiftDicomDate } from './date-shift';
+import type { DeidPolicy } from './deid-policy';
+import { ReportBuilder, type DeidReport } from './deid-report';
+import { ANNEX_E_BY_TAG, DEID_METHOD_CODES, resolveAction, type AnnexEAction } from './dicom-profile';
+import { Pseudonymizer } from './pseudonym';
+import { scrubText } from './text-scrubber';
+
+/** A dcmjs data element in dictionary (denaturalized) form. */
+export interface DicomElement {
+  vr: string;
+  Value?: unknown[];
+  _rawValue?: unknown;
+}
+/** A dcmjs dataset in dictionary form: `GGGGEEEE` → element. */
+export type DicomDataset = Record<string, DicomElement>;
+
+interface DcmjsApi {
+  data: {
+    DicomMessage: { readFile(buf: ArrayBuffer, options?: unknown): { meta: DicomDataset; dict: DicomDataset; write(options?: unknown): ArrayBuffer } };
+    DicomDict: new (meta: DicomDataset) => { dict: DicomDataset; write(options?: unknown): ArrayBuffer };
+  };
+}
+const dcmjs = ((dcmjsModule as unknown as { default?: DcmjsApi }).default ?? dcmjsModule) as unknown as DcmjsApi;
+
+/** Context of a DICOM de-identification. */
+export interface DicomDeidContext {
+  policy: DeidPolicy;
+  projectId: string;
+  /** The patient's project pseudonym: becomes PatientID and PatientName. */
+  patientToken: string;
+  keys: KeyProvider;
+  /** Vault names (besides the header's own PatientName) to scrub from descriptors. */
+  knownNames?: readonly string[];
+  pseudonymizer?: Pseudonymizer;
+}
+
+/** Result of {@link deidentifyDicom}: no bytes when the object was refused. */
+export interface DicomDeidResult {
+  bytes?: Uint8Array;
+  report: DeidReport;
+}
+
+const TAG = {
+  PatientName: '00100010',
+  PatientID: '00100020',
+  PatientIdentityRemoved: '00120062',
+  DeidentificationMethod: '00120063',
+  DeidentificationMethodCodeSequence: '00120064',
+  LongitudinalTemporalInformationModified: '00280303',
+  BurnedInAnnotation: '00280301',
+  SOPClassUID: '00080016',
+  Modality: '00080060',
+  PixelData: '7FE00010',
+  Rows: '00280010',
+  Columns: '00280011',
+  BitsAllocated: '00280100',
+  SamplesPerPixel: '00280002',
+  MediaStorageSOPInstanceUID: '00020003',
+  TransferSyntaxUID: '00020010',
+} as const;
+
+const TEXT_VRS = new Set(['LO', 'SH', 'LT', 'ST', 'UT', 'UC']);
+const UNCOMPRESSED = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']);
+/** Image types where text is often burned into the pixels even when the header does not say so. */
+const AT_RISK_SOP_PREFIXES = ['1.2.840.10008.5.1.4.1.1.7', '1.2.840.10008.5.1.4.1.1.6.', '1.2.840.10008.5.1.4.1.1.3.1', '1.2.840.10008.5.1.4.1.1.104.'];
+const AT_RISK_MODALITIES = new Set(['US', 'SC', 'XC', 'ES', 'DOC', 'OT']);
+
+const fmtTag = (t: string): string => `(${t.slice(0, 4)},${t.slice(4)})`;
+const str = (el: DicomElement | undefined): string => {
+  const v = el?.Value?.[0];
+  if (v && typeof v === 'object' && 'Alphabetic' in (v as object)) return String((v as { Alphabetic?: string }).Alphabetic ?? '');
+  return v === undefined || v === null ? '' : String(v);
+};
+
+/** Dummy value of a VR for action D (PS3.15 E.1.1: "a non-zero length value … consistent with the VR"). */
+function dummy(vr: string, token: string): unknown[] {
+  switch (vr) {
+    case 'PN':
+      return [{ Alphabetic: token }];
+    case 'DA':
+      return ['19000101'];
+    case 'TM':
+      return ['000000'];
+    case 'DT':
+      return ['19000101000000'];
+    case 'AS':
+      return ['000Y'];
+    case 'UR':
+      return ['urn:mdrp:removed'];
+    case 'US':
+    case 'SS':
+    case 'UL':
+    case 'SL':
+    case 'FL':
+    case 'FD':
+    case 'IS':
+    case 'DS':
+      return [0];
+    case 'CS':
+    case 'AE':
+      return ['ANONYMIZED'];
+    default:
+      return ['ANONYMIZED'];
+  }
+}
+
+class DicomWalker {
+  knownNames: string[] = [];
+  datesShifted = false;
+
+  constructor(
+    private readonly ctx: DicomDeidContext,
+    private readonly p: Pseudonymizer,
+    private readonly report: ReportBuilder,
+    private readonly offset: number,
+  ) {}
+
+  /** Applies the profile to a dataset (recursively into sequences); returns a new dataset. */
+  async dataset(ds: DicomDataset, path: string): Promise<DicomDataset> {
+    const out: DicomDataset = {};
+    for (const [rawTag, el] of Object.entries(ds)) {
+      const tag = rawTag.toUpperCase();
+      const shown = `${path}${fmtTag(tag)}`;
+      const group = Number.parseInt(tag.slice(0, 4), 16);
+      if (group % 2 === 1) {
+        // PS3.15 E.1-1 "(GGGG,EEEE) where GGGG is odd": private attributes removed (X).
+        this.report.add(shown, 'remove', 'X private');
+        continue;
+      }
+      if (/^50/.test(tag) || /^60[0-9A-F]{2}(3000|4000)$/.test(tag)) {
+        this.report.add(shown, 'remove', 'X curve/overlay');
+        continue;
+      }
+      const row = ANNEX_E_BY_TAG.get(tag);
+      if (!row) {
+        out[tag] = el.vr === 'SQ' ? await this.sequence(el, shown) : el;
+        continue;
+      }
+      const action = resolveAction(row, this.ctx.policy.dicom.options);
+      const r = await this.apply(action, tag, el, shown);
+      if (r) out[tag] = r;
+    }
+    return out;
+  }
+
+  private async sequence(el: DicomElement, shown: string): Promise<DicomElement> {
+    const items: unknown[] = [];
+    for (const [i, item] of (el.Value ?? []).entries()) items.push(await this.dataset(item as DicomDataset, `${shown}[${i}]`));
+    return { vr: 'SQ', Value: items };
+  }
+
+  async apply(action: AnnexEAction, tag: string, el: DicomElement, shown: string): Promise<DicomElement | undefined> {
+    const vr = el.vr;
+    switch (action) {
+      case 'X':
+        this.report.add(shown, 'remove', 'X');
+        return undefined;
+      case 'Z':
+        this.report.add(shown, 'empty', 'Z');
+        return { vr, Value: [] };
+      case 'K':
+        return vr === 'SQ' ? this.sequence(el, shown) : el;
+      case 'U':
+        // "X/Z/U*" on a sequence: keep the references, with every UID inside replaced (E.3.9).
+        return vr === 'SQ' ? this.sequence(el, shown) : this.uids(el, shown);
+      case 'D':
+        if (vr === 'SQ') return this.sequence(el, shown);
+        if (vr === 'UI') return this.uids(el, shown);
+        if (vr === 'OB' || vr === 'OW' || vr === 'UN') {
+          this.report.add(shown, 'empty', 'D binary');
+          return { vr, Value: [] };
+        }
+        this.report.add(shown, 'dummy', 'D');
+        return { vr, Value: dummy(vr, 'ANONYMIZED') };
+      case 'C':
+        return this.clean(tag, el, shown);
+    }
+  }
+
+  private async uids(el: DicomElement, shown: string): Promise<DicomElement> {
+    const values: unknown[] = [];
+    for (const v of el.Value ?? []) values.push(typeof v === 'string' && v ? await this.p.uid(v) : v);
+    this.report.add(shown, 'replace-uid', 'U');
+    return { vr: el.vr, Value: values };
+  }
+
+  private async clean(tag: string, el: DicomElement, shown: string): Promise<DicomElement | undefined> {
+    const vr = el.vr;
+    if (vr === 'DA' || vr === 'DT') {
+      this.datesShifted = true;
+      this.report.add(shown, 'shift', 'C');
+      return { vr, Value: (el.Value ?? []).map((v) => (typeof v === 'string' && v ? shiftDicomDate(v, this.offset) : v)) };
+    }
+    // Times of day carry no identity once the date has moved: kept (Modified Dates option).
+    if (vr === 'TM') return el;
+    if (vr === 'SQ') return this.sequence(el, shown);
+    if (TEXT_VRS.has(vr)) {
+      const values = (el.Value ?? []).map((v) => {
+        if (typeof v !== 'string' || !v) return v;
+        const r = scrubText(v, { knownNames: this.knownNames, policy: this.ctx.policy, dateShiftDays: this.offset });
+        this.report.spans(r.spans.map((s) => s.type));
+        return r.text;
+      });
+      this.report.add(shown, 'scrub', 'C');
+      return { vr, Value: values };
+    }
+    // Nothing safe to "clean" generically for other VRs: fall back to removal.
+    this.report.add(shown, 'remove', `C→X ${vr}`);
+    void tag;
+    return undefined;
+  }
+}
+
+function codeItem(c: { code: string; meaning: string }): DicomDataset {
+  return {
+    '00080100': { vr: 'SH', Value: [c.code] },
+    '00080102': { vr: 'SH', Value: ['DCM'] },
+    '00080104': { vr: 'LO', Value: [c.meaning] },
+  };
+}
+
+/** Reads `{ meta, dict }` from Part 10 bytes (dcmjs). */
+export function readDicom(bytes: Uint8Array): { meta: DicomDataset; dict: DicomDataset } {
+  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const d = dcmjs.data.DicomMessage.readFile(ab);
+  return { meta: d.meta, dict: d.dict };
+}
+
+/** Writes Part 10 bytes from `{ meta, dict }` (dcmjs). */
+export function writeDicom(meta: DicomDataset, dict: DicomDataset): Uint8Array {
+  const out = new dcmjs.data.DicomDict(meta);
+  out.dict = dict;
+  return new Uint8Array(out.write());
+}
+
+/**
+ * Applies the PS3.15 Annex E Basic Application Level Confidentiality Profile, with the options the
+ * policy selects (Retain Longitudinal Temporal Information with Modified Dates, Clean Descriptors,
+ * optionally Retain Patient Characteristics), to a dataset in dcmjs dictionary form. Private
+ * attributes, curves and overlays are removed; UIDs are replaced by keyed `2.25.` UIDs stable
+ * within the project; PatientName/PatientID become the pseudonym; PatientIdentityRemoved,
+ * DeidentificationMethod(CodeSequence) and LongitudinalTemporalInformationModified are written.
+ * Returns the new dataset and meta (inputs are not mutated) or a refusal.
+ */
+export async function deidentifyDicomDataset(
+  input: { meta?: DicomDataset; dict: DicomDataset },
+  ctx: DicomDeidContext,
+): Promise<{ meta?: DicomDataset; dict?: DicomDataset; report: DeidReport }> {
+  const p = ctx.pseudonymizer ?? new Pseudonymizer(ctx.keys, ctx.projectId);
+  const report = new ReportBuilder(ctx.policy, 'dicom');
+  const offset = await p.dateOffsetDays(ctx.patientToken, ctx.policy.dateShift);
+  const w = new DicomWalker(ctx, p, report, offset);
+  const src = input.dict;
+  const originalName = str(src[TAG.PatientName]);
+  w.knownNames = [...(ctx.knownNames ?? []), originalName.replace(/\^/g, ''), ...originalName.split('^').filter((s) => s.length >= 2)].filter(Boolean);
+
+  // Burned-in annotation (R-DEID-4: pixel burn-in flagged).
+  const burnedIn = str(src[TAG.BurnedInAnnotation]).toUpperCase();
+  const sopClass = str(src[TAG.SOPClassUID]);
+  const modality = str(src[TAG.Modality]).toUpperCase();
+  const atRisk = burnedIn !== 'NO' && (AT_RISK_SOP_PREFIXES.some((p2) => sopClass.startsWith(p2)) || AT_RISK_MODALITIES.has(modality));
+  const regions = ctx.policy.dicom.regions ?? [];
+  const canBlank = ctx.policy.dicom.burnedInAnnotation === 'blank-regions' && regions.length > 0;
+  if (burnedIn === 'YES' && !canBlank) {
+    if (ctx.policy.dicom.burnedInAnnotation !== 'flag') {
+      report.report.refused = 'BurnedInAnnotation is YES and the policy has no pixel regions to blank';
+      return { report: report.report };
+    }
+    report.warn('BurnedInAnnotation is YES: pixel data released unchanged under a flag-only policy');
+  } else if (atRisk && !canBlank) {
+    report.warn(`possible burned-in annotation (SOP class ${sopClass}, modality ${modality || 'unknown'}): review the pixels`);
+  }
+
+  const dict = await w.dataset(src, '');
+  dict[TAG.PatientName] = { vr: 'PN', Value: [{ Alphabetic: ctx.patientToken }] };
+  dict[TAG.PatientID] = { vr: 'LO', Value: [ctx.patientToken] };
+  report.add(`${fmtTag(TAG.PatientName)}`, 'pseudonymize');
+  report.add(`${fmtTag(TAG.PatientID)}`, 'pseudonymize');
+
+  const codes: DicomDataset[] = [codeItem(DEID_METHOD_CODES.basic)];
+  const opts = ctx.policy.dicom.options;
+  if (opts.retainLongitudinalModifiedDates) codes.push(codeItem(DEID_METHOD_CODES.retainModifiedDates));
+  if (opts.cleanDescriptors) codes.push(codeItem(DEID_METHOD_CODES.cleanDescriptors));
+  if (opts.retainPatientCharacteristics) codes.push(codeItem(DEID_METHOD_CODES.retainPatientCharacteristics));
+
+  if (canBlank && (burnedIn === 'YES' || atRisk)) {
+    const ok = blankRegions(dict, input.meta, regions);
+    if (ok) {
+      codes.push(codeItem(DEID_METHOD_CODES.cleanPixelData));
+      dict[TAG.BurnedInAnnotation] = { vr: 'CS', Value: ['NO'] };
+      report.add(fmtTag(TAG.PixelData), 'mask', `${regions.length} region(s) blanked`);
+    } else {
+      report.report.refused = 'pixel regions cannot be blanked (compressed or unsupported pixel data)';
+      return { report: report.report };
+    }
+  }
+
+  dict[TAG.PatientIdentityRemoved] = { vr: 'CS', Value: ['YES'] };
+  dict[TAG.DeidentificationMethod] = { vr: 'LO', Value: [`MDRP ${ctx.policy.id} ${ctx.policy.version}; PS3.15 E.1-1 2024b`] };
+  dict[TAG.DeidentificationMethodCodeSequence] = { vr: 'SQ', Value: codes };
+  if (opts.retainLongitudinalModifiedDates) dict[TAG.LongitudinalTemporalInformationModified] = { vr: 'CS', Value: ['MODIFIED'] };
+  for (const t of [TAG.PatientIdentityRemoved, TAG.DeidentificationMethod, TAG.DeidentificationMethodCodeSequence]) report.add(fmtTag(t), 'add');
+
+  let meta: DicomDataset | undefined;
+  if (input.meta) {
+    meta = { ...input.meta };
+    const ms = meta[TAG.MediaStorageSOPInstanceUID];
+    if (ms) meta[TAG.MediaStorageSOPInstanceUID] = { vr: 'UI', Value: [await p.uid(str(ms))] };
+    // The source's implementation UID/name identify the hospital's software, not the patient: kept.
+  }
+  return { meta, dict: sortDataset(dict), report: report.report };
+}
+
+function sortDataset(ds: DicomDataset): DicomDataset {
+  return Object.fromEntries(Object.entries(ds).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Zeroes rectangles of uncompressed 8/16-bit pixel data; false if the pixel data is not supported. */
+function blankRegions(dict: DicomDataset, meta: DicomDataset | undefined, regions: NonNullable<DeidPolicy['dicom']['regions']>): boolean {
+  const ts = str(meta?.[TAG.TransferSyntaxUID]) || '1.2.840.10008.1.2.1';
+  const px = dict[TAG.PixelData]?.Value?.[0];
+  if (!UNCOMPRESSED.has(ts) || !(px instanceof ArrayBuffer)) return false;
+  const rows = Number(dict[TAG.Rows]?.Value?.[0]);
+  const cols = Number(dict[TAG.Columns]?.Value?.[0]);
+  const bits = Number(dict[TAG.BitsAllocated]?.Value?.[0]);
+  const spp = Number(dict[TAG.SamplesPerPixel]?.Value?.[0] ?? 1);
+  if (!(bits === 8 || bits === 16) || !rows || !cols) return false;
+  const copy = px.slice(0);
+  const arr = bits === 8 ? new Uint8Array(copy) : new Uint16Array(copy);
+  const frames = Math.floor(arr.length / (rows * cols * spp));
+  for (let f = 0; f < frames; f++) {
+    for (const r of regions) {
+      for (let y = Math.max(0, r.y); y < Math.min(rows, r.y + r.height); y++) {
+        for (let x = Math.max(0, r.x); x < Math.min(cols, r.x + r.width); x++) {
+          for (let s = 0; s < spp; s++) arr[f * rows * cols * spp + (y * cols + x) * spp + s] = 0;
+        }
+      }
+    }
+  }
+  dict[TAG.PixelData] = { ...dict[TAG.PixelData], vr: dict[TAG.PixelData]?.vr ?? 'OW', Value: [copy] };
+  return true;
+}
+
+/**
+ * De-identifies one Part 10 DICOM object (R-DEID-4) under the policy's Annex E profile and options.
+ *
+ * @example
+ * const { bytes, report } = await deidentifyDicom(fileBytes, { policy: getPolicy('l2-research'), projectId, patientToken, keys });
+ * if (!bytes) console.warn(report.refused);
+ */
+export async function deidentifyDicom(bytes: Uint8Array, ctx: DicomDeidContext): Promise<DicomDeidResult> {
+  const { meta, dict } = readDicom(bytes);
+  const r = await deidentifyDicomDataset({ meta, dict }, ctx);
+  if (!r.dict || !r.meta) return { report: r.report };
+  return { bytes: writeDicom(r.meta, r.dict), report: r.report };
+}

@@ -1,0 +1,369 @@
+import { createHash } from 'node:crypto';
+import type { CatalogService } from '../catalog/catalog-service';
+import { isDomainError } from '../errors';
+import type { PatientIndex, PatientIdentity } from '../patients/patient-index';
+import type { PatientProfile, ResearchRecords, TimelineEvent } from '../patients/research-records';
+import type { Clock } from '../ports/clock';
+import type { DocumentStore, Item } from '../ports/document-store';
+import type { FhirValidator } from '../ports/fhir-validator';
+import type { IdGenerator } from '../ports/id-generator';
+import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
+
+/** Resource types the platform accepts (R-ING-1). */
+export const ACCEPTED_RESOURCE_TYPES = [
+  'Patient',
+  'Encounter',
+  'Condition',
+  'Observation',
+  'Procedure',
+  'MedicationAdministration',
+  'DiagnosticReport',
+  'ImagingStudy',
+  'DocumentReference',
+  'Consent',
+] as const;
+
+/** Version of this pipeline's transformations, recorded in every record's lineage. */
+export const FHIR_INGEST_VERSION = 'fhir-ingest/1.0.0';
+
+const RESIDENT_ID_SYSTEM = /cn-resident-id|2\.16\.156\.10011\.1\.3|resident/i;
+
+export interface FhirSource {
+  datasetId: string;
+  institution: string;
+  sourceSystem: string;
+  fileName: string;
+  contentType: string;
+  bytes: Uint8Array;
+  uploadId?: string;
+  operator: string;
+}
+
+type FhirResource = { resourceType: string; id?: string; [k: string]: unknown };
+type JobItem = Item & { job: IngestJob };
+
+/**
+ * Ingestion of FHIR R4 JSON resources, Bundles (collection/transaction/batch) and NDJSON bulk
+ * exports (R-ING-1, -5, -6, R-MPI-1..3):
+ * - every resource is validated (medplum) and rejected with a reason, never half-written;
+ * - Patients go through the master patient index: identities into the vault, only the
+ *   pseudonymous id on the research side; references to patients are rewritten to it;
+ * - other resources get stable platform ids (hash of institution, type and source id), so
+ *   re-ingesting the same content overwrites identical items: idempotent, and resumable after a
+ *   crash; a whole file already ingested (same SHA-256) is a no-op returning the earlier report;
+ * - each record carries its lineage; event-like resources become timeline events, written in
+ *   the same transaction as their record.
+ */
+export class FhirIngestor {
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly index: PatientIndex,
+    private readonly records: ResearchRecords,
+    private readonly catalog: CatalogService,
+    private readonly validator: FhirValidator,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async ingest(src: FhirSource): Promise<IngestJob> {
+    const sha256 = createHash('sha256').update(src.bytes).digest('hex');
+    const seen = await this.store.get<Item & { jobId: string }>('main', { pk: `CONTENT#${src.datasetId}#${sha256}`, sk: 'CONTENT' });
+    if (seen) {
+      const previous = await this.store.get<JobItem>('main', { pk: `JOB#${seen.jobId}`, sk: 'JOB' });
+      if (previous) return previous.job;
+    }
+    const startedAt = new Date(this.clock.now()).toISOString();
+    const jobId = this.ids.next('job');
+    const rejected: RejectedItem[] = [];
+    const parsed = parse(src, rejected);
+
+    // Patients first, so every other resource can be linked to its pseudonym.
+    const patientIds = new Map<string, string>();
+    const identities = new Map<string, PatientIdentity[]>();
+    let newPatients = 0;
+    let probableDuplicates = 0;
+    const accepted: Array<{ line: number; resource: FhirResource }> = [];
+    for (const { line, resource } of parsed) {
+      const issues = this.check(resource);
+      if (issues) {
+        rejected.push({ line, resourceType: resource.resourceType, ...issues });
+        continue;
+      }
+      if (resource.resourceType !== 'Patient') {
+        accepted.push({ line, resource });
+        continue;
+      }
+      const identity = identityOf(resource);
+      if (!identity) {
+        rejected.push({ line, resourceType: 'Patient', code: 'MISSING_PATIENT_IDENTITY', issues: ['name, gender and birthDate are required to index a patient'] });
+        continue;
+      }
+      try {
+        const r = await this.index.register({ sourcePatientId: `${src.institution}/${resource.id}`, institution: src.institution, identity });
+        patientIds.set(resource.id!, r.patientId);
+        identities.set(r.patientId, [identity]);
+        if (r.created) newPatients += 1;
+        if (r.probableDuplicateOf) probableDuplicates += 1;
+        await this.upsertProfile(r.patientId, src, resource);
+      } catch (e) {
+        if (isDomainError(e, 'VALIDATION_FAILED')) rejected.push({ line, resourceType: 'Patient', code: 'INVALID_RESIDENT_ID', issues: ['identifier: resident ID fails the GB 11643 check'] });
+        else throw e;
+      }
+    }
+
+    const lineageBase = { sourceSystem: src.sourceSystem, institution: src.institution, fileName: src.fileName, fileSha256: sha256, ...(src.uploadId ? { uploadId: src.uploadId } : {}), jobId, operator: src.operator, at: startedAt };
+    let acceptedCount = patientIds.size;
+    let events = 0;
+    const touchedPatients = new Set(patientIds.values());
+    const bulk: Array<{ patientId: string; resource: FhirResource; lineage: Lineage }> = [];
+    for (const { line, resource } of accepted) {
+      const subject = patientRefOf(resource);
+      const patientId = subject ? (patientIds.get(subject) ?? (await this.index.lookupSource(`${src.institution}/${subject}`))) : undefined;
+      if (!patientId) {
+        rejected.push({ line, resourceType: resource.resourceType, code: 'UNKNOWN_PATIENT', issues: ['subject/patient does not reference a known patient of this institution'] });
+        continue;
+      }
+      const platformId = platformIdOf(src.institution, resource.resourceType, resource.id ?? `line-${line}`);
+      if (!identities.has(patientId)) identities.set(patientId, (await this.index.identities(patientId)).map((i) => i.identity));
+      const scrubbed = scrubKnownIdentifiers(resource, identities.get(patientId)!, patientId);
+      const record = { ...rewriteReferences(scrubbed, src.institution, patientIds, patientId), id: platformId };
+      const lineage: Lineage = {
+        ...lineageBase,
+        sourceId: `${resource.resourceType}/${resource.id ?? `line-${line}`}`,
+        transformations: [
+          { name: 'validate-fhir-r4', version: FHIR_INGEST_VERSION },
+          { name: 'pseudonymize-patient-references', version: FHIR_INGEST_VERSION },
+          { name: 'scrub-known-identifiers', version: FHIR_INGEST_VERSION },
+          { name: 'assign-platform-ids', version: FHIR_INGEST_VERSION },
+        ],
+      };
+      const event = timelineEventOf(record, patientId);
+      // A record with a timeline event is written with it in one transaction; the rest in bulk.
+      if (event) await this.records.saveRecord(patientId, record, lineage, event);
+      else bulk.push({ patientId, resource: record, lineage });
+      if (bulk.length >= 100) await this.records.saveRecordsWithLineage(bulk.splice(0));
+      if (event) events += 1;
+      acceptedCount += 1;
+      touchedPatients.add(patientId);
+      if (resource.resourceType === 'Condition' || resource.resourceType === 'Consent') await this.enrichProfile(patientId, record);
+    }
+
+    await this.records.saveRecordsWithLineage(bulk);
+    const job: IngestJob = {
+      jobId,
+      datasetId: src.datasetId,
+      institution: src.institution,
+      sourceSystem: src.sourceSystem,
+      ...(src.uploadId ? { uploadId: src.uploadId } : {}),
+      fileName: src.fileName,
+      contentType: src.contentType,
+      sha256,
+      status: 'completed',
+      startedAt,
+      finishedAt: new Date(this.clock.now()).toISOString(),
+      operator: src.operator,
+      counts: { accepted: acceptedCount, rejected: rejected.length, patients: touchedPatients.size, newPatients, probableDuplicates, timelineEvents: events },
+      rejected: rejected.slice(0, 1000),
+    };
+    await this.store.transact([
+      { kind: 'put', table: 'main', item: { pk: `JOB#${jobId}`, sk: 'JOB', gsi1pk: `JOBS#${src.datasetId}`, gsi1sk: startedAt, job } },
+      { kind: 'put', table: 'main', item: { pk: `CONTENT#${src.datasetId}#${sha256}`, sk: 'CONTENT', jobId } },
+    ]);
+    await this.catalog.recordIngest(src.datasetId, { records: acceptedCount - patientIds.size, patientCount: (await this.records.profilesOf(src.datasetId)).length, at: job.finishedAt });
+    return job;
+  }
+
+  async getJob(jobId: string): Promise<IngestJob | undefined> {
+    return (await this.store.get<JobItem>('main', { pk: `JOB#${jobId}`, sk: 'JOB' }))?.job;
+  }
+
+  private check(resource: FhirResource): Pick<RejectedItem, 'code' | 'issues'> | undefined {
+    if (!(ACCEPTED_RESOURCE_TYPES as readonly string[]).includes(resource.resourceType)) {
+      return { code: 'UNSUPPORTED_RESOURCE_TYPE', issues: [`resourceType: ${String(resource.resourceType).slice(0, 64)} is not accepted`] };
+    }
+    if (!resource.id) return { code: 'INVALID_FHIR', issues: ['id: required for ingestion (stable source id)'] };
+    const issues = this.validator.validate(resource);
+    return issues.length ? { code: 'INVALID_FHIR', issues: issues.slice(0, 20) } : undefined;
+  }
+
+  private async upsertProfile(patientId: string, src: FhirSource, patient: FhirResource): Promise<void> {
+    const existing = await this.records.getProfile(patientId);
+    const profile: PatientProfile = {
+      ...(existing ?? { consent: { duoCode: 'DUO:0000042', status: 'active' as const } }),
+      patientId,
+      datasetIds: [...new Set([...(existing?.datasetIds ?? []), src.datasetId])],
+      institutions: [...new Set([...(existing?.institutions ?? []), src.institution])],
+      sex: String(patient.gender ?? 'unknown'),
+      birthYear: Number(String(patient.birthDate ?? '0').slice(0, 4)),
+      updatedAt: new Date(this.clock.now()).toISOString(),
+    };
+    await this.records.saveProfile(profile);
+  }
+
+  /** Research-side facts used by search and consent matching: diagnosis, stage, consent (R-DSR-2). */
+  private async enrichProfile(patientId: string, r: FhirResource): Promise<void> {
+    const profile = await this.records.getProfile(patientId);
+    if (!profile) return;
+    let next = profile;
+    if (r.resourceType === 'Condition') {
+      const coding = ((r.code as { coding?: Array<{ system?: string; code?: string; display?: string }> } | undefined)?.coding ?? []).find((c) => c.code);
+      const stage = (r.stage as Array<{ summary?: { text?: string; coding?: Array<{ display?: string }> } }> | undefined)?.[0]?.summary;
+      next = {
+        ...next,
+        ...(coding && !next.diagnosis ? { diagnosis: { system: coding.system ?? '', code: coding.code!, display: coding.display ?? '' } } : {}),
+        ...(stage ? { stage: stage.text ?? stage.coding?.[0]?.display ?? next.stage } : {}),
+      };
+    } else {
+      const duo = /DUO[_:](\d{7})/.exec(JSON.stringify(r.provision ?? {}))?.[1];
+      const status = r.status === 'active' ? 'active' : r.status === 'rejected' ? 'rejected' : 'withdrawn';
+      next = { ...next, consent: { duoCode: duo ? `DUO:${duo}` : next.consent.duoCode, status } };
+    }
+    if (next !== profile) await this.records.saveProfile(next);
+  }
+}
+
+function parse(src: FhirSource, rejected: RejectedItem[]): Array<{ line: number; resource: FhirResource }> {
+  const text = new TextDecoder().decode(src.bytes).replace(/^\uFEFF/, '');
+  if (!text.trim()) {
+    rejected.push({ line: 0, code: 'EMPTY_FILE', issues: ['the file is empty'] });
+    return [];
+  }
+  const ndjson = /ndjson/.test(src.contentType) || src.fileName.endsWith('.ndjson');
+  const out: Array<{ line: number; resource: FhirResource }> = [];
+  const take = (value: unknown, line: number) => {
+    if (!value || typeof value !== 'object' || typeof (value as FhirResource).resourceType !== 'string') {
+      rejected.push({ line, code: 'INVALID_FHIR', issues: ['resourceType: missing'] });
+      return;
+    }
+    const r = value as FhirResource;
+    if (r.resourceType === 'Bundle') {
+      const entries = (r.entry as Array<{ resource?: unknown }> | undefined) ?? [];
+      entries.forEach((e, i) => take(e.resource, i + 1));
+    } else out.push({ line, resource: r });
+  };
+  if (ndjson) {
+    text.split(/\r?\n/).forEach((l, i) => {
+      if (!l.trim()) return;
+      try {
+        take(JSON.parse(l), i + 1);
+      } catch {
+        rejected.push({ line: i + 1, code: 'INVALID_JSON', issues: ['line is not valid JSON'] });
+      }
+    });
+  } else {
+    try {
+      take(JSON.parse(text), 1);
+    } catch {
+      rejected.push({ line: 0, code: 'INVALID_JSON', issues: ['file is not valid JSON'] });
+    }
+  }
+  return out;
+}
+
+/** Direct identifiers of a FHIR Patient, for the vault. Undefined when too little to index. */
+function identityOf(p: FhirResource): PatientIdentity | undefined {
+  const names = (p.name as Array<{ text?: string; family?: string; given?: string[] }> | undefined) ?? [];
+  const n = names[0];
+  const fullName = n?.text ?? [n?.family, ...(n?.given ?? [])].filter(Boolean).join('');
+  if (!fullName || typeof p.gender !== 'string' || typeof p.birthDate !== 'string') return undefined;
+  const ids = (p.identifier as Array<{ system?: string; value?: string; type?: { coding?: Array<{ code?: string }> } }> | undefined) ?? [];
+  const byType = (code: string) => ids.find((i) => i.type?.coding?.some((c) => c.code === code))?.value;
+  const telecom = (p.telecom as Array<{ system?: string; value?: string }> | undefined) ?? [];
+  const address = (p.address as Array<{ text?: string; line?: string[]; city?: string; state?: string }> | undefined)?.[0];
+  return {
+    fullName,
+    sex: (['female', 'male', 'other', 'unknown'].includes(p.gender) ? p.gender : 'unknown') as PatientIdentity['sex'],
+    birthDate: p.birthDate,
+    ...(ids.find((i) => RESIDENT_ID_SYSTEM.test(i.system ?? '') || i.type?.coding?.some((c) => c.code === 'NI'))?.value ? { residentId: ids.find((i) => RESIDENT_ID_SYSTEM.test(i.system ?? '') || i.type?.coding?.some((c) => c.code === 'NI'))!.value! } : {}),
+    ...(byType('MR') ? { mrn: byType('MR')! } : {}),
+    ...(byType('SN') ? { insuranceNumber: byType('SN')! } : {}),
+    ...(telecom.find((t) => t.system === 'phone')?.value ? { phone: telecom.find((t) => t.system === 'phone')!.value! } : {}),
+    ...(address ? { address: address.text ?? [address.state, address.city, ...(address.line ?? [])].filter(Boolean).join('') } : {}),
+  };
+}
+
+/** The source id of the patient a resource is about (`subject` or `patient`). */
+function patientRefOf(r: FhirResource): string | undefined {
+  for (const key of ['subject', 'patient']) {
+    const ref = (r[key] as { reference?: string } | undefined)?.reference;
+    const m = ref ? /^Patient\/(.+)$/.exec(ref) : null;
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * Replaces the patient's own identifiers wherever a source system copied them into another
+ * resource (document ids and URLs carrying the MRN, names in titles, phones in notes): ids become
+ * the pseudonym, names and phones placeholders. The identity vault is the only place they stay.
+ */
+function scrubKnownIdentifiers<T>(value: T, identities: PatientIdentity[], patientId: string): T {
+  const replacements: Array<[string, string]> = [];
+  for (const id of identities) {
+    for (const v of [id.residentId, id.mrn, id.insuranceNumber]) if (v && v.length >= 4) replacements.push([v, patientId]);
+    if (id.phone && id.phone.length >= 7) replacements.push([id.phone, '[PHONE]']);
+    if (id.fullName && id.fullName.length >= 2) replacements.push([id.fullName, '[NAME]']);
+    if (id.address && id.address.length >= 6) replacements.push([id.address, '[ADDRESS]']);
+  }
+  replacements.sort((a, b) => b[0].length - a[0].length);
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return replacements.reduce((s, [from, to]) => (s.includes(from) ? s.split(from).join(to) : s), v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
+/** Stable platform id of a source resource: the same source record always maps to the same id. */
+export function platformIdOf(institution: string, type: string, sourceId: string): string {
+  return `r-${createHash('sha256').update(`${institution}|${type}|${sourceId}`).digest('hex').slice(0, 24)}`;
+}
+
+function rewriteReferences<T>(value: T, institution: string, patients: Map<string, string>, patientId: string): T {
+  if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, institution, patients, patientId)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'reference' && typeof v === 'string') {
+        const m = /^([A-Z][A-Za-z]+)\/([^/]+)$/.exec(v);
+        out[k] = !m ? v : m[1] === 'Patient' ? `Patient/${patients.get(m[2]!) ?? patientId}` : `${m[1]}/${platformIdOf(institution, m[1]!, m[2]!)}`;
+      } else if (k === 'display' && typeof v === 'string' && (value as { reference?: string }).reference?.startsWith('Patient/')) {
+        // A display next to a patient reference is usually the patient's name: dropped.
+        continue;
+      } else out[k] = rewriteReferences(v, institution, patients, patientId);
+    }
+    return out as T;
+  }
+  return value;
+}
+
+const EVENT_TYPES: Record<string, { type: string; at: (r: FhirResource) => unknown }> = {
+  Encounter: { type: 'visit', at: (r) => (r.period as { start?: string } | undefined)?.start },
+  Procedure: { type: 'procedure', at: (r) => r.performedDateTime ?? (r.performedPeriod as { start?: string } | undefined)?.start },
+  MedicationAdministration: { type: 'medication', at: (r) => r.effectiveDateTime ?? (r.effectivePeriod as { start?: string } | undefined)?.start },
+  DiagnosticReport: { type: 'report', at: (r) => r.effectiveDateTime ?? r.issued },
+  ImagingStudy: { type: 'imaging', at: (r) => r.started },
+  Condition: { type: 'diagnosis', at: (r) => r.onsetDateTime ?? r.recordedDate },
+};
+
+/** The timeline event a record stands for (R-ING-7), if it is event-like and dated. */
+function timelineEventOf(r: FhirResource, patientId: string): TimelineEvent | undefined {
+  const spec = EVENT_TYPES[r.resourceType];
+  const at = spec?.at(r);
+  if (!spec || typeof at !== 'string') return undefined;
+  const code = (r.code ?? r.type ?? r.medicationCodeableConcept) as { text?: string; coding?: Array<{ display?: string }> } | Array<{ text?: string }> | undefined;
+  const label = Array.isArray(code) ? code[0]?.text : (code?.text ?? code?.coding?.[0]?.display);
+  const title = label ?? r.resourceType;
+  return {
+    eventId: `ev-${r.id}`,
+    patientId,
+    type: spec.type,
+    occurredAt: new Date(at).toISOString(),
+    title: { zh: title, en: title },
+    recordRefs: [`${r.resourceType}/${r.id}`],
+    fileIds: [],
+    source: 'ingested',
+    annotations: [],
+  };
+}
