@@ -36,8 +36,9 @@ export async function processStagedObject(container: Container, event: StagedObj
       operator: verified.createdBy,
     });
     jobId = job.jobId;
-    const fileLevel = job.rejected.find((r) => r.line === 0);
-    upload = await container.uploads.complete(verified, fileLevel && job.counts.accepted === 0 ? { jobId, rejection: { code: 'INVALID_CONTENT', detail: fileLevel.code } } : { jobId }, bytes);
+    // A file of which nothing was accepted is rejected as a whole; the job report says why, per item.
+    const rejection = job.counts.accepted === 0 ? { code: 'INVALID_CONTENT' as const, detail: job.rejected[0]?.code ?? 'no item accepted' } : undefined;
+    upload = await container.uploads.complete(verified, rejection ? { jobId, rejection } : { jobId }, bytes);
   }
   await auditSystemAction(container, {
     actorId: 'system:ingest',

@@ -64,25 +64,31 @@ describe('local API front (same handlers as Lambda, API Gateway semantics)', () 
     expect(Object.keys(pooled).sort()).toEqual(['datasetId', 'description', 'disease', 'fileCount', 'institution', 'modalities', 'patientCount', 'recordCount', 'securityLevel', 'title', 'updatedAt'].sort());
   });
 
-  it('R-ING-4: a data manager gets a presigned staging upload bound to the SHA-256; a researcher may not upload', async () => {
-    const body = Buffer.from('{"resourceType":"Patient"}\n');
+  it('R-ING-4/R-ING-1: a data manager uploads a FHIR export through staging; it is verified, ingested and reported; a researcher may not upload', async () => {
+    const patient = { resourceType: 'Patient', id: 'p-1', name: [{ text: '测试患者' }], gender: 'female', birthDate: '1980-02-03', identifier: [{ system: 'https://mdrp.example.org/fhir/sid/cn-resident-id', value: '110101198002030021' }] };
+    const obs = { resourceType: 'Observation', id: 'o-1', status: 'final', code: { text: 'Hemoglobin' }, subject: { reference: 'Patient/p-1' }, effectiveDateTime: '2026-01-02T03:04:05Z', valueQuantity: { value: 128, unit: 'g/L' } };
+    const body = Buffer.from(`${JSON.stringify(patient)}\n${JSON.stringify(obs)}\n{"resourceType":"Spaceship","id":"x"}\n`);
     const sha256 = createHash('sha256').update(body).digest('hex');
-    const req = { datasetId: 'bc-nrt-io', fileName: 'patients.ndjson', contentType: 'application/fhir+ndjson', sizeBytes: body.length, sha256 };
+    const req = { datasetId: 'bc-nrt-io', fileName: 'emr-export.ndjson', contentType: 'application/fhir+ndjson', sizeBytes: body.length, sha256 };
     expect((await apiAs(platform, researcher).post('/v1/ingest/uploads', req)).status).toBe(403);
     const res = await apiAs(platform, dataManager).post('/v1/ingest/uploads', req);
     expect(res.status).toBe(201);
     expect(res.json.headers['x-amz-checksum-sha256']).toBe(Buffer.from(sha256, 'hex').toString('base64'));
     const put = await fetch(res.json.url, { method: 'PUT', headers: res.json.headers, body });
     expect(put.status).toBe(200);
-    // The object-created event verifies the staged bytes against the declared SHA-256 (R-ING-4).
-    const received = await eventually(async () => {
+    // The object-created event verifies the staged bytes against the declared SHA-256, then ingests.
+    const done = await eventually(async () => {
       const s = (await apiAs(platform, dataManager).get(`/v1/ingest/uploads/${res.json.upload.uploadId}`)).json;
-      return s.status !== 'awaiting-upload' ? s : undefined;
+      return s.status !== 'awaiting-upload' && s.status !== 'received' ? s : undefined;
     });
-    expect(received).toMatchObject({ status: 'received', sha256 });
+    expect(done).toMatchObject({ status: 'accepted', sha256, jobId: expect.stringMatching(/^job_/) });
+    const job = (await apiAs(platform, dataManager).get(`/v1/ingest/jobs/${done.jobId}`)).json;
+    expect(job).toMatchObject({ status: 'completed', counts: { accepted: 2, rejected: 1, newPatients: 1 }, rejected: [{ line: 3, code: 'UNSUPPORTED_RESOURCE_TYPE' }] });
+    expect(JSON.stringify(job)).not.toContain('110101198002030021');
+
     // s3rver does not check the signed checksum (AWS S3 does); the platform checks it anyway.
     const other = await apiAs(platform, dataManager).post('/v1/ingest/uploads', req);
-    await fetch(other.json.url, { method: 'PUT', headers: other.json.headers, body: Buffer.from('{"resourceType":"Patiens"}\n') });
+    await fetch(other.json.url, { method: 'PUT', headers: other.json.headers, body: Buffer.from(body.toString().replace('Hemoglobin', 'Hemoglobim')) });
     const rejected = await eventually(async () => {
       const s = (await apiAs(platform, dataManager).get(`/v1/ingest/uploads/${other.json.upload.uploadId}`)).json;
       return s.status !== 'awaiting-upload' ? s : undefined;
@@ -90,6 +96,7 @@ describe('local API front (same handlers as Lambda, API Gateway semantics)', () 
     expect(rejected).toMatchObject({ status: 'rejected', rejection: { code: 'CHECKSUM_MISMATCH' } });
     expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', { ...req, datasetId: 'no-such-set' })).json.error).toMatchObject({ code: 'VALIDATION_FAILED' });
     expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', { ...req, sha256: 'abc' })).status).toBe(400);
+    expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', { ...req, contentType: 'application/x-msdownload' })).status).toBe(400);
     expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', 'not json')).json.error.code).toBe('VALIDATION_FAILED');
     expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', JSON.stringify(req), { 'content-type': 'text/plain' })).status).toBe(415);
   });
