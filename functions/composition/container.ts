@@ -20,6 +20,7 @@ import { loadPolicyBundle } from '../adapters/shared/load-policies';
 import { RandomIdGenerator } from '../adapters/shared/random-id-generator';
 import { AccessRequestService } from '../core/access/access-request-service';
 import { GrantService } from '../core/access/grant-service';
+import { ResearchAccessService } from '../core/access/research-access-service';
 import { AuditAlertEvaluator } from '../core/audit/audit-alert-evaluator';
 import { AuditChain } from '../core/audit/audit-chain';
 import { AuditTrail } from '../core/audit/audit-trail';
@@ -66,6 +67,7 @@ export interface Container {
   research: ResearchRecords;
   grants: GrantService;
   accessRequests: AccessRequestService;
+  researchAccess: ResearchAccessService;
   partners: PartnerService;
 }
 
@@ -113,6 +115,7 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
   const grants = new GrantService(documents, scheduler, notifier, clock, ids);
   const patientIndex = new PatientIndex(documents, keys, clock, ids);
   const research = new ResearchRecords(documents, objects, keys, clock);
+  const researchAccess = new ResearchAccessService(documents, grants, research, keys, clock);
   return {
     config,
     clock,
@@ -135,7 +138,8 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
     research,
     grants,
     partners: new PartnerService(documents, overrides.apiKeys ?? new ApiGatewayKeyIssuer(new APIGatewayClient(sdk()), config.stage), clock, ids),
-    accessRequests: new AccessRequestService(documents, catalog, workflow, grants, notifier, authorizer, clock, config.reviewTimeoutSeconds),
+    accessRequests: new AccessRequestService(documents, catalog, workflow, grants, notifier, authorizer, clock, config.reviewTimeoutSeconds, researchAccess),
+    researchAccess,
   };
 }
 

@@ -58,6 +58,25 @@ export const operations: OperationMap = {
     audit.count = items.length;
     return { items };
   },
+  async getGrantRelease({ container, actor, params, audit }: Ctx) {
+    audit.resources.push({ type: 'Grant', id: params.grantId! });
+    return container.researchAccess.releaseSummary(actor, params.grantId!);
+  },
+  async searchGrantedPatients({ container, actor, params, query, audit }: Ctx<unknown, { q?: string; limit: number }>) {
+    audit.resources.push({ type: 'Grant', id: params.grantId! });
+    // The search terms are diagnoses and stages, not identifiers; recorded for the audit trail.
+    if (query.q) audit.parameters.q = query.q.slice(0, 100);
+    const page = await container.researchAccess.search(actor, params.grantId!, query.q, query.limit);
+    audit.count = page.items.length;
+    return page;
+  },
+  async getGrantedPatient({ container, actor, params, audit }: Ctx) {
+    audit.resources.push({ type: 'Grant', id: params.grantId! }, { type: 'Patient', id: params.token! });
+    const out = await container.researchAccess.patient(actor, params.grantId!, params.token!);
+    audit.count = out.records.length;
+    audit.parameters.policy = `${out.policy.id}@${out.policy.version}`;
+    return out;
+  },
   async revokeGrant({ container, actor, params, body, audit }: Ctx<{ reason: string }>) {
     audit.resources.push({ type: 'Grant', id: params.grantId! });
     return container.grants.revoke(actor, params.grantId!, body.reason);

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { generateDemoCohort } from '../../infra/local/demo/generate-demo-cohort';
 import { apiAs, eventually, idTokenFor } from '../support/api-client';
 
 const platform = inject('platform');
@@ -57,6 +58,18 @@ describe('access governance end to end on the local runtime (the ASL runs in the
     expect(grant).toMatchObject({ status: 'active', dataLevel: 3, scope: { datasetIds: ['bc-nrt-io'], modalities: ['clinical', 'imaging'] } });
     expect(Date.parse(grant.expiresAt) - Date.parse(grant.startsAt)).toBe(60 * 86_400_000);
 
+    // R-DEID-1/R-ANA-1: the researcher searches and reads the release, de-identified; nobody else can.
+    const release = (await api.researcher!.get(`/v1/grants/${grant.grantId}/release`)).json;
+    expect(release).toMatchObject({ policyId: 'l3-project', included: expect.any(Number) });
+    const found = (await api.researcher!.get(`/v1/grants/${grant.grantId}/patients?q=C50`)).json;
+    expect(found.total).toBeGreaterThan(0);
+    const view = await api.researcher!.get(`/v1/grants/${grant.grantId}/patients/${found.items[0].token}`);
+    expect(view.status).toBe(200);
+    expect(view.json.records.length).toBeGreaterThan(0);
+    const cohort = generateDemoCohort({ patients: 24 });
+    for (const p of cohort.patients) for (const secret of [p.identity.fullName, p.identity.residentId, p.identity.mobilePhone, p.identity.mrn]) expect(view.text).not.toContain(secret);
+    expect((await api.approver!.get(`/v1/grants/${grant.grantId}/patients`)).status).toBe(403);
+
     // R-GOV-6: the permission audit lists it; R-GOV-5: early revocation by the security admin.
     const all = (await api.auditor!.get('/v1/grants?view=all')).json.items;
     expect(all.some((g: { grantId: string }) => g.grantId === grant.grantId)).toBe(true);
@@ -65,6 +78,8 @@ describe('access governance end to end on the local runtime (the ASL runs in the
     const revoked = await api['security-admin']!.post(`/v1/grants/${grant.grantId}/revocation`, { reason: 'Protocol deviation reported' });
     expect(revoked.json).toMatchObject({ status: 'revoked', revokeReason: 'Protocol deviation reported' });
     expect((await api['security-admin']!.post(`/v1/grants/${grant.grantId}/revocation`, { reason: 'again please' })).status).toBe(409);
+    // Revoked: the release is closed at once.
+    expect((await api.researcher!.get(`/v1/grants/${grant.grantId}/patients`)).status).toBe(403);
   });
 
   it('R-GOV-3: an ethics rejection ends the flow and the applicant sees the reason', async () => {

@@ -17,6 +17,7 @@ import {
   type RequestStatus,
   type ReviewStep,
 } from './access-request';
+import type { Grant } from './grant';
 import type { GrantService } from './grant-service';
 
 export interface SubmitAccessRequestInput {
@@ -83,6 +84,8 @@ export class AccessRequestService {
     private readonly authorizer: Authorizer,
     private readonly clock: Clock,
     private readonly reviewTimeoutSeconds = DEFAULT_REVIEW_TIMEOUT_SECONDS,
+    /** Materializes what a new grant exposes (the release); idempotent. */
+    private readonly releases?: { buildRelease(grant: Grant): Promise<unknown> },
   ) {}
 
   async submit(actor: Actor, input: SubmitAccessRequestInput): Promise<AccessRequest> {
@@ -271,6 +274,7 @@ export class AccessRequestService {
       case 'issueGrant': {
         const request = await this.load(p.requestId);
         const grant = await this.grants.issueFor(request);
+        await this.releases?.buildRelease(grant);
         await this.mutate(p.requestId, (r) => ({ ...r, status: 'approved', grantId: grant.grantId, pending: undefined, history: r.grantId ? r.history : [...r.history, { at: now, actorId: 'system', action: 'grant-issued' }] }));
         return { grantId: grant.grantId };
       }

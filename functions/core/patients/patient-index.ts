@@ -59,7 +59,12 @@ export class PatientIndex {
 
   async register(input: RegisterPatientInput): Promise<RegisterPatientResult> {
     const source = await this.store.get<MatchItem>('identity', { pk: `SRC#${input.sourcePatientId}`, sk: 'SRC' });
-    if (source) return { patientId: source.patientId, created: false };
+    const mrnKey = input.identity.mrn ? await this.mrnKey(input.institution, input.identity.mrn) : undefined;
+    if (source) {
+      // Back-fills the MRN key of patients indexed before it existed (an idempotent overwrite).
+      if (mrnKey) await this.store.put('identity', { pk: mrnKey, sk: 'MATCH', patientId: source.patientId });
+      return { patientId: source.patientId, created: false };
+    }
 
     const residentKey = input.identity.residentId
       ? `RID#${await this.keys.mac('identifier-match', PatientIndex.normalizeResidentId(input.identity.residentId))}`
@@ -74,6 +79,8 @@ export class PatientIndex {
     const { ciphertext, keyId } = await this.keys.encrypt('identity', new TextEncoder().encode(JSON.stringify(input.identity)), { patientId, source: input.sourcePatientId });
     await this.store.transact([
       { kind: 'put', table: 'identity', item: { pk: `SRC#${input.sourcePatientId}`, sk: 'SRC', patientId }, options: { ifNotExists: true } },
+      // MRNs are unique within an institution only; DICOM and tables carry them (PatientID, 病案号).
+      ...(mrnKey ? [{ kind: 'put' as const, table: 'identity' as const, item: { pk: mrnKey, sk: 'MATCH', patientId } }] : []),
       ...(residentKey && !existing ? [{ kind: 'put' as const, table: 'identity' as const, item: { pk: residentKey, sk: 'MATCH', patientId }, options: { ifNotExists: true } }] : []),
       { kind: 'put', table: 'identity', item: { pk: demoKey, sk: patientId, patientId } },
       {
@@ -91,6 +98,20 @@ export class PatientIndex {
   /** The pseudonymous id of an already indexed source patient record. */
   async lookupSource(sourcePatientId: string): Promise<string | undefined> {
     return (await this.store.get<MatchItem>('identity', { pk: `SRC#${sourcePatientId}`, sk: 'SRC' }))?.patientId;
+  }
+
+  /**
+   * The pseudonymous id of the patient an institution knows by this medical record number
+   * (DICOM PatientID, the 病案号 column of nursing tables). Matched by keyed hash, like resident IDs.
+   */
+  async lookupMrn(institution: string, mrn: string): Promise<string | undefined> {
+    if (!mrn.trim()) return undefined;
+    return (await this.store.get<MatchItem>('identity', { pk: await this.mrnKey(institution, mrn), sk: 'MATCH' }))?.patientId;
+  }
+
+  /** `MRN#<institution>#<hmac>`: the institution in clear (not an identifier), the MRN keyed-hashed. */
+  private async mrnKey(institution: string, mrn: string): Promise<string> {
+    return `MRN#${institution}#${await this.keys.mac('identifier-match', `${institution}|${mrn.trim()}`)}`;
   }
 
   /** Decrypts a patient's vault entries (ingestion and approved re-identification only). */

@@ -65,8 +65,15 @@ export class ResearchRecords {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Writes the profile and, in the same transaction, one membership item per dataset it belongs
+   * to (a copy of the profile), so a dataset's patients are one query whatever their number.
+   */
   async saveProfile(profile: PatientProfile): Promise<void> {
-    await this.store.put('main', { pk: `PATIENT#${profile.patientId}`, sk: 'PROFILE', gsi1pk: `DATASET#${profile.datasetIds[0] ?? 'none'}`, gsi1sk: profile.patientId, profile });
+    await this.store.transact([
+      { kind: 'put', table: 'main', item: { pk: `PATIENT#${profile.patientId}`, sk: 'PROFILE', profile } },
+      ...profile.datasetIds.map((d) => ({ kind: 'put' as const, table: 'main' as const, item: { pk: `DSMEMBER#${d}`, sk: profile.patientId, profile } })),
+    ]);
   }
 
   async getProfile(patientId: string): Promise<PatientProfile | undefined> {
@@ -78,7 +85,7 @@ export class ResearchRecords {
     const out: PatientProfile[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.store.query<Item & { profile: PatientProfile }>('main', { index: 'gsi1', pk: `DATASET#${datasetId}`, limit: 1000, cursor });
+      const page = await this.store.query<Item & { profile: PatientProfile }>('main', { pk: `DSMEMBER#${datasetId}`, limit: 1000, cursor });
       out.push(...page.items.map((i) => i.profile));
       cursor = page.cursor;
     } while (cursor);
@@ -114,6 +121,16 @@ export class ResearchRecords {
         return { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${lineage.jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage };
       }),
     );
+  }
+
+  /** One record, or undefined. */
+  async getRecord(patientId: string, resourceType: string, id: string): Promise<Record<string, unknown> | undefined> {
+    return (await this.store.get<Item & { resource: Record<string, unknown> }>('main', { pk: `PATIENT#${patientId}`, sk: `REC#${resourceType}#${id}` }))?.resource;
+  }
+
+  /** Metadata of one stored file (no bytes), or undefined. */
+  async getFile(patientId: string, fileId: string): Promise<StoredFile | undefined> {
+    return (await this.store.get<Item & { file: StoredFile }>('main', { pk: `PATIENT#${patientId}`, sk: `FILE#${fileId}` }))?.file;
   }
 
   /** Lineage of one record (R-ING-6). */

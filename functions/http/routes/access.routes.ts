@@ -90,6 +90,10 @@ export const GrantSchema = z
   })
   .meta({ id: 'Grant' });
 
+const ReleasedPatientSchema = z
+  .object({ token: z.string(), datasetId: z.string(), sex: z.string(), ageBand: z.string().optional(), diagnosis: z.string().optional(), stage: z.string().optional(), molecularSubtype: z.string().optional() })
+  .meta({ id: 'ReleasedPatient' });
+
 const RequestParams = z.object({ requestId: z.string().regex(/^AR-\d{4}-\d{6}$/) });
 const GrantParams = z.object({ grantId: z.string().regex(/^grt_[a-z0-9]{10,40}$/) });
 
@@ -203,5 +207,51 @@ export const accessRoutes: RouteDefinition[] = [
     auditCategory: 'permission',
     request: { params: GrantParams, body: z.object({ reason: z.string().trim().min(5).max(2000) }).meta({ id: 'Revocation' }), maxBodyBytes: 8 * 1024 },
     response: GrantSchema,
+  },
+  {
+    operationId: 'getGrantRelease',
+    method: 'GET',
+    path: '/v1/grants/{grantId}/release',
+    module: 'access',
+    auth: 'user',
+    action: 'ReadResearchData',
+    summary: 'What a grant releases: included patients, and those excluded by consent (with the DUO reason)',
+    tags: ['research'],
+    auditCategory: 'data-access',
+    request: { params: GrantParams },
+    response: z.object({ grantId: z.string(), included: z.number().int(), excluded: z.record(z.string(), z.number().int()), policyId: z.string(), builtAt: z.string() }).meta({ id: 'ReleaseSummary' }),
+  },
+  {
+    operationId: 'searchGrantedPatients',
+    method: 'GET',
+    path: '/v1/grants/{grantId}/patients',
+    module: 'access',
+    auth: 'user',
+    action: 'ReadResearchData',
+    summary: 'Fuzzy search over the de-identified patients a usable grant releases (pseudonym, diagnosis, stage, subtype)',
+    tags: ['research'],
+    auditCategory: 'data-access',
+    request: { params: GrantParams, query: z.object({ q: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }) },
+    response: z.object({ items: z.array(ReleasedPatientSchema), total: z.number().int() }).meta({ id: 'ReleasedPatientPage' }),
+  },
+  {
+    operationId: 'getGrantedPatient',
+    method: 'GET',
+    path: '/v1/grants/{grantId}/patients/{token}',
+    module: 'access',
+    auth: 'user',
+    action: 'ReadResearchData',
+    summary: "One released patient: de-identified records of the granted modalities and the date-shifted timeline",
+    tags: ['research'],
+    auditCategory: 'data-access',
+    request: { params: GrantParams.extend({ token: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) }) },
+    response: z
+      .object({
+        patient: ReleasedPatientSchema,
+        policy: z.object({ id: z.string(), version: z.string() }),
+        records: z.array(z.looseObject({ resourceType: z.string() })),
+        timeline: z.array(z.object({ eventId: z.string(), type: z.string(), occurredAt: z.string(), endedAt: z.string().optional(), title: z.object({ zh: z.string(), en: z.string() }), fileIds: z.array(z.string()) })),
+      })
+      .meta({ id: 'ReleasedPatientRecord' }),
   },
 ];
