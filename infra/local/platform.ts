@@ -10,6 +10,7 @@ import { LocalApiKeyIssuer } from '../../functions/adapters/local/local-api-key-
 import { RandomIdGenerator } from '../../functions/adapters/shared/random-id-generator';
 import { buildContainer, type Container } from '../../functions/composition/container';
 import { systemClock } from '../../functions/core/ports/clock';
+import { systemActor } from '../../functions/core/identity/actor';
 import { routes } from '../../functions/http/routes';
 import { DEFAULT_DEMO_PASSWORD, demoAccounts } from './demo-accounts';
 import { ensureDemoUser, ensureUserPool, startCognitoLocal, type DemoAccount, type UserPoolSetup } from './emulators/cognito-local';
@@ -63,6 +64,7 @@ export interface RunningPlatform {
   container: Container;
   config: PlatformConfig;
   cognito: UserPoolSetup & { endpoint: string; browserEndpoint: string };
+  demoPartner?: { partnerId: string; apiKey: string };
   /** Resolves when the demo data is loaded (at once if it already was, or seeding is off). */
   seeded: Promise<void>;
   stop(): Promise<void>;
@@ -70,6 +72,8 @@ export interface RunningPlatform {
 
 interface LocalState {
   userPool?: UserPoolSetup;
+  /** The demo partner's API key (local only: the value is shown once by the API, kept here for the banner). */
+  demoPartner?: { partnerId: string; apiKey: string };
 }
 
 /**
@@ -199,6 +203,19 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
       log('portal not built (web/out missing): run `npm run build:web`');
     }
 
+    // A demo partner system with its API key (bound to the default usage plan), created once.
+    if (opts.seed !== false && !state.demoPartner) {
+      const { partner, apiKey } = await container.partners.onboard(systemActor('demo-setup'), {
+        name: 'Demo Cancer Hospital integration',
+        institution: 'demo-hospital-2',
+        contactEmail: 'integration@demo-hospital-2.example',
+        allowedCidrs: ['127.0.0.0/8'],
+        scopes: ['catalog.read', 'fhir.read', 'access-requests.read'],
+      });
+      state.demoPartner = { partnerId: partner.partnerId, apiKey };
+      writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+    }
+
     let seeded: Promise<void> = Promise.resolve();
     const abortSeed = new AbortController();
     if (opts.seed !== false) {
@@ -218,6 +235,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
       container,
       config,
       cognito: { ...state.userPool, endpoint: endpoints.cognito, browserEndpoint: proxy.url },
+      ...(state.demoPartner ? { demoPartner: state.demoPartner } : {}),
       seeded,
       stop: async () => {
         abortSeed.abort();

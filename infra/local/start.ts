@@ -20,6 +20,7 @@ MDRP is running (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)
 
 Demo accounts (local only):
 ${platform.accounts.map((a) => `  ${pad(a.role, 16)} ${pad(a.username, 16)} ${a.password}   ${a.displayName}`).join('\n')}
+${platform.demoPartner ? `  ${pad('partner', 16)} ${pad(platform.demoPartner.partnerId, 16)} x-api-key: ${platform.demoPartner.apiKey}` : ''}
 
 Press Ctrl-C to stop.`);
 
