@@ -30,6 +30,12 @@ import { CatalogService } from '../core/catalog/catalog-service';
 import { PartnerService } from '../core/partners/partner-service';
 import type { ApiKeyIssuer } from '../core/ports/api-key-issuer';
 import { FhirIngestor } from '../core/ingestion/fhir-ingestor';
+import { DicomIngestor } from '../core/ingestion/dicom-ingestor';
+import { DocumentIngestor } from '../core/ingestion/document-ingestor';
+import { IngestJobs } from '../core/ingestion/ingest-support';
+import { IngestRouter } from '../core/ingestion/ingest-router';
+import { TableIngestor } from '../core/ingestion/table-ingestor';
+import { PdfJsDocumentParser } from '../adapters/shared/pdfjs-document-parser';
 import { UploadService } from '../core/ingestion/upload-service';
 import { PatientIndex } from '../core/patients/patient-index';
 import { ResearchRecords } from '../core/patients/research-records';
@@ -63,6 +69,11 @@ export interface Container {
   catalog: CatalogService;
   uploads: UploadService;
   ingest: FhirIngestor;
+  /** Every pipeline behind one entry point, chosen by content type (FHIR, DICOM, documents, tables). */
+  ingestRouter: IngestRouter;
+  dicomIngest: DicomIngestor;
+  documentIngest: DocumentIngestor;
+  tableIngest: TableIngestor;
   patientIndex: PatientIndex;
   research: ResearchRecords;
   grants: GrantService;
@@ -115,6 +126,10 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
   const grants = new GrantService(documents, scheduler, notifier, clock, ids);
   const patientIndex = new PatientIndex(documents, keys, clock, ids);
   const research = new ResearchRecords(documents, objects, keys, clock);
+  const ingest = new FhirIngestor(documents, patientIndex, research, catalog, new MedplumFhirValidator(), clock, ids);
+  const dicomIngest = new DicomIngestor(documents, patientIndex, research, catalog, clock, ids);
+  const documentIngest = new DocumentIngestor(documents, patientIndex, research, catalog, new PdfJsDocumentParser(), clock, ids);
+  const tableIngest = new TableIngestor(documents, patientIndex, research, catalog, clock, ids);
   const researchAccess = new ResearchAccessService(documents, grants, research, keys, clock);
   return {
     config,
@@ -133,7 +148,11 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
     authorizer,
     catalog,
     uploads: new UploadService(documents, objects, catalog, clock, ids, keys),
-    ingest: new FhirIngestor(documents, patientIndex, research, catalog, new MedplumFhirValidator(), clock, ids),
+    ingest,
+    ingestRouter: new IngestRouter({ fhir: ingest, dicom: dicomIngest, document: documentIngest, table: tableIngest }, new IngestJobs(documents, clock), ids, () => new Date(clock.now()).toISOString()),
+    dicomIngest,
+    documentIngest,
+    tableIngest,
     patientIndex,
     research,
     grants,

@@ -25,7 +25,8 @@ export async function processStagedObject(container: Container, event: StagedObj
   if (verified.status === 'received') {
     const bytes = await container.uploads.stagedBytes(verified);
     if (!bytes) return; // already processed by an earlier delivery
-    const job = await container.ingest.ingest({
+    const patientRef = await container.uploads.patientRefOf(verified);
+    const job = await container.ingestRouter.ingest({
       datasetId: verified.datasetId,
       institution: verified.institution ?? 'unknown',
       sourceSystem: verified.sourceSystem ?? 'upload',
@@ -34,6 +35,7 @@ export async function processStagedObject(container: Container, event: StagedObj
       bytes,
       uploadId: verified.uploadId,
       operator: verified.createdBy,
+      ...(patientRef ? { patientRef } : {}),
     });
     jobId = job.jobId;
     // A file of which nothing was accepted is rejected as a whole; the job report says why, per item.

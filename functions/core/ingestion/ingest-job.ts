@@ -7,12 +7,21 @@ export type RejectionCode =
   | 'INVALID_RESIDENT_ID'
   | 'MISSING_PATIENT_IDENTITY'
   | 'UNSUPPORTED_CONTENT_TYPE'
-  | 'EMPTY_FILE';
+  | 'EMPTY_FILE'
+  | 'INVALID_DICOM'
+  | 'NO_PIXEL_DATA'
+  | 'INVALID_DOCUMENT'
+  | 'MISSING_PATIENT_LINK'
+  | 'INVALID_ROW'
+  | 'MISSING_COLUMN_MAPPING'
+  | 'INVALID_COLUMN_MAPPING';
 
 export interface RejectedItem {
-  /** 1-based line (NDJSON) or entry index (Bundle), 0 for the whole file. */
+  /** 1-based line (NDJSON, CSV incl. header), entry index (Bundle), 0 for the whole file. */
   line: number;
   resourceType?: string;
+  /** The offending column of a table row (its header name), when one is to blame. */
+  column?: string;
   code: RejectionCode;
   /** Paths and rules, never values. */
   issues: string[];

@@ -16,6 +16,16 @@ export interface CreateUploadInput {
   /** Lower-case hex SHA-256 of the file. */
   sha256: string;
   sourceSystem?: string;
+  /**
+   * For files without a patient header (documents): the source patient id or MRN. An identifier,
+   * so it is stored encrypted beside the upload, never in the upload's readable attributes.
+   */
+  patientRef?: string;
+  /**
+   * The institution the file comes from. Data managers ingest on behalf of member institutions;
+   * anyone else uploads for their own institution only.
+   */
+  institution?: string;
 }
 
 export interface Upload {
@@ -72,6 +82,10 @@ export class UploadService {
       if (e instanceof NotFoundError) throw new ValidationError('unknown dataset', { field: 'datasetId' });
       throw e;
     });
+    if (input.institution && input.institution !== actor.institution && !actor.roles.includes('data-manager')) {
+      throw new ValidationError('uploads are for your own institution', { field: 'institution' });
+    }
+    const institution = input.institution ?? actor.institution;
     const uploadId = this.ids.next('upl');
     const now = this.clock.now();
     const upload: Upload = {
@@ -87,11 +101,14 @@ export class UploadService {
       stagingKey: `uploads/${input.datasetId}/${uploadId}`,
       createdAt: new Date(now).toISOString(),
       createdBy: actor.id,
-      ...(actor.institution ? { institution: actor.institution } : {}),
+      ...(institution ? { institution } : {}),
     };
+    const patientRef = input.patientRef?.trim()
+      ? Buffer.from((await this.keys.encrypt('identity', new TextEncoder().encode(input.patientRef.trim()), { uploadId })).ciphertext).toString('base64')
+      : undefined;
     await this.store.put(
       'main',
-      { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD', gsi1pk: `UPLOADS#${actor.id}`, gsi1sk: upload.createdAt, version: 1, upload },
+      { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD', gsi1pk: `UPLOADS#${actor.id}`, gsi1sk: upload.createdAt, version: 1, upload, ...(patientRef ? { patientRef } : {}) },
       { ifNotExists: true },
     );
     const { url, headers } = await this.objects.presignPut('staging', upload.stagingKey, {
@@ -127,6 +144,13 @@ export class UploadService {
     // A rejected object must not linger in staging.
     if (rejection && obj) await this.objects.delete('staging', stagingKey);
     return next;
+  }
+
+  /** The declared patient reference of an upload, decrypted (processing only). */
+  async patientRefOf(upload: Upload): Promise<string | undefined> {
+    const item = await this.store.get<UploadItem & { patientRef?: string }>('main', { pk: `UPLOAD#${upload.uploadId}`, sk: 'UPLOAD' });
+    if (!item?.patientRef) return undefined;
+    return new TextDecoder().decode(await this.keys.decrypt('identity', new Uint8Array(Buffer.from(item.patientRef, 'base64')), { uploadId: upload.uploadId }));
   }
 
   /** Reads a verified staged object (for processing). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ACCEPTED_CONTENT_TYPES } from '../../core/ingestion/ingest-router';
 import type { RouteDefinition } from '../route-definition';
 
 /** Largest single object accepted into staging (R-ING-4); larger studies are uploaded per file. */
@@ -12,11 +13,19 @@ export const CreateUploadSchema = z
       .min(1)
       .max(255)
       .regex(/^[^/\\\0]+$/, 'a file name, not a path'),
-    // The formats the pipeline processes today; DICOM, documents and tables follow (issue 3).
-    contentType: z.enum(['application/fhir+json', 'application/fhir+ndjson', 'application/x-ndjson', 'application/json']),
+    // FHIR JSON/NDJSON, DICOM Part 10, documents (PDF, UTF-8 text, PNG, JPEG), CSV tables and their column mapping.
+    contentType: z.enum(ACCEPTED_CONTENT_TYPES),
     sizeBytes: z.number().int().positive().max(MAX_UPLOAD_BYTES),
     sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lower-case hex SHA-256 of the file'),
     sourceSystem: z.string().max(64).optional(),
+    patientRef: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9._-]+$/)
+      .optional()
+      .describe('Documents only: the source patient id or MRN of the patient the file belongs to (stored encrypted)'),
+    institution: z.string().regex(/^[a-z0-9-]{3,64}$/).optional().describe('Institution the file comes from; data managers only, others upload for their own'),
   })
   .meta({ id: 'CreateUpload' });
 

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import type { PatientIndex } from '../patients/patient-index';
+import type { Clock } from '../ports/clock';
+import type { DocumentStore, Item } from '../ports/document-store';
+import type { IngestJob, RejectedItem } from './ingest-job';
+
+/** One source file handed to an ingestor (by the staged-upload processor or a test). */
+export interface IngestSource {
+  datasetId: string;
+  institution: string;
+  sourceSystem: string;
+  fileName: string;
+  contentType: string;
+  bytes: Uint8Array;
+  uploadId?: string;
+  operator: string;
+  /**
+   * Files without a patient header (documents) name their patient here: the source system's
+   * patient id or the institution's MRN. It is an identifier, so it travels encrypted in the
+   * upload item and is only ever used to look the patient up in the index.
+   */
+  patientRef?: string;
+}
+
+type JobItem = Item & { job: IngestJob };
+
+/** Job bookkeeping shared by every ingestor: content-hash idempotency and the job report (R-ING-5). */
+export class IngestJobs {
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly clock: Clock,
+  ) {}
+
+  static sha256(bytes: Uint8Array): string {
+    return createHash('sha256').update(bytes).digest('hex');
+  }
+
+  /**
+   * The earlier report of the same content in the same dataset from the same institution, if the
+   * file was ingested before (the same bytes from another institution — a shared column mapping —
+   * are that institution's own file).
+   */
+  async previous(datasetId: string, sha256: string, institution?: string): Promise<IngestJob | undefined> {
+    const seen = await this.store.get<Item & { jobId: string }>('main', { pk: `CONTENT#${datasetId}#${sha256}`, sk: 'CONTENT' });
+    if (!seen) return undefined;
+    const job = (await this.store.get<JobItem>('main', { pk: `JOB#${seen.jobId}`, sk: 'JOB' }))?.job;
+    return job && (!institution || job.institution === institution) ? job : undefined;
+  }
+
+  /**
+   * Writes the report with the content marker. A file rejected as a whole gets no marker: once the
+   * cause is fixed (the patient indexed, the mapping declared) the same bytes can be ingested again.
+   */
+  async finish(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }, counts: Partial<IngestJob['counts']>, rejected: RejectedItem[]): Promise<IngestJob> {
+    const job: IngestJob = {
+      jobId: base.jobId,
+      datasetId: src.datasetId,
+      institution: src.institution,
+      sourceSystem: src.sourceSystem,
+      ...(src.uploadId ? { uploadId: src.uploadId } : {}),
+      fileName: src.fileName,
+      contentType: src.contentType,
+      sha256: base.sha256,
+      status: 'completed',
+      startedAt: base.startedAt,
+      finishedAt: new Date(this.clock.now()).toISOString(),
+      operator: src.operator,
+      counts: { accepted: 0, rejected: rejected.length, patients: 0, newPatients: 0, probableDuplicates: 0, timelineEvents: 0, ...counts },
+      rejected: rejected.slice(0, 1000),
+    };
+    await this.store.transact([
+      { kind: 'put', table: 'main', item: { pk: `JOB#${job.jobId}`, sk: 'JOB', gsi1pk: `JOBS#${src.datasetId}`, gsi1sk: job.startedAt, job } },
+      ...(job.counts.accepted > 0 ? [{ kind: 'put' as const, table: 'main' as const, item: { pk: `CONTENT#${src.datasetId}#${job.sha256}`, sk: 'CONTENT', jobId: job.jobId } }] : []),
+    ]);
+    return job;
+  }
+
+  async get(jobId: string): Promise<IngestJob | undefined> {
+    return (await this.store.get<JobItem>('main', { pk: `JOB#${jobId}`, sk: 'JOB' }))?.job;
+  }
+}
+
+/** A patient of the institution by source patient id first, then by MRN; never creates one. */
+export async function resolvePatient(index: PatientIndex, institution: string, ref: string | undefined): Promise<string | undefined> {
+  const r = ref?.trim();
+  if (!r) return undefined;
+  return (await index.lookupSource(`${institution}/${r}`)) ?? (await index.lookupMrn(institution, r));
+}
+
+/** Stable file id of a source object: the same content of the same institution maps to the same id. */
+export function fileIdOf(institution: string, kind: string, key: string): string {
+  return `f-${createHash('sha256').update(`${institution}|${kind}|${key}`).digest('hex').slice(0, 24)}`;
+}
+
+/** A one-item rejection of the whole file. */
+export function wholeFile(code: RejectedItem['code'], issue: string): RejectedItem {
+  return { line: 0, code, issues: [issue] };
+}

@@ -1,0 +1,356 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { CatalogService } from '../catalog/catalog-service';
+import type { PatientIndex } from '../patients/patient-index';
+import type { ResearchRecords, TimelineEvent } from '../patients/research-records';
+import type { Clock } from '../ports/clock';
+import type { DocumentStore, Item } from '../ports/document-store';
+import type { IdGenerator } from '../ports/id-generator';
+import { platformIdOf } from './fhir-ingestor';
+import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
+import { fileIdOf, IngestJobs, wholeFile, type IngestSource } from './ingest-support';
+import { isSupportedZone, localToUtc } from './local-time';
+
+/** Version of the table pipeline, recorded in lineage. */
+export const TABLE_INGEST_VERSION = 'table-ingest/1.0.0';
+
+/** Content type of a declared column mapping (the export's `tables/column-mapping.json`). */
+export const COLUMN_MAPPING_CONTENT_TYPE = 'application/vnd.mdrp.column-mapping+json';
+
+const ColumnSchema = z.object({
+  column: z.string().min(1),
+  target: z.string().min(1),
+  type: z.string().optional(),
+  loinc: z.string().optional(),
+  unit: z.string().optional(),
+  range: z.tuple([z.number(), z.number()]).optional(),
+  enum: z.array(z.string()).optional(),
+  phi: z.union([z.boolean(), z.string()]).optional(),
+});
+/** The declared mapping of a hospital's table exports (R-ING-2). */
+export const ColumnMappingSchema = z.object({
+  timeZone: z.string().refine(isSupportedZone, 'unsupported time zone'),
+  tables: z.record(
+    z.string(),
+    z.object({
+      target: z.string().min(1),
+      patientKey: z.object({ column: z.string().min(1) }),
+      columns: z.array(ColumnSchema).min(1),
+    }),
+  ),
+});
+export type ColumnMapping = z.infer<typeof ColumnMappingSchema>;
+type Column = z.infer<typeof ColumnSchema>;
+
+/**
+ * Source unit → UCUM unit and conversion. The source value and unit are always kept beside the
+ * normalized ones (R-ING-2).
+ */
+const UNITS: Record<string, { ucum: string; convert: (v: number) => number }> = {
+  '/min': { ucum: '/min', convert: (v) => v },
+  bpm: { ucum: '/min', convert: (v) => v },
+  '次/分': { ucum: '/min', convert: (v) => v },
+  'mm[Hg]': { ucum: 'mm[Hg]', convert: (v) => v },
+  mmHg: { ucum: 'mm[Hg]', convert: (v) => v },
+  kPa: { ucum: 'mm[Hg]', convert: (v) => Math.round(v * 7.50062 * 10) / 10 },
+  Cel: { ucum: 'Cel', convert: (v) => v },
+  '℃': { ucum: 'Cel', convert: (v) => v },
+  '°C': { ucum: 'Cel', convert: (v) => v },
+  degF: { ucum: 'Cel', convert: (v) => Math.round(((v - 32) * 5) / 9 * 10) / 10 },
+  '°F': { ucum: 'Cel', convert: (v) => Math.round(((v - 32) * 5) / 9 * 10) / 10 },
+  '%': { ucum: '%', convert: (v) => v },
+  '{score}': { ucum: '{score}', convert: (v) => v },
+};
+
+const isNumeric = (c: Column) => Boolean(c.unit ?? c.loinc ?? c.range);
+const isFreeText = (c: Column, key: string) => c.column !== key && (Boolean(c.phi) || /free-text/.test(c.type ?? ''));
+const isTime = (c: Column) => c.type === 'local-datetime';
+
+const TIMELINE_TYPES: Record<string, { type: string; zh: string; en: string }> = {
+  'nursing-record': { type: 'nursing', zh: '护理记录', en: 'Nursing records' },
+  'vital-sign-series': { type: 'vital-signs', zh: '生命体征', en: 'Vital signs' },
+};
+
+type MappingItem = Item & { mapping: ColumnMapping };
+
+/**
+ * Ingestion of CSV tables (nursing records, vital signs) under a declared column mapping
+ * (R-ING-1, -2, -5, -6, -7):
+ * - the mapping is uploaded first (`application/vnd.mdrp.column-mapping+json`) and kept per
+ *   dataset and institution; a CSV is then matched to its table by file name;
+ * - each row becomes an Observation-like record: units normalized to UCUM with the source value
+ *   and unit beside them, wall-clock times (Asia/Shanghai) normalized to UTC, the patient found by
+ *   MRN (keyed hash) within the institution;
+ * - rows with an unmapped, missing or malformed cell are rejected with their line and column
+ *   (`INVALID_ROW`), the rest accepted;
+ * - free-text columns (notes naming patients) never reach the database: they are kept per
+ *   patient in one envelope-encrypted object, referenced by file id;
+ * - per patient and day, one timeline event links that day's rows.
+ */
+export class TableIngestor {
+  private readonly jobs: IngestJobs;
+
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly index: PatientIndex,
+    private readonly records: ResearchRecords,
+    private readonly catalog: CatalogService,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {
+    this.jobs = new IngestJobs(store, clock);
+  }
+
+  async ingest(src: IngestSource): Promise<IngestJob> {
+    const sha256 = IngestJobs.sha256(src.bytes);
+    const previous = await this.jobs.previous(src.datasetId, sha256, src.institution);
+    if (previous) return previous;
+    const base = { jobId: this.ids.next('job'), sha256, startedAt: new Date(this.clock.now()).toISOString() };
+    if (src.bytes.byteLength === 0) return this.jobs.finish(src, base, {}, [wholeFile('EMPTY_FILE', 'the file is empty')]);
+    if (src.contentType.startsWith(COLUMN_MAPPING_CONTENT_TYPE)) return this.saveMapping(src, base);
+    return this.ingestCsv(src, base);
+  }
+
+  getJob(jobId: string): Promise<IngestJob | undefined> {
+    return this.jobs.get(jobId);
+  }
+
+  /** The mapping declared for a dataset and institution. */
+  async mapping(datasetId: string, institution: string): Promise<ColumnMapping | undefined> {
+    return (await this.store.get<MappingItem>('main', { pk: `COLMAP#${datasetId}#${institution}`, sk: 'MAPPING' }))?.mapping;
+  }
+
+  private async saveMapping(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }): Promise<IngestJob> {
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(src.bytes).replace(/^\uFEFF/, ''));
+    } catch {
+      return this.jobs.finish(src, base, {}, [wholeFile('INVALID_JSON', 'file is not valid JSON')]);
+    }
+    const parsed = ColumnMappingSchema.safeParse(json);
+    if (!parsed.success) return this.jobs.finish(src, base, {}, [{ line: 0, code: 'INVALID_COLUMN_MAPPING', issues: parsed.error.issues.slice(0, 20).map((i) => `${i.path.join('.')}: ${i.message}`) }]);
+    await this.store.put('main', { pk: `COLMAP#${src.datasetId}#${src.institution}`, sk: 'MAPPING', mapping: parsed.data, jobId: base.jobId });
+    return this.jobs.finish(src, base, { accepted: Object.keys(parsed.data.tables).length }, []);
+  }
+
+  private async ingestCsv(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }): Promise<IngestJob> {
+    const mapping = await this.mapping(src.datasetId, src.institution);
+    const name = src.fileName.split('/').pop()!;
+    const table = mapping?.tables[name];
+    if (!mapping || !table) return this.jobs.finish(src, base, {}, [wholeFile('MISSING_COLUMN_MAPPING', `no column mapping declared for table ${name.slice(0, 64)} in this dataset (upload column-mapping.json first)`)]);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(src.bytes).replace(/^\uFEFF/, '');
+    } catch {
+      return this.jobs.finish(src, base, {}, [wholeFile('INVALID_ROW', 'the table is not UTF-8')]);
+    }
+    if (!text.trim()) return this.jobs.finish(src, base, {}, [wholeFile('EMPTY_FILE', 'the table is empty')]);
+    const rows = parseCsv(text);
+    const header = rows.shift()?.cells.map((h) => h.trim()) ?? [];
+    const byName = new Map(table.columns.map((c) => [c.column, c]));
+    const unmapped = header.filter((h) => !byName.has(h));
+    const missing = [table.patientKey.column, ...table.columns.filter((c) => isTime(c)).map((c) => c.column)].filter((c) => !header.includes(c));
+    if (unmapped.length || missing.length) {
+      return this.jobs.finish(src, base, {}, [
+        ...unmapped.map((column) => ({ line: 1, code: 'INVALID_ROW' as const, column, issues: ['header: column is not in the declared mapping'] })),
+        ...missing.map((column) => ({ line: 1, code: 'INVALID_ROW' as const, column, issues: ['header: a required mapped column is missing'] })),
+      ]);
+    }
+
+    const rejected: RejectedItem[] = [];
+    const accepted: Array<{ patientId: string; resource: Record<string, unknown> & { resourceType: string; id: string }; lineage: Lineage; day: string; at: string }> = [];
+    const notes = new Map<string, Record<string, Record<string, string>>>();
+    const patients = new Map<string, string | undefined>();
+    const lineageBase = { sourceSystem: src.sourceSystem, institution: src.institution, fileName: src.fileName, fileSha256: base.sha256, ...(src.uploadId ? { uploadId: src.uploadId } : {}), jobId: base.jobId, operator: src.operator, at: base.startedAt };
+    const transformations = [
+      { name: 'map-columns', version: TABLE_INGEST_VERSION },
+      { name: 'normalize-units-ucum', version: TABLE_INGEST_VERSION },
+      { name: `normalize-time-${mapping.timeZone}-to-utc`, version: TABLE_INGEST_VERSION },
+      { name: 'match-patient-by-mrn', version: TABLE_INGEST_VERSION },
+      { name: 'encrypt-free-text', version: TABLE_INGEST_VERSION },
+    ];
+    for (const { line, cells } of rows) {
+      if (cells.length === 1 && !cells[0]!.trim()) continue;
+      const reject = (column: string | undefined, issue: string) => rejected.push({ line, resourceType: table.target, code: 'INVALID_ROW', ...(column ? { column } : {}), issues: [issue] });
+      if (cells.length > header.length) {
+        reject(`#${header.length + 1}`, 'row: more cells than mapped columns');
+        continue;
+      }
+      const cell = (c: string) => (cells[header.indexOf(c)] ?? '').trim();
+      const mrn = cell(table.patientKey.column);
+      if (!patients.has(mrn)) patients.set(mrn, mrn ? await this.index.lookupMrn(src.institution, mrn) : undefined);
+      const patientId = patients.get(mrn);
+      if (!patientId) {
+        rejected.push({ line, resourceType: table.target, code: 'UNKNOWN_PATIENT', column: table.patientKey.column, issues: ['the patient key is not the MRN of a known patient of this institution'] });
+        continue;
+      }
+      const components: Array<Record<string, unknown>> = [];
+      const attributes: Record<string, string> = {};
+      const freeText: Record<string, string> = {};
+      let effective: { utc: string; local: string } | undefined;
+      let recordId: string | undefined;
+      let bad = false;
+      for (const h of header) {
+        const c = byName.get(h)!;
+        const raw = cell(h);
+        if (c.column === table.patientKey.column) continue;
+        if (isFreeText(c, table.patientKey.column)) {
+          if (raw) freeText[c.target] = raw;
+          continue;
+        }
+        if (isTime(c)) {
+          const utc = localToUtc(raw, mapping.timeZone);
+          if (!utc) {
+            reject(h, `${c.target}: not a date-time (expected YYYY-MM-DD HH:mm:ss)`);
+            bad = true;
+            break;
+          }
+          effective ??= { utc, local: raw };
+          continue;
+        }
+        if (isNumeric(c)) {
+          if (!raw) continue;
+          const value = Number(raw);
+          const unit = c.unit ? UNITS[c.unit] : undefined;
+          if (!/^-?\d+(\.\d+)?$/.test(raw) || !Number.isFinite(value)) {
+            reject(h, `${c.target}: not a number`);
+            bad = true;
+            break;
+          }
+          if (c.range && (value < c.range[0] || value > c.range[1])) {
+            reject(h, `${c.target}: outside ${c.range[0]}..${c.range[1]}`);
+            bad = true;
+            break;
+          }
+          if (c.unit && !unit) {
+            reject(h, `${c.target}: unit ${c.unit} cannot be normalized`);
+            bad = true;
+            break;
+          }
+          components.push({
+            field: c.target,
+            ...(c.loinc ? { code: { coding: [{ system: 'http://loinc.org', code: c.loinc }] } } : {}),
+            valueQuantity: { value: unit ? unit.convert(value) : value, ...(unit ? { unit: unit.ucum, system: 'http://unitsofmeasure.org', code: unit.ucum } : {}) },
+            source: { value: raw, ...(c.unit ? { unit: c.unit } : {}) },
+          });
+          continue;
+        }
+        if (c.enum && raw && !c.enum.includes(raw)) {
+          reject(h, `${c.target}: not one of ${c.enum.join(', ')}`);
+          bad = true;
+          break;
+        }
+        if (c.target === 'recordId') recordId = raw;
+        else if (raw) attributes[c.target] = raw;
+      }
+      if (bad) continue;
+      if (!effective) {
+        reject(undefined, 'row: no timestamp');
+        continue;
+      }
+      const sourceId = recordId || `line-${line}`;
+      const id = platformIdOf(src.institution, table.target, sourceId);
+      if (Object.keys(freeText).length) {
+        const perPatient = notes.get(patientId) ?? {};
+        perPatient[id] = freeText;
+        notes.set(patientId, perPatient);
+      }
+      const resource = {
+        resourceType: 'Observation',
+        id,
+        status: 'final',
+        category: [{ text: table.target }],
+        subject: { reference: `Patient/${patientId}` },
+        effectiveDateTime: effective.utc,
+        effectiveSource: { value: effective.local, timeZone: mapping.timeZone },
+        component: components,
+        ...(Object.keys(attributes).length ? { attributes } : {}),
+        ...(Object.keys(freeText).length ? { freeText: { fileId: fileIdOf(src.institution, `table-notes|${name}`, patientId), fields: Object.keys(freeText) } } : {}),
+      };
+      const day = new Date(Date.parse(effective.utc) + 8 * 3600_000).toISOString().slice(0, 10);
+      accepted.push({ patientId, resource, lineage: { ...lineageBase, sourceId: `${table.target}/${sourceId}`, transformations }, day, at: effective.utc });
+    }
+
+    // Free text first (encrypted objects), then records, then events: a crash leaves at worst an
+    // unreferenced ciphertext, and a retry rewrites the same ids.
+    if (notes.size) {
+      await this.records.saveFiles(
+        [...notes].map(([patientId, byRecord]) => ({
+          meta: { fileId: fileIdOf(src.institution, `table-notes|${name}`, patientId), patientId, kind: 'table-free-text', contentType: 'application/json', fileName: `${table.target}-free-text.json`, description: { zh: `${table.target} 自由文本`, en: `${table.target} free text` }, datasetId: src.datasetId },
+          bytes: new TextEncoder().encode(JSON.stringify(byRecord)),
+        })),
+      );
+    }
+    for (let i = 0; i < accepted.length; i += 100) await this.records.saveRecordsWithLineage(accepted.slice(i, i + 100));
+    const events = timelineOf(src.institution, table.target, accepted);
+    if (events.length) await this.records.saveTimeline(events);
+    const job = await this.jobs.finish(src, base, { accepted: accepted.length, patients: new Set(accepted.map((a) => a.patientId)).size, timelineEvents: events.length }, rejected);
+    await this.catalog.recordIngest(src.datasetId, { records: accepted.length, files: notes.size, patientCount: (await this.records.profilesOf(src.datasetId)).length, at: job.finishedAt });
+    return job;
+  }
+}
+
+/** One event per patient and local day, linking that day's rows (R-ING-7). */
+function timelineOf(institution: string, target: string, rows: Array<{ patientId: string; resource: { id: string }; day: string; at: string }>): TimelineEvent[] {
+  const spec = TIMELINE_TYPES[target] ?? { type: target, zh: target, en: target };
+  const groups = new Map<string, typeof rows>();
+  for (const r of rows) {
+    const k = `${r.patientId}|${r.day}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups].map(([k, list]) => {
+    const sorted = [...list].sort((a, b) => a.at.localeCompare(b.at));
+    return {
+      eventId: `ev-tbl-${createHash('sha256').update(`${institution}|${target}|${k}`).digest('hex').slice(0, 24)}`,
+      patientId: sorted[0]!.patientId,
+      type: spec.type,
+      occurredAt: sorted[0]!.at,
+      endedAt: sorted[sorted.length - 1]!.at,
+      title: { zh: `${spec.zh}（${list.length}）`, en: `${spec.en} (${list.length})` },
+      recordRefs: sorted.map((r) => `Observation/${r.resource.id}`),
+      fileIds: [],
+      source: 'ingested' as const,
+      annotations: [],
+    };
+  });
+}
+
+/** RFC 4180 CSV: quoted cells may hold commas, quotes ("") and line breaks; lines are 1-based. */
+export function parseCsv(text: string): Array<{ line: number; cells: string[] }> {
+  const out: Array<{ line: number; cells: string[] }> = [];
+  let cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let line = 1;
+  let start = 1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else {
+        if (ch === '\n') line++;
+        cell += ch;
+      }
+    } else if (ch === '"' && cell === '') quoted = true;
+    else if (ch === ',') {
+      cells.push(cell);
+      cell = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      cells.push(cell);
+      out.push({ line: start, cells });
+      cells = [];
+      cell = '';
+      line++;
+      start = line;
+    } else cell += ch;
+  }
+  if (cell !== '' || cells.length) {
+    cells.push(cell);
+    out.push({ line: start, cells });
+  }
+  return out;
+}

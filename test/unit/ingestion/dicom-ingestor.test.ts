@@ -1,0 +1,99 @@
+import * as dcmjsModule from 'dcmjs';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DemoPatient } from '../../../infra/local/demo/demo-model';
+import { containerWith, demoCohort, patientIdOf, source } from './multimodal-fixture';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const dcmjs = ((dcmjsModule as any).default ?? dcmjsModule) as any;
+
+/** The same instance re-serialized without its PixelData element. */
+function withoutPixels(bytes: Uint8Array): Uint8Array {
+  const d = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  delete d.dict['7FE00010'];
+  const out = new dcmjs.data.DicomDict(d.meta);
+  out.dict = d.dict;
+  return new Uint8Array(out.write());
+}
+
+describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
+  let p: DemoPatient;
+  let dicom: DemoPatient['files'];
+  beforeAll(() => {
+    p = demoCohort().patients[0]!;
+    dicom = p.files.filter((f) => f.kind === 'dicom');
+  });
+
+  it('R-ING-3/R-ING-7: stores the original encrypted with a PNG preview, a study record without patient attributes, an imaging event', async () => {
+    // Prepare
+    const c = await containerWith([p]);
+    const f = dicom.find((x) => x.contentType === 'application/dicom')!;
+    // Act
+    const job = await c.ingestRouter.ingest(source(p, 'x.dcm', 'application/dicom', f.bytes));
+    // Assess
+    expect(job.counts).toMatchObject({ accepted: 1, rejected: 0, patients: 1 });
+    const patientId = await patientIdOf(c, p);
+    const studies = await c.research.records(patientId, 'ImagingStudy');
+    const study = studies.find((s) => s.studyInstanceUid === f.dicom!.studyInstanceUid)!;
+    expect(study).toMatchObject({ numberOfInstances: 1, subject: { reference: `Patient/${patientId}` } });
+    const text = JSON.stringify(study);
+    for (const secret of [p.identity.fullName, p.identity.mrn, p.identity.birthDate.replaceAll('-', '')]) expect(text).not.toContain(secret);
+    const inst = (study.series as Array<{ instances: Array<{ fileId: string; previewFileId?: string; rows: number }> }>)[0]!.instances[0]!;
+    const original = await c.research.readFile(patientId, inst.fileId);
+    expect(original!.file.sha256).toBe(job.sha256);
+    const preview = await c.research.readFile(patientId, inst.previewFileId!);
+    const png = PNG.sync.read(Buffer.from(preview!.bytes));
+    expect(png.width * png.height).toBeGreaterThan(0);
+    const event = (await c.research.timeline(patientId)).find((e) => e.type === 'imaging' && e.fileIds.includes(inst.fileId))!;
+    expect(event.recordRefs).toEqual([`ImagingStudy/${study.id}`]);
+    const lineage = await c.research.lineageOf(patientId, 'ImagingStudy', String(study.id));
+    expect(lineage).toMatchObject({ jobId: job.jobId, fileSha256: job.sha256 });
+  });
+
+  it('R-ING-5: the same file twice is one job; a second instance of the study merges into the same record and event', async () => {
+    const c = await containerWith([p]);
+    const [a, b] = dicom.filter((x) => x.dicom?.studyInstanceUid === dicom.find((y) => dicom.filter((z) => z.dicom?.studyInstanceUid === y.dicom?.studyInstanceUid).length > 1)!.dicom!.studyInstanceUid);
+    const first = await c.ingestRouter.ingest(source(p, 'a.dcm', 'application/dicom', a!.bytes));
+    expect((await c.ingestRouter.ingest(source(p, 'a.dcm', 'application/dicom', a!.bytes))).jobId).toBe(first.jobId);
+    await c.ingestRouter.ingest(source(p, 'b.dcm', 'application/dicom', b!.bytes));
+    const patientId = await patientIdOf(c, p);
+    const study = (await c.research.records(patientId, 'ImagingStudy')).find((s) => s.studyInstanceUid === a!.dicom!.studyInstanceUid)!;
+    expect(study.numberOfInstances).toBe(2);
+    const events = (await c.research.timeline(patientId)).filter((e) => e.recordRefs.includes(`ImagingStudy/${study.id}`));
+    expect(events).toHaveLength(1);
+    expect(events[0]!.fileIds.length).toBe(4);
+  });
+
+  it('R-ING-5: RGB secondary captures get an as-is preview', async () => {
+    const c = await containerWith([p]);
+    const sc = dicom.find((x) => x.dicom?.modality === 'OT' || /dose/i.test(x.description.en));
+    if (!sc) return;
+    const job = await c.ingestRouter.ingest(source(p, 'sc.dcm', 'application/dicom', sc.bytes));
+    expect(job.counts.accepted).toBe(1);
+  });
+
+  it('R-ING-5: truncated, non-Part-10, pixel-less, empty and unknown-patient files are rejected with a reason and nothing written', async () => {
+    const c = await containerWith([p]);
+    const f = dicom[0]!.bytes;
+    const other = demoCohort().patients[1]!; // never ingested: unknown to the index
+    const otherFile = other.files.find((x) => x.kind === 'dicom')!.bytes;
+    const cases: Array<[Uint8Array, string, string]> = [
+      [f.subarray(0, f.length - 200), 'INVALID_DICOM', 'truncated'],
+      [f.subarray(132), 'INVALID_DICOM', 'no preamble'],
+      [withoutPixels(f), 'NO_PIXEL_DATA', 'no pixels'],
+      [new Uint8Array(0), 'EMPTY_FILE', 'empty'],
+      [otherFile, 'UNKNOWN_PATIENT', 'unknown patient'],
+    ];
+    const patientId = await patientIdOf(c, p);
+    const before = JSON.stringify([await c.research.records(patientId, 'ImagingStudy'), await c.research.timeline(patientId)]);
+    for (const [bytes, code, name] of cases) {
+      const job = await c.ingestRouter.ingest(source(p, `${name}.dcm`, 'application/dicom', bytes));
+      expect(job.counts.accepted, name).toBe(0);
+      expect(job.rejected[0]?.code, name).toBe(code);
+    }
+    expect(JSON.stringify([await c.research.records(patientId, 'ImagingStudy'), await c.research.timeline(patientId)])).toBe(before);
+    // A rejected file leaves no content marker: once fixed (the patient indexed), it is accepted.
+    const c2 = await containerWith([p, other]);
+    expect((await c2.ingestRouter.ingest(source(other, 'o.dcm', 'application/dicom', otherFile))).counts.accepted).toBe(1);
+  });
+});
