@@ -98,7 +98,8 @@ export function HomeView() {
   );
 }
 
-function Catalogue({ loadDatasets, canApply }: { loadDatasets(): Promise<DatasetSummary[]>; canApply: boolean }) {
+/** The aggregate dataset catalogue with "apply for access" links (R-GOV-1): counts only, never records. */
+export function Catalogue({ loadDatasets, canApply }: { loadDatasets(): Promise<DatasetSummary[]>; canApply: boolean }) {
   const t = useTranslations('home');
   const tLevels = useTranslations('levels');
   const tModality = useTranslations('access.modalities');

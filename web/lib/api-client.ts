@@ -160,6 +160,51 @@ export async function toApiError(response: Response): Promise<ApiError> {
   return new ApiError(response.status, code, message, envelope?.details);
 }
 
+/** `GET /v1/grants/{id}/release`: who a grant releases, and who consent leaves out and why (R-DSR-2). */
+export interface ReleaseSummary {
+  grantId: string;
+  included: number;
+  /** Reason (e.g. `consent withdrawn`, `DUO:0000007 does not cover DUO:0000042`) → patients left out. */
+  excluded: Record<string, number>;
+  /** De-identification policy the release is built under. */
+  policyId: string;
+  builtAt: string;
+}
+
+/** A released, de-identified patient: grant-scoped pseudonym and coarse facts only. */
+export interface ReleasedPatient {
+  token: string;
+  datasetId: string;
+  sex: string;
+  ageBand?: string;
+  diagnosis?: string;
+  stage?: string;
+  molecularSubtype?: string;
+}
+
+/** One event of a released patient's timeline; dates are shifted per patient by the de-identification. */
+export interface TimelineEvent {
+  eventId: string;
+  type: string;
+  occurredAt: string;
+  endedAt?: string;
+  title: { zh: string; en: string };
+  /** `<Type>/<released id>` of the records the event stands for. */
+  recordRefs: string[];
+  fileIds: string[];
+}
+
+/** A de-identified FHIR R4 resource (only `resourceType` is guaranteed). */
+export type FhirResource = { resourceType: string; id?: string } & Record<string, unknown>;
+
+/** `GET /v1/grants/{id}/patients/{token}`: one released patient with records and timeline. */
+export interface ReleasedPatientRecord {
+  patient: ReleasedPatient;
+  policy: { id: string; version: string };
+  records: FhirResource[];
+  timeline: TimelineEvent[];
+}
+
 /** Minimal typed client for the MDRP REST API. */
 export class ApiClient {
   constructor(
@@ -234,6 +279,23 @@ export class ApiClient {
   async grants(view: 'mine' | 'all'): Promise<Grant[]> {
     const result = await this.request<{ items: Grant[] }>('GET', `/v1/grants?view=${view}`);
     return result.items;
+  }
+
+  /** `GET /v1/grants/{id}/release`: the release summary of a usable grant (404 while it is being built). */
+  grantRelease(grantId: string): Promise<ReleaseSummary> {
+    return this.request<ReleaseSummary>('GET', `/v1/grants/${encodeURIComponent(grantId)}/release`);
+  }
+
+  /** `GET /v1/grants/{id}/patients?q=&limit=`: fuzzy search over the patients a grant releases. */
+  grantPatients(grantId: string, q: string, limit: number): Promise<{ items: ReleasedPatient[]; total: number }> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (q.trim()) query.set('q', q.trim());
+    return this.request('GET', `/v1/grants/${encodeURIComponent(grantId)}/patients?${query.toString()}`);
+  }
+
+  /** `GET /v1/grants/{id}/patients/{token}`: one released patient, de-identified for the grant. */
+  grantPatient(grantId: string, token: string): Promise<ReleasedPatientRecord> {
+    return this.request<ReleasedPatientRecord>('GET', `/v1/grants/${encodeURIComponent(grantId)}/patients/${encodeURIComponent(token)}`);
   }
 
   /** `POST /v1/grants/{id}/revocation`: early revocation with a reason (R-GOV-5). */

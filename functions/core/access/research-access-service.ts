@@ -129,7 +129,7 @@ export class ResearchAccessService {
   }
 
   /** One released patient, de-identified for the grant: records of the granted modalities and the timeline. */
-  async patient(actor: Actor, grantId: string, token: string): Promise<{ patient: ReleasedPatient; policy: { id: string; version: string }; records: Resource[]; timeline: Array<Omit<TimelineEvent, 'patientId' | 'recordRefs' | 'annotations' | 'source'>> }> {
+  async patient(actor: Actor, grantId: string, token: string): Promise<{ patient: ReleasedPatient; policy: { id: string; version: string }; records: Resource[]; timeline: Array<Omit<TimelineEvent, 'patientId' | 'annotations' | 'source'>> }> {
     const grant = await this.usableGrant(actor, grantId);
     const item = await this.store.get<ReleaseItem>('main', { pk: `RELEASE#${grantId}`, sk: `PT#${token}` });
     if (!item) throw new NotFoundError('patient', { token });
@@ -146,14 +146,25 @@ export class ResearchAccessService {
       records.push(out.resource);
     }
     const shift = await pseudonymizer.dateOffsetDays(token, { minDays: policy.dateShift.minDays, maxDays: policy.dateShift.maxDays });
-    const timeline = (await this.research.timeline(item.patientId)).map((e) => ({
-      eventId: e.eventId,
-      type: e.type,
-      occurredAt: shiftFhirDate(e.occurredAt, shift),
-      ...(e.endedAt ? { endedAt: shiftFhirDate(e.endedAt, shift) } : {}),
-      title: e.title,
-      fileIds: e.fileIds,
-    }));
+    // Record ids in the release are pseudonymized per grant; the timeline points at the same ids.
+    const releasedRef = async (ref: string) => {
+      const [type, id] = ref.split('/');
+      return `${type}/${await pseudonymizer.token(`res:${type}`, id ?? '')}`;
+    };
+    const timeline = await Promise.all(
+      (await this.research.timeline(item.patientId)).map(async (e) => {
+        const recordRefs = await Promise.all(e.recordRefs.map(releasedRef));
+        return {
+          eventId: `ev-${(recordRefs[0] ?? e.eventId).replace('/', '-')}`,
+          type: e.type,
+          occurredAt: shiftFhirDate(e.occurredAt, shift),
+          ...(e.endedAt ? { endedAt: shiftFhirDate(e.endedAt, shift) } : {}),
+          title: e.title,
+          recordRefs,
+          fileIds: e.fileIds,
+        };
+      }),
+    );
     return { patient: item.patient, policy: { id: policy.id, version: policy.version }, records, timeline };
   }
 

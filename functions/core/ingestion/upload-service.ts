@@ -97,8 +97,9 @@ export class UploadService {
       sha256: input.sha256,
       ...(input.sourceSystem ? { sourceSystem: input.sourceSystem } : {}),
       status: 'awaiting-upload',
-      // The key carries ids only: file names may hold anything (even PHI) and never reach S3 keys.
-      stagingKey: `uploads/${input.datasetId}/${uploadId}`,
+      // The key carries the id only: file names may hold anything (even PHI) and never reach S3
+      // keys. Flat (no "/"): s3rver removes emptied folders, racing concurrent uploads into them.
+      stagingKey: `upload-${uploadId}`,
       createdAt: new Date(now).toISOString(),
       createdBy: actor.id,
       ...(institution ? { institution } : {}),
@@ -127,7 +128,7 @@ export class UploadService {
    * delivered at least once. Returns undefined for objects that are not platform uploads.
    */
   async verifyStagedObject(stagingKey: string): Promise<Upload | undefined> {
-    const uploadId = /^uploads\/[a-z0-9-]+\/(upl_[A-Za-z0-9]+)$/.exec(stagingKey)?.[1];
+    const uploadId = /^upload-(upl_[A-Za-z0-9]+)$/.exec(stagingKey)?.[1];
     if (!uploadId) return undefined;
     const item = await this.store.get<UploadItem>('main', { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' });
     if (!item || item.upload.stagingKey !== stagingKey) return undefined;

@@ -250,7 +250,7 @@ export const accessRoutes: RouteDefinition[] = [
         patient: ReleasedPatientSchema,
         policy: z.object({ id: z.string(), version: z.string() }),
         records: z.array(z.looseObject({ resourceType: z.string() })),
-        timeline: z.array(z.object({ eventId: z.string(), type: z.string(), occurredAt: z.string(), endedAt: z.string().optional(), title: z.object({ zh: z.string(), en: z.string() }), fileIds: z.array(z.string()) })),
+        timeline: z.array(z.object({ eventId: z.string(), type: z.string(), occurredAt: z.string(), endedAt: z.string().optional(), title: z.object({ zh: z.string(), en: z.string() }), recordRefs: z.array(z.string()).describe('`<Type>/<id>` of the released records the event stands for'), fileIds: z.array(z.string()) })),
       })
       .meta({ id: 'ReleasedPatientRecord' }),
   },

@@ -21,10 +21,10 @@ function modalitiesOf(d: DemoDataset): string[] {
 }
 
 /**
- * Loads the demo cohort (SPEC §14) on first start. Each patient's FHIR export goes through the
- * ingestion pipeline (validation, master patient index and identity vault, pseudonymized records,
- * lineage, timeline); imaging and document files are stored encrypted. Returns undefined when the
- * data is already there.
+ * Loads the demo cohort (SPEC §14) on first start, through the ingestion pipelines: each
+ * patient's FHIR export (validation, master patient index and identity vault, pseudonymized
+ * records, lineage, timeline), then their DICOM files and documents (encrypted originals,
+ * previews, extracted text). Returns undefined when the data is already there.
  *
  * Loading is idempotent (keyed by source ids and content), so an interrupted load is redone on
  * the next start and the marker is written last.
@@ -75,13 +75,14 @@ export async function seedDemoData(c: Container, opts: { patients: number; log: 
     // The pooled cohort is curated from both hospitals' datasets.
     const profile = (await research.getProfile(patientId))!;
     if (pooled) await research.saveProfile({ ...profile, datasetIds: [...new Set([...profile.datasetIds, datasetIdOf(pooled)])], molecularSubtype: p.clinical.molecularSubtype, pathologyType: p.clinical.pathologyType.display.en, ageAtDiagnosis: p.clinical.ageAtDiagnosis, stage: profile.stage ?? p.clinical.cTNM });
-    // Imaging and documents: stored encrypted as received (their processing pipelines are issue 3).
-    await research.saveFiles(
-      p.files.map((f) => ({
-        meta: { fileId: f.fileId, patientId, kind: f.kind, contentType: f.contentType, fileName: f.fileName, ...(f.eventId ? { eventId: f.eventId } : {}), description: f.description, datasetId: home },
-        bytes: f.bytes,
-      })),
-    );
+    // Imaging and documents go through their pipelines too (DICOM matched by MRN; documents name
+    // their patient as an uploader would).
+    let fileRejections = 0;
+    for (const f of p.files) {
+      const fileJob = await c.ingestRouter.ingest({ datasetId: home, institution: p.institutionId, sourceSystem: f.kind === 'dicom' ? 'demo-pacs' : 'demo-documents', fileName: f.fileName, contentType: f.contentType, bytes: f.bytes, operator: 'system:demo-seed', ...(f.kind === 'dicom' ? {} : { patientRef: p.identity.mrn }) });
+      fileRejections += fileJob.counts.rejected;
+    }
+    if (fileRejections > 0) opts.log(`demo files: ${fileRejections} rejected for patient ${patientId}`);
     records += job.counts.accepted;
     files += p.files.length;
     for (const d of datasetsOf(p)) {

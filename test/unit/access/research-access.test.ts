@@ -71,6 +71,10 @@ describe('what a grant releases (R-DEID-1, R-GOV-5, R-DSR-2, R-ANA-1)', () => {
       for (const s of secrets) expect(text).not.toContain(s);
       expect(new Set(view.records.map((r) => r.resourceType))).not.toContain('ImagingStudy');
       expect(view.records.every((r) => r.meta?.security?.some((s) => s.code === 'PSEUDED'))).toBe(true);
+      // R-MPI-5: every timeline event points at released records by their released ids.
+      const ids = new Set(view.records.map((r) => `${r.resourceType}/${r.id}`));
+      const linked = view.timeline.filter((e) => e.recordRefs.length > 0);
+      expect(linked.every((e) => e.recordRefs.every((ref) => ids.has(ref) || !['Condition', 'Encounter', 'Procedure', 'MedicationAdministration', 'Observation'].includes(ref.split('/')[0]!)))).toBe(true);
     }
   });
 

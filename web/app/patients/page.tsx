@@ -1,8 +1,13 @@
 'use client';
 
-import { UnderConstruction } from '../../components/under-construction';
+import { RequireSignIn } from '../../components/require-sign-in';
+import { PatientsView } from '../../components/research/patients-view';
 
-/** `/patients/`: placeholder until this area is built (no sample data on purpose). */
+/** `/patients/`: researchers search the de-identified patients their grants release (R-DSR-2, R-GOV-1). */
 export default function PatientsPage() {
-  return <UnderConstruction area="patients" />;
+  return (
+    <RequireSignIn>
+      <PatientsView />
+    </RequireSignIn>
+  );
 }

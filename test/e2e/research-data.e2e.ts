@@ -1,0 +1,218 @@
+/**
+ * Research-data journey in a real browser (R-DSR-2, R-GOV-1, R-GOV-5): two grants are set up
+ * quickly through the API (researcher submits, ethics reviewer, approver and data owner approve
+ * once each step opens), then the researcher opens Patients, sees what the grant releases and who
+ * consent leaves out, searches, opens a de-identified patient and follows the timeline to the
+ * records beside it.
+ * Prerequisite: `npm run build:web` (web/out must exist).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { apiAs, eventually, idTokenFor } from '../support/api-client';
+import { launchChromium } from '../support/browser';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
+const DATASET = 'bc-nrt-io';
+
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+describe('research data: release, search, de-identified patient (R-DSR-2)', () => {
+  const platform = inject('platform');
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(path.join(repoRoot, 'web', 'out', 'patients', 'view', 'index.html'))) {
+      throw new Error('web/out is missing or stale: run `npx next build web` before the e2e tests');
+    }
+    mkdirSync(screenshotDir, { recursive: true });
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+  }, 60_000);
+
+  /** Submits a request as the researcher and has each step approved as soon as it opens; returns the grant id. */
+  async function grantThroughApi(purposeCode: string): Promise<string> {
+    const researcher = apiAs(platform, await idTokenFor(platform, 'researcher'));
+    const submitted = await researcher.post('/v1/access-requests', {
+      title: `Research data e2e (${purposeCode})`,
+      purposeCode,
+      purpose: 'Pathological complete response after neoadjuvant RT plus IO.',
+      academicStatement: 'Retrospective cohort study with multivariable logistic regression on de-identified data; aggregate results only.',
+      scope: { datasetIds: [DATASET], modalities: [], fields: [] },
+      requestedDurationDays: 30,
+      agreementVersion: 'DSA-2026.1',
+      agreementAccepted: true,
+    });
+    expect(submitted.status, submitted.text).toBe(201);
+    const requestId = submitted.json.requestId as string;
+    for (const [username, step] of [
+      ['ethics-reviewer', 'ethics'],
+      ['approver', 'approver'],
+      ['data-owner', 'data-owner'],
+    ] as const) {
+      const reviewer = apiAs(platform, await idTokenFor(platform, username));
+      await eventually(async () => {
+        const queue = await reviewer.get('/v1/access-requests?view=queue');
+        return (queue.json?.items as Array<{ requestId: string; pending?: { step: string } }> | undefined)?.some((r) => r.requestId === requestId && r.pending?.step === step);
+      });
+      const decided = await reviewer.post(`/v1/access-requests/${requestId}/decisions`, { step, outcome: 'approved' });
+      expect(decided.status, decided.text).toBe(200);
+    }
+    const grant = await eventually(async () => {
+      const list = await researcher.get('/v1/grants');
+      return (list.json?.items as Array<{ grantId: string; requestId: string; status: string }> | undefined)?.find((g) => g.requestId === requestId && g.status === 'active');
+    });
+    return grant.grantId;
+  }
+
+  /** A fresh browser session signed in as `username`, left on `pathname`. */
+  async function signedIn(username: string, pathname: string, locale: 'zh-CN' | 'en'): Promise<Page> {
+    const account = platform.accounts.find((a) => a.username === username);
+    expect(account, `demo account ${username}`).toBeDefined();
+    // Browsers in UTC: the portal must still show times in the institution's zone.
+    const context = await browser!.newContext({ locale, timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => problems.push(`${username} pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && /MISSING_MESSAGE|FORMATTING_ERROR|INVALID_KEY|Content Security Policy|Refused to/i.test(msg.text())) {
+        problems.push(`${username}: ${msg.text()}`);
+      }
+    });
+    await page.goto(`${platform.webUrl}${pathname}`);
+    await page.locator('#username').waitFor();
+    await page.locator('#username').fill(account!.username);
+    await page.locator('#password').fill(account!.password);
+    await page.getByTestId('sign-in-submit').click();
+    await page.getByTestId('user-menu').waitFor();
+    return page;
+  }
+
+  it('R-GOV-1: without a usable grant the page says so and shows only aggregate counts with "apply" links', async () => {
+    const researcher = await signedIn('researcher', '/patients/', 'en');
+    const researcherApi = apiAs(platform, await idTokenFor(platform, 'researcher'));
+    const mine = await researcherApi.get('/v1/grants');
+    const now = Date.now();
+    const usable = (mine.json.items as Array<{ status: string; startsAt: string; expiresAt: string }>).filter((g) => g.status === 'active' && Date.parse(g.startsAt) <= now && Date.parse(g.expiresAt) > now);
+    if (usable.length > 0) return; // Another file already issued a grant in this platform run.
+    await researcher.getByTestId('no-grant').waitFor();
+    await researcher.getByTestId(`apply-${DATASET}`).waitFor();
+    expect(await researcher.getByTestId('patient-results').count()).toBe(0);
+    expect(await seriousViolations(researcher)).toEqual([]);
+    await researcher.screenshot({ path: path.join(screenshotDir, 'research-no-grant-en.png'), fullPage: true });
+  }, 60_000);
+
+  it('R-DSR-2: researcher sees the release and who consent leaves out, searches, opens a patient and its timeline records', async () => {
+    const t0 = Date.now();
+    // General research use: patients whose consent is disease-specific are left out.
+    const generalGrant = await grantThroughApi('DUO:0000042');
+    // Disease-specific research: the latest grant, chosen by default.
+    const grantId = await grantThroughApi('DUO:0000007');
+
+    const page = await signedIn('researcher', '/patients/', 'zh-CN');
+    await page.getByTestId('nav-patients').waitFor();
+    expect(await page.getByTestId('nav-patients').getAttribute('aria-current')).toBe('page');
+    await page.getByTestId('grant-facts').waitFor();
+    expect(await page.getByTestId('grant-facts').getAttribute('data-grant-id')).toBe(grantId);
+    expect(await page.getByTestId('grant-countdown').textContent()).toMatch(/\d+ 天后到期/);
+
+    // The release is built asynchronously after the grant is issued; the page waits for it.
+    const summary = page.getByTestId('release-summary');
+    await summary.waitFor({ timeout: 30_000 });
+    const included = Number(await summary.getAttribute('data-included'));
+    expect(included).toBeGreaterThan(0);
+    expect(await summary.textContent()).toContain(`已发布 ${included} 名患者`);
+    expect(await summary.textContent()).toContain('l3-project');
+    await page.getByTestId('patient-results').waitFor();
+    expect(await page.locator('[data-testid="patient-results"] tbody tr').count()).toBe(Math.min(20, included));
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshotDir, 'research-patients-zh.png'), fullPage: true });
+
+    // The general-use grant: consent limited to disease-specific research does not cover it (R-DSR-2).
+    await page.getByTestId('grant-select').selectOption(generalGrant);
+    await expect.poll(async () => page.getByTestId('grant-facts').getAttribute('data-grant-id')).toBe(generalGrant);
+    await page.locator('[data-testid="release-reasons"] li[data-reason="DUO:0000007 does not cover DUO:0000042"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('release-reasons').textContent()).toContain('不涵盖 DUO:0000042');
+    await page.screenshot({ path: path.join(screenshotDir, 'research-release-general-zh.png'), fullPage: false });
+    await page.getByTestId('grant-select').selectOption(grantId);
+    await page.getByTestId('patient-results').waitFor();
+
+    // Debounced search; the count is announced (aria-live) and names the query.
+    await page.getByTestId('patient-search').fill('C50');
+    await expect.poll(async () => page.getByTestId('result-count').textContent(), { timeout: 10_000 }).toContain('C50');
+    expect(await page.getByTestId('result-count').getAttribute('aria-live')).toBe('polite');
+    const rows = page.locator('[data-testid="patient-results"] tbody tr');
+    expect(await rows.count()).toBeGreaterThan(0);
+    for (const text of await rows.locator('td:nth-child(5)').allTextContents()) expect(text).toContain('C50');
+    await page.screenshot({ path: path.join(screenshotDir, 'research-search-c50-zh.png'), fullPage: true });
+
+    // Open the first patient.
+    const token = (await rows.first().getAttribute('data-token'))!;
+    await rows.first().getByTestId('open-patient').click();
+    await page.waitForURL(/\/patients\/view\/\?grant=grt_.*&token=/);
+    await page.getByTestId('timeline').waitFor();
+    expect(await page.getByTestId('patient-token').textContent()).toBe(token);
+    expect(await page.getByTestId('deid-banner').textContent()).toMatch(/策略 l3-project@\d+\.\d+\.\d+；日期已按患者偏移/);
+    expect(await page.locator('[data-testid="timeline"] .tl-day').count()).toBeGreaterThan(1);
+
+    // Click an event: its record appears beside the timeline.
+    const procedure = page.locator('[data-testid="timeline-event"][data-type="procedure"]').first();
+    await procedure.click();
+    expect(await procedure.getAttribute('aria-pressed')).toBe('true');
+    const record = page.locator('[data-testid="event-records"] [data-testid="fhir-record"]').first();
+    await record.waitFor();
+    expect(await record.getAttribute('data-resource-type')).toBe('Procedure');
+    const eventBox = await procedure.boundingBox();
+    const detailBox = await page.getByTestId('event-detail').boundingBox();
+    expect(detailBox!.x).toBeGreaterThan(eventBox!.x + eventBox!.width - 1);
+    // Raw JSON behind a disclosure, de-identified (pseudonymized security label).
+    await record.locator('summary').click();
+    expect(await record.locator('pre').textContent()).toContain('PSEUDED');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshotDir, 'research-patient-event-zh.png'), fullPage: false });
+
+    // Keyboard: ↓ moves between events, Enter selects.
+    const diagnosis = page.locator('[data-testid="timeline-event"][data-type="diagnosis"]').first();
+    await diagnosis.focus();
+    await page.keyboard.press('ArrowDown');
+    const focusedId = await page.locator(':focus').getAttribute('data-event-id');
+    expect(focusedId).toBeTruthy();
+    expect(focusedId).not.toBe(await diagnosis.getAttribute('data-event-id'));
+    await diagnosis.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => page.locator('[data-testid="event-records"] [data-testid="fhir-record"]').first().getAttribute('data-resource-type')).toBe('Condition');
+    expect(await page.getByTestId('event-records').textContent()).toMatch(/C50/);
+
+    // Records by type with counts.
+    await page.getByTestId('tab-records').click();
+    await page.getByTestId('records-by-type').waitFor();
+    expect(await page.locator('[data-testid="records-by-type"] details[data-resource-type]').count()).toBeGreaterThan(3);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshotDir, 'research-patient-records-zh.png'), fullPage: false });
+
+    // Same page in English.
+    await page.getByTestId('locale-select').selectOption('en');
+    await page.getByTestId('tab-timeline').click();
+    await page.locator('[data-testid="timeline-event"][data-type="medication"]').first().click();
+    await page.locator('[data-testid="event-records"] [data-resource-type="MedicationAdministration"]').waitFor();
+    expect(await page.getByTestId('deid-banner').textContent()).toContain('dates shifted per patient');
+    await page.screenshot({ path: path.join(screenshotDir, 'research-patient-event-en.png'), fullPage: false });
+
+    expect(problems).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(100_000);
+  }, 120_000);
+});
