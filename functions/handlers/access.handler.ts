@@ -1,6 +1,7 @@
 import type { ApplicantResponseInput, DecisionInput, SubmitAccessRequestInput } from '../core/access/access-request-service';
 import type { AccessRequest } from '../core/access/access-request';
 import { ForbiddenError } from '../core/errors';
+import type { Actor } from '../core/identity/actor';
 import { makeApiHandler } from '../http/make-api-handler';
 import type { OperationContext, OperationMap } from '../http/operation';
 import { lambdaContainer, lambdaObservability } from './lambda-runtime';
@@ -15,10 +16,22 @@ function view(r: AccessRequest) {
   return { ...rest, pending: open };
 }
 
+/**
+ * Names people in request histories: the ID token carries `name` in Cognito; where it does not
+ * (cognito-local), the identity directory has it.
+ */
+async function named(ctx: Ctx<unknown>): Promise<Actor> {
+  const { actor, container } = ctx;
+  if (actor.displayName || !actor.username) return actor;
+  const user = await container.directory.getUser(actor.username).catch(() => undefined);
+  return user ? { ...actor, displayName: user.displayName } : actor;
+}
+
 /** Access requests, review decisions and grants (R-GOV-2..6). */
 export const operations: OperationMap = {
-  async submitAccessRequest({ container, actor, body, audit }: Ctx<SubmitAccessRequestInput>) {
-    const r = await container.accessRequests.submit(actor, body);
+  async submitAccessRequest(ctx: Ctx<SubmitAccessRequestInput>) {
+    const { container, body, audit } = ctx;
+    const r = await container.accessRequests.submit(await named(ctx), body);
     audit.resources.push({ type: 'AccessRequest', id: r.requestId }, ...r.scope.datasetIds.map((id) => ({ type: 'Dataset', id })));
     audit.parameters.purposeCode = body.purposeCode;
     audit.parameters.requestedDurationDays = body.requestedDurationDays;
@@ -34,15 +47,17 @@ export const operations: OperationMap = {
     audit.resources.push({ type: 'AccessRequest', id: params.requestId! });
     return view(await container.accessRequests.get(actor, params.requestId!));
   },
-  async decideAccessRequest({ container, actor, params, body, audit }: Ctx<DecisionInput>) {
+  async decideAccessRequest(ctx: Ctx<DecisionInput>) {
+    const { container, params, body, audit } = ctx;
     audit.resources.push({ type: 'AccessRequest', id: params.requestId! });
     audit.parameters.outcome = body.outcome;
-    return view(await container.accessRequests.decide(actor, params.requestId!, body));
+    return view(await container.accessRequests.decide(await named(ctx), params.requestId!, body));
   },
-  async respondToAccessRequest({ container, actor, params, body, audit }: Ctx<ApplicantResponseInput>) {
+  async respondToAccessRequest(ctx: Ctx<ApplicantResponseInput>) {
+    const { container, params, body, audit } = ctx;
     audit.resources.push({ type: 'AccessRequest', id: params.requestId! });
     audit.parameters.amended = Boolean(body.amendments && Object.keys(body.amendments).length);
-    return view(await container.accessRequests.respond(actor, params.requestId!, body));
+    return view(await container.accessRequests.respond(await named(ctx), params.requestId!, body));
   },
   async listGrants({ container, actor, query, audit }: Ctx<unknown, { view: 'mine' | 'all'; holderId?: string }>) {
     audit.parameters.view = query.view;

@@ -31,7 +31,7 @@ describe('access governance end to end on the local runtime (the ASL runs in the
     const submitted = await api.researcher!.post('/v1/access-requests', request);
     expect(submitted.status).toBe(201);
     const id = submitted.json.requestId as string;
-    expect(submitted.json).toMatchObject({ status: 'ethics-review', securityLevel: 3, approvalChain: ['approver', 'data-owner'] });
+    expect(submitted.json).toMatchObject({ status: 'ethics-review', securityLevel: 3, approvalChain: ['approver', 'data-owner'], applicantName: '王敏 Wang Min' });
     expect(JSON.stringify(submitted.json)).not.toContain('taskToken');
 
     const inQueue = await waitForStep('ethics-reviewer', id);
@@ -53,6 +53,7 @@ describe('access governance end to end on the local runtime (the ASL runs in the
       return r.json.status === 'approved' ? r.json : undefined;
     });
     expect(done.history.map((h: { action: string }) => h.action)).toEqual(['submitted', 'approved', 'approved', 'approved', 'grant-issued']);
+    expect(done.history[1].actorName).toBe('孙丽 Sun Li');
     const grants = (await api.researcher!.get('/v1/grants')).json.items;
     const grant = grants.find((g: { grantId: string }) => g.grantId === done.grantId);
     expect(grant).toMatchObject({ status: 'active', dataLevel: 3, scope: { datasetIds: ['bc-nrt-io'], modalities: ['clinical', 'imaging'] } });
