@@ -121,6 +121,66 @@ export interface Grant {
   revokeReason?: string;
 }
 
+/** One audit event (`AuditEvent` in the OpenAPI document, R-AUD-1). */
+export interface AuditEvent {
+  eventId: string;
+  time: string;
+  correlationId: string;
+  category: string;
+  operation: string;
+  actor: { kind: string; id: string; roles: string[]; institution?: string; apiKeyId?: string };
+  source: { ip?: string; userAgent?: string };
+  resources: Array<{ type: string; id: string }>;
+  parameters: Record<string, string | number | boolean>;
+  decision?: { effect: 'allow' | 'deny'; policyIds: string[] };
+  result: { outcome: 'success' | 'failure' | 'denied'; status: number; errorCode?: string; count?: number };
+}
+
+/** `GET /v1/audit/events` query: by actor, or by resource type and id, over a time range (R-AUD-4). */
+export interface AuditEventQuery {
+  actorId?: string;
+  resourceType?: string;
+  resourceId?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** A page of results with the cursor of the next page, if any. */
+export interface CursorPage<T> {
+  items: T[];
+  cursor?: string;
+}
+
+/** `GET /v1/audit/verification`: result of re-checking the signed digest chain (R-AUD-2). */
+export interface AuditChainVerification {
+  ok: boolean;
+  digestsChecked: number;
+  eventsChecked: number;
+  sealedThrough?: string;
+  firstBroken?: {
+    digestId: string;
+    reason: 'signature' | 'previous-hash' | 'event-missing' | 'event-modified' | 'event-extra' | 'order' | 'digest-missing';
+    eventId?: string;
+  };
+}
+
+/** A security alert raised from the audit trail (`AuditAlert`, R-AUD-5). */
+export interface AuditAlert {
+  alertId: string;
+  rule: 'failed-logins' | 'high-frequency-access' | 'bulk-access' | 'export-download' | 'permission-change' | 'off-hours-privileged';
+  severity: 'low' | 'medium' | 'high';
+  time: string;
+  windowStart: string;
+  actorId: string;
+  sourceIp?: string;
+  operation: string;
+  eventId: string;
+  count?: number;
+  summary: string;
+}
+
 /**
  * An API failure carrying the platform's error envelope
  * (`{ error: { code, message, details } }`) or a synthetic code for transport failures,
@@ -301,5 +361,26 @@ export class ApiClient {
   /** `POST /v1/grants/{id}/revocation`: early revocation with a reason (R-GOV-5). */
   revokeGrant(grantId: string, reason: string): Promise<Grant> {
     return this.request<Grant>('POST', `/v1/grants/${encodeURIComponent(grantId)}/revocation`, { reason });
+  }
+
+  /** `GET /v1/audit/events`: audit events by actor or by data item, newest first (R-AUD-4). */
+  auditEvents(queryString: string): Promise<CursorPage<AuditEvent>> {
+    return this.request<CursorPage<AuditEvent>>('GET', `/v1/audit/events?${queryString}`);
+  }
+
+  /** `GET /v1/audit/verification`: verifies the signed digest chain over an optional range (R-AUD-2). */
+  auditVerification(range: { from?: string; to?: string } = {}): Promise<AuditChainVerification> {
+    const query = new URLSearchParams();
+    if (range.from) query.set('from', range.from);
+    if (range.to) query.set('to', range.to);
+    const qs = query.toString();
+    return this.request<AuditChainVerification>('GET', `/v1/audit/verification${qs ? `?${qs}` : ''}`);
+  }
+
+  /** `GET /v1/audit/alerts`: security alerts, newest first (R-AUD-5). */
+  auditAlerts(limit: number, cursor?: string): Promise<CursorPage<AuditAlert>> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (cursor) query.set('cursor', cursor);
+    return this.request<CursorPage<AuditAlert>>('GET', `/v1/audit/alerts?${query.toString()}`);
   }
 }

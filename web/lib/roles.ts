@@ -47,8 +47,8 @@ export const AREAS: readonly Area[] = [
   { id: 'reviewQueue', href: '/review-queue/', roles: ['reviewer', 'ethics-reviewer', 'approver', 'data-owner', 'security-admin'] },
   // Researchers see their own grants; approvers, security admins and auditors see all (R-GOV-5, R-GOV-6).
   { id: 'grants', href: '/grants/', roles: ['researcher', 'approver', 'security-admin', 'auditor'] },
-  // Only auditors read audit logs [R-AUD-2].
-  { id: 'audit', href: '/audit/', roles: ['auditor'] },
+  // Only auditors and security admins read audit logs [R-AUD-2, R-AUD-4].
+  { id: 'audit', href: '/audit/', roles: ['auditor', 'security-admin'] },
   { id: 'ingestion', href: '/ingestion/', roles: ['data-manager', 'data-provider'] },
   { id: 'partners', href: '/partners/', roles: ['security-admin'] },
 ];
@@ -91,6 +91,7 @@ export const TASKS_BY_ROLE: Readonly<Record<Role, readonly Task[]>> = {
   'security-admin': [
     { id: 'managePartners', href: '/partners/' },
     { id: 'reviewPermissions', href: '/grants/' },
+    { id: 'auditConsole', href: '/audit/' },
   ],
   auditor: [
     { id: 'auditConsole', href: '/audit/' },

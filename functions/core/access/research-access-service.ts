@@ -120,7 +120,9 @@ export class ResearchAccessService {
     const all = await this.releaseItems(grantId);
     let hits = all.map((i) => i.patient);
     if (q?.trim()) {
-      const index = new MiniSearch<ReleasedPatient & { id: string }>({ fields: ['token', 'diagnosis', 'stage', 'molecularSubtype', 'sex', 'ageBand'], idField: 'id', searchOptions: { fuzzy: 0.2, prefix: true, combineWith: 'AND' } });
+      const index = new MiniSearch<ReleasedPatient & { id: string }>({ fields: ['token', 'diagnosis', 'stage', 'molecularSubtype', 'sex', 'ageBand'], idField: 'id', // Typos are tolerated only in words of 4+ characters: a short code such as "C50" must
+        // not fuzzily match an age band "50-54".
+        searchOptions: { fuzzy: (term: string) => (term.length >= 4 ? 0.2 : false), prefix: true, combineWith: 'AND' } });
       index.addAll(hits.map((p) => ({ ...p, id: p.token })));
       const found = new Set(index.search(q).map((r) => r.id as string));
       hits = hits.filter((p) => found.has(p.token));

@@ -56,6 +56,8 @@ describe('what a grant releases (R-DEID-1, R-GOV-5, R-DSR-2, R-ANA-1)', () => {
     const byCode = await c.researchAccess.search(researcher, grantId, 'C50', 100);
     expect(byCode.items.map((p) => p.token).sort()).toEqual(withCode.map((p) => p.token).sort());
     expect(byCode.total).toBeGreaterThan(0);
+    // A short code matches exactly (as a prefix), never fuzzily an age band such as "50-54".
+    expect((await c.researchAccess.search(researcher, grantId, 'C50', 100)).items.every((p) => p.diagnosis?.includes('C50'))).toBe(true);
     const none = await c.researchAccess.search(researcher, grantId, 'glioblastoma', 100);
     expect(none.total).toBe(0);
     expect(all.items.every((p) => !p.token.startsWith('PT-'))).toBe(true);

@@ -55,8 +55,9 @@ describe('role-aware navigation (R-GOV-1)', () => {
     expect(ids).toEqual(['home', 'patients', 'accessRequests', 'grants']);
   });
 
-  it('R-AUD-2: only auditors get the audit area', () => {
+  it('R-AUD-2: only auditors and security admins get the audit area', () => {
     expect(areasForRoles(['auditor']).map((a) => a.id)).toContain('audit');
+    expect(areasForRoles(['security-admin']).map((a) => a.id)).toContain('audit');
     for (const role of ['researcher', 'data-manager', 'reviewer', 'ethics-reviewer', 'approver', 'data-provider']) {
       expect(areasForRoles([role]).map((a) => a.id)).not.toContain('audit');
     }

@@ -1,8 +1,13 @@
 'use client';
 
-import { UnderConstruction } from '../../components/under-construction';
+import { AuditConsole } from '../../components/audit/audit-console';
+import { RequireSignIn } from '../../components/require-sign-in';
 
-/** `/audit/`: placeholder until this area is built (no sample data on purpose). */
+/** `/audit/`: audit console for auditors and security admins (R-AUD-2, R-AUD-4, R-AUD-5). */
 export default function AuditPage() {
-  return <UnderConstruction area="audit" />;
+  return (
+    <RequireSignIn>
+      <AuditConsole />
+    </RequireSignIn>
+  );
 }
