@@ -28,6 +28,12 @@ export interface ManagedProcess {
 /** Spawns a long-running child; its output goes to `onOutput` (kept out of the console unless asked). */
 export function spawnManaged(command: string, args: string[], options: SpawnOptions, onOutput?: (line: string) => void): ManagedProcess {
   const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+  // If this process dies without stopping its children (SIGKILL, crash), a watchdog stops them:
+  // emulators must never outlive the platform that started them.
+  const watchdog = child.pid
+    ? spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${child.pid} 2>/dev/null; do sleep 1; done; kill ${child.pid} 2>/dev/null`], { stdio: 'ignore', detached: true })
+    : undefined;
+  watchdog?.unref();
   const forward = (buf: Buffer) => {
     for (const line of buf.toString('utf8').split('\n')) if (line.trim()) onOutput?.(line);
   };
@@ -41,6 +47,7 @@ export function spawnManaged(command: string, args: string[], options: SpawnOpti
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
         child.once('exit', () => {
           clearTimeout(timer);
+          watchdog?.kill();
           resolve();
         });
         child.kill('SIGTERM');
