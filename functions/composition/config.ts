@@ -26,6 +26,13 @@ export interface PlatformConfig {
   assetsDir: string;
   /** A review step not decided in this many seconds escalates (default 7 days). */
   reviewTimeoutSeconds?: number;
+  /** How often (ms) an instance checks for a new stored policy version (default 5 s, R-GOV-7). */
+  policyReloadTtlMs?: number;
+  /**
+   * Webhook deliveries (R-INT-1): https only unless `allowHttpLoopback` (the local runtime, for a
+   * receiver on 127.0.0.1); `retryBaseMs` is the first retry delay (default 30 s, doubling).
+   */
+  webhooks?: { allowHttpLoopback?: boolean; retryBaseMs?: number };
   /** SDK endpoint overrides (local emulators); absent in AWS. */
   endpoints?: { dynamodb?: string; s3?: string; cognito?: string };
   /** Static credentials for emulators only; absent in AWS (the Lambda role is used). */

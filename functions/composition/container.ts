@@ -7,6 +7,9 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { join } from 'node:path';
 import { ApiGatewayKeyIssuer } from '../adapters/aws/api-gateway-key-issuer';
+import { CognitoOAuthClientRegistry } from '../adapters/aws/cognito-oauth-client-registry';
+import { PARTNER_EDGE } from '../core/partners/usage-plans';
+import type { OAuthClientRegistry } from '../core/ports/oauth-client-registry';
 import { CognitoIdentityDirectory } from '../adapters/aws/cognito-identity-directory';
 import { KmsDigestSigner } from '../adapters/aws/kms-digest-signer';
 import { LocalDigestSigner } from '../adapters/local/local-digest-signer';
@@ -26,8 +29,13 @@ import { AuditChain } from '../core/audit/audit-chain';
 import { AuditTrail } from '../core/audit/audit-trail';
 import type { DigestSigner } from '../core/ports/digest-signer';
 import { CedarAuthorizer } from '../core/authz/cedar-authorizer';
+import { PolicyAdministration } from '../core/authz/policy-administration';
+import { ReloadingAuthorizer } from '../core/authz/reloading-authorizer';
+import { GrantRenewals } from '../core/access/grant-renewal';
+import { RequestDocumentService } from '../core/access/request-documents';
 import { CatalogService } from '../core/catalog/catalog-service';
 import { PartnerService } from '../core/partners/partner-service';
+import { withWebhookOutbox } from './integration-services';
 import type { ApiKeyIssuer } from '../core/ports/api-key-issuer';
 import { FhirIngestor } from '../core/ingestion/fhir-ingestor';
 import { DicomIngestor } from '../core/ingestion/dicom-ingestor';
@@ -36,6 +44,11 @@ import { IngestJobs } from '../core/ingestion/ingest-support';
 import { IngestRouter } from '../core/ingestion/ingest-router';
 import { TableIngestor } from '../core/ingestion/table-ingestor';
 import { PdfJsDocumentParser } from '../adapters/shared/pdfjs-document-parser';
+import { YauzlArchiveReader } from '../adapters/shared/yauzl-archive-reader';
+import { ExcelJsSpreadsheetReader } from '../adapters/shared/exceljs-spreadsheet-reader';
+import { PdfKitDocumentRenderer } from '../adapters/shared/pdfkit-document-renderer';
+import { FilePreviewService } from '../core/access/file-preview-service';
+import { TimelineCuration } from '../core/patients/timeline-curation';
 import { UploadService } from '../core/ingestion/upload-service';
 import { PatientIndex } from '../core/patients/patient-index';
 import { ResearchRecords } from '../core/patients/research-records';
@@ -65,7 +78,14 @@ export interface Container {
   notifier: InboxNotifier;
   audit: AuditTrail;
   auditChain: AuditChain;
-  authorizer: CedarAuthorizer;
+  /** The Cedar authorizer of the current stored policy version (reloaded on change, R-GOV-7). */
+  authorizer: ReloadingAuthorizer;
+  /** Runtime policy changes: versions, validation, rollback. */
+  policies: PolicyAdministration;
+  /** Governance documents of access requests (R-GOV-9). */
+  requestDocuments: RequestDocumentService;
+  /** Grant renewal requests (continuing review, R-GOV-5). */
+  grantRenewals: GrantRenewals;
   catalog: CatalogService;
   uploads: UploadService;
   ingest: FhirIngestor;
@@ -79,6 +99,10 @@ export interface Container {
   grants: GrantService;
   accessRequests: AccessRequestService;
   researchAccess: ResearchAccessService;
+  /** Timeline curation by data managers: add, edit (versioned), annotate (R-MPI-4, R-ANA-2). */
+  timeline: TimelineCuration;
+  /** De-identified inline previews of released files (R-ANA-2). */
+  previews: FilePreviewService;
   partners: PartnerService;
 }
 
@@ -93,6 +117,8 @@ export interface ContainerOverrides {
   scheduler?: Scheduler;
   directory?: IdentityDirectory;
   apiKeys?: ApiKeyIssuer;
+  /** Partner OAuth clients (the local runtime: its OIDC provider; AWS: Cognito app clients). */
+  oauthClients?: OAuthClientRegistry;
   digestSigner?: DigestSigner;
 }
 
@@ -122,15 +148,20 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
   const directory = overrides.directory ?? new CognitoIdentityDirectory(new CognitoIdentityProviderClient(sdk(config.endpoints?.cognito)), config.identity.userPoolId);
   const catalog = new CatalogService(documents);
   const notifier = new InboxNotifier(documents, clock, ids);
-  const authorizer = new CedarAuthorizer(loadPolicyBundle(join(config.assetsDir, 'policies')), () => clock.now());
-  const grants = new GrantService(documents, scheduler, notifier, clock, ids);
+  const shippedPolicies = loadPolicyBundle(join(config.assetsDir, 'policies'));
+  const policies = new PolicyAdministration(documents, shippedPolicies, clock);
+  const authorizer = new ReloadingAuthorizer(policies, new CedarAuthorizer(shippedPolicies, () => clock.now()), () => clock.now(), config.policyReloadTtlMs);
+  // R-INT-1: request and grant changes of partners write their webhook deliveries in the same transaction.
+  const accessStore = withWebhookOutbox(documents, keys, clock, ids, config);
+  const grants = new GrantService(accessStore, scheduler, notifier, clock, ids);
   const patientIndex = new PatientIndex(documents, keys, clock, ids);
   const research = new ResearchRecords(documents, objects, keys, clock);
   const ingest = new FhirIngestor(documents, patientIndex, research, catalog, new MedplumFhirValidator(), clock, ids);
-  const dicomIngest = new DicomIngestor(documents, patientIndex, research, catalog, clock, ids);
+  const dicomIngest = new DicomIngestor(documents, patientIndex, research, catalog, clock, ids, new YauzlArchiveReader());
   const documentIngest = new DocumentIngestor(documents, patientIndex, research, catalog, new PdfJsDocumentParser(), clock, ids);
-  const tableIngest = new TableIngestor(documents, patientIndex, research, catalog, clock, ids);
-  const researchAccess = new ResearchAccessService(documents, grants, research, keys, clock);
+  const tableIngest = new TableIngestor(documents, patientIndex, research, catalog, clock, ids, new ExcelJsSpreadsheetReader());
+  const researchAccess = new ResearchAccessService(documents, grants, research, keys, clock, authorizer);
+  const accessRequests = new AccessRequestService(accessStore, catalog, workflow, grants, notifier, authorizer, clock, config.reviewTimeoutSeconds, researchAccess);
   return {
     config,
     clock,
@@ -156,9 +187,22 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
     patientIndex,
     research,
     grants,
-    partners: new PartnerService(documents, overrides.apiKeys ?? new ApiGatewayKeyIssuer(new APIGatewayClient(sdk()), config.stage), clock, ids),
-    accessRequests: new AccessRequestService(documents, catalog, workflow, grants, notifier, authorizer, clock, config.reviewTimeoutSeconds, researchAccess),
+    partners: new PartnerService(
+      documents,
+      overrides.apiKeys ?? new ApiGatewayKeyIssuer(new APIGatewayClient(sdk()), config.stage),
+      overrides.oauthClients ??
+        new CognitoOAuthClientRegistry(new CognitoIdentityProviderClient(sdk(config.endpoints?.cognito)), { userPoolId: config.identity.userPoolId, resourceServerId: PARTNER_EDGE.resourceServerId }),
+      scheduler,
+      clock,
+      ids,
+    ),
+    accessRequests,
+    policies,
+    requestDocuments: new RequestDocumentService(documents, objects, keys, authorizer, clock, accessRequests),
+    grantRenewals: new GrantRenewals(grants, accessRequests, clock),
     researchAccess,
+    timeline: new TimelineCuration(documents, research, clock, ids),
+    previews: new FilePreviewService(documents, researchAccess, research, keys, new PdfJsDocumentParser(), new PdfKitDocumentRenderer()),
   };
 }
 

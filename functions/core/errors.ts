@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  | 'GONE'
   | 'PRECONDITION_FAILED'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
@@ -70,6 +71,13 @@ export class NotFoundError extends DomainError {
 export class ConflictError extends DomainError {
   constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
     super('CONFLICT', message, details, options);
+  }
+}
+
+/** The addressed item existed but is used up for good (e.g. a one-time re-identification result already viewed). */
+export class GoneError extends DomainError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('GONE', message, details);
   }
 }
 

@@ -3,8 +3,11 @@ import type { AccessRequest } from '../core/access/access-request';
 import { ForbiddenError } from '../core/errors';
 import type { Actor } from '../core/identity/actor';
 import { makeApiHandler } from '../http/make-api-handler';
+import { deidOperations } from './deid-operations';
 import type { OperationContext, OperationMap } from '../http/operation';
+import { governanceOperations } from './governance.operations';
 import { lambdaContainer, lambdaObservability } from './lambda-runtime';
+import { previewOperations } from './preview-operations';
 
 type Ctx<B = unknown, Q = Record<string, unknown>> = OperationContext<Record<string, string>, Q, B>;
 
@@ -27,8 +30,10 @@ async function named(ctx: Ctx<unknown>): Promise<Actor> {
   return user ? { ...actor, displayName: user.displayName } : actor;
 }
 
-/** Access requests, review decisions and grants (R-GOV-2..6). */
+/** Access requests, review decisions and grants (R-GOV-2..6); re-identification and leak tracing (R-DEID-3/6). */
 export const operations: OperationMap = {
+  ...previewOperations,
+  ...deidOperations,
   async submitAccessRequest(ctx: Ctx<SubmitAccessRequestInput>) {
     const { container, body, audit } = ctx;
     const r = await container.accessRequests.submit(await named(ctx), body);
@@ -96,6 +101,8 @@ export const operations: OperationMap = {
     audit.resources.push({ type: 'Grant', id: params.grantId! });
     return container.grants.revoke(actor, params.grantId!, body.reason);
   },
+  // Request documents, grant renewal, runtime policy administration (issue 5).
+  ...governanceOperations,
 };
 
 export const handler = makeApiHandler('access', operations, lambdaContainer, lambdaObservability('access'));

@@ -1,7 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Container } from '../composition/container';
 import { makeApiHandler } from '../http/make-api-handler';
-import type { OperationMap } from '../http/operation';
+import { auditServices } from '../composition/audit-services';
+import { ForbiddenError } from '../core/errors';
+import { HttpResult, type OperationMap } from '../http/operation';
 import { lambdaContainer, lambdaObservability } from './lambda-runtime';
 
 interface AuditQueryParams {
@@ -52,6 +54,48 @@ export const operations: OperationMap = {
     const page = await container.audit.listAlerts(q);
     audit.count = page.items.length;
     return page;
+  },
+
+  /** R-AUD-4, R-GOV-6: who accessed the caller's institution's data (never another's). */
+  async listInstitutionDataAccess({ container, actor, query, audit }) {
+    const q = query as { from?: string; to?: string; limit: number; cursor?: string };
+    // The institution comes from the verified token only, never from the request.
+    if (!actor.institution) throw new ForbiddenError('no institution on the signed-in account', { reason: 'NO_INSTITUTION' });
+    audit.parameters.institution = actor.institution;
+    for (const k of ['from', 'to'] as const) if (q[k]) audit.parameters[k] = q[k]!;
+    const page = await auditServices(container).institutionAccess.query({ institution: actor.institution, ...q });
+    audit.count = page.items.length;
+    return page;
+  },
+
+  /** R-AUD-6: compiles, renders (PDF) and archives the report of a quarter. */
+  async createAuditReport({ container, actor, body, audit }) {
+    const { period } = body as { period: string };
+    audit.parameters.period = period;
+    const { record } = await auditServices(container).reports.generate(period, actor);
+    audit.resources.push({ type: 'AuditReport', id: record.reportId });
+    audit.parameters.sha256 = record.sha256;
+    audit.count = record.totals.events;
+    return record;
+  },
+
+  async listAuditReports({ container, query, audit }) {
+    const page = await auditServices(container).reports.list(query as { limit: number; cursor?: string });
+    audit.count = page.items.length;
+    return page;
+  },
+
+  /** The archived PDF as an attachment; audited as an export (the R-AUD-5 export rule fires). */
+  async downloadAuditReport({ container, params, audit }) {
+    const reportId = (params as { reportId: string }).reportId;
+    audit.resources.push({ type: 'AuditReport', id: reportId });
+    const { record, pdf } = await auditServices(container).reports.download(reportId);
+    audit.parameters.sha256 = record.sha256;
+    audit.parameters.bytes = record.bytes;
+    return new HttpResult(200, pdf, {
+      'content-disposition': `attachment; filename="mdrp-audit-report-${record.period}-${record.reportId}.pdf"`,
+      'x-content-sha256': record.sha256,
+    });
   },
 };
 

@@ -3,9 +3,13 @@ import { NotFoundError } from '../core/errors';
 import { makeApiHandler } from '../http/make-api-handler';
 import type { OperationContext, OperationMap } from '../http/operation';
 import { lambdaContainer, lambdaObservability } from './lambda-runtime';
+import { mpiOperations } from './mpi-operations';
+import { timelineOperations } from './timeline-operations';
 
 /** Uploads into staging (R-ING-4). */
 export const operations: OperationMap = {
+  ...mpiOperations,
+  ...timelineOperations,
   async createIngestUpload({ container, actor, body, audit }: OperationContext<Record<string, string>, unknown, CreateUploadInput>) {
     const ticket = await container.uploads.createUpload(actor, body);
     audit.resources.push({ type: 'Upload', id: ticket.upload.uploadId }, { type: 'Dataset', id: body.datasetId });

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { auditSystemAction } from '../core/audit/system-action';
+import { fhirServicesOf } from '../composition/fhir-services';
 import { runAuditSealing } from './audit.handler';
 import type { ScheduledJob } from '../core/ports/scheduler';
 import type { Container } from '../composition/container';
@@ -19,6 +20,10 @@ export async function runScheduledJob(container: Container, job: ScheduledJob): 
     else if (job.type === 'grant-reminder') await container.grants.remind(grantId, Number(job.payload.days));
     else if (job.type === 'daily-sweep') await runDailySweep(container);
     else if (job.type === 'audit-seal') await runAuditSealing(container);
+    // End of a rotated API key's grace period (the edge also refuses it at decision time).
+    // A FHIR Bulk Data $export kicked off by a grant holder (runs as that holder, grant re-checked).
+    else if (job.type === 'fhir-export') await fhirServicesOf(container).exports.run(String(job.payload.jobId));
+    else if (job.type === 'partner-key-revocation') await container.partners.endKeyGrace(String(job.payload.partnerId), String(job.payload.keyId));
     else throw new Error(`unknown job type ${job.type}`);
   } catch (e) {
     outcome = 'failure';
@@ -29,7 +34,7 @@ export async function runScheduledJob(container: Container, job: ScheduledJob): 
       operation: `job.${job.type}`,
       category: 'system',
       correlationId: job.name,
-      resources: grantId ? [{ type: 'Grant', id: grantId }] : [],
+      resources: grantId ? [{ type: 'Grant', id: grantId }] : job.payload.keyId ? [{ type: 'ApiKey', id: String(job.payload.keyId) }] : [],
       parameters: { job: job.name },
       outcome,
     });

@@ -6,13 +6,16 @@ import { anonymousActor, isRole, type Actor } from '../core/identity/actor';
  * fields after verifying the same tokens). Handlers never parse tokens themselves.
  *
  * - Cognito user pool authorizer → `requestContext.authorizer.claims` of the ID token.
- * - Partners → the client-credentials token's claims (`client_id`, `scope`) plus the API key id.
+ * - Partners → the client-credentials token's claims (`client_id`, `scope`) plus the API key id,
+ *   either as Cognito `claims` or as the partner authorizer's flat context (partnerId, institution).
  */
 export function actorFromEvent(event: APIGatewayProxyEvent): Actor {
   const ip = event.requestContext?.identity?.sourceIp ?? undefined;
   const userAgent = event.requestContext?.identity?.userAgent ?? undefined;
   const authorizer = (event.requestContext?.authorizer ?? {}) as Record<string, unknown>;
-  const claims = (authorizer.claims ?? {}) as Record<string, unknown>;
+  // Cognito authorizer: verified token claims under `claims`; the partner Lambda authorizer
+  // (and the local front for partners): a flat context with `client_id`, `scope`, `partnerId`.
+  const claims = (authorizer.claims ?? (typeof authorizer.client_id === 'string' ? authorizer : {})) as Record<string, unknown>;
   const apiKeyId = event.requestContext?.identity?.apiKeyId ?? undefined;
 
   if (typeof claims.client_id === 'string' && typeof claims.scope === 'string' && !claims['cognito:username']) {

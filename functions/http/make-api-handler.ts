@@ -15,6 +15,7 @@ import { DomainError, ForbiddenError, UnauthenticatedError, ValidationError } fr
 import type { Container } from '../composition/container';
 import { actorFromEvent } from './actor-from-event';
 import { toErrorResponse } from './error-response';
+import { errorCodeOfOutcome, FHIR_JSON, toOperationOutcome } from './fhir-error';
 import { HttpResult, type AuditNotes, type OperationContext, type OperationMap } from './operation';
 import { PLATFORM_RESOURCE, type HandlerModule, type RouteDefinition } from './route-definition';
 import { routesOf } from './routes';
@@ -60,13 +61,15 @@ export function makeApiHandler(module: HandlerModule, operations: OperationMap, 
       if (route.auth === 'user' && actor.kind !== 'user') throw new ForbiddenError('this operation is for signed-in users');
       if (route.auth === 'partner' && actor.kind !== 'partner') throw new ForbiddenError('this operation is for partner systems');
       const input = parseInput(route, event, header);
+      // Runtime policy changes (R-GOV-7): pick up a new stored policy version (TTL-bounded check).
+      await container.authorizer.refresh();
       const decide = (action: string, resource: AuthzResource) => {
         const d = container.authorizer.decide({ actor, action, resource });
         decisions.push(d);
         if (d.effect !== 'allow') throw new ForbiddenError('access denied', { action, resourceType: resource.type });
       };
       decide(route.action, route.resource ? route.resource({ params: input.params, query: event.multiValueQueryStringParameters ?? {} }) : PLATFORM_RESOURCE);
-      const ctx: OperationContext = { actor, ...input, correlationId, container, authorize: decide, audit: notes };
+      const ctx: OperationContext = { actor, ...input, correlationId, container, authorize: decide, audit: notes, headers: withoutCredentials(header), multiQuery: multiQueryOf(event) };
       const result = await operations[route.operationId]!(ctx);
       payload = render(route, result, correlationId, container.config.allowedOrigin);
       status = payload.statusCode;
@@ -75,7 +78,8 @@ export function makeApiHandler(module: HandlerModule, operations: OperationMap, 
       status = s;
       if (s >= 500) obs.logger.error('operation failed', { operationId: route?.operationId, error: e as Error });
       else obs.logger.info('operation refused', { operationId: route?.operationId, code: body.error.code });
-      payload = json(s, body, correlationId, container.config.allowedOrigin);
+      // FHIR routes answer errors as an OperationOutcome (R-INT-1); the code stays machine-readable.
+      payload = route?.contentType === FHIR_JSON ? json(s, toOperationOutcome(s, body), correlationId, container.config.allowedOrigin, FHIR_JSON) : json(s, body, correlationId, container.config.allowedOrigin);
     }
 
     const event_: AuditEvent = {
@@ -162,8 +166,22 @@ function render(route: RouteDefinition, result: unknown, correlationId: string, 
   return res;
 }
 
-function json(status: number, body: unknown, correlationId: string, origin: string): APIGatewayProxyResult {
-  return { statusCode: status, headers: { ...baseHeaders(correlationId, origin), 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) };
+function json(status: number, body: unknown, correlationId: string, origin: string, contentType = 'application/json'): APIGatewayProxyResult {
+  return { statusCode: status, headers: { ...baseHeaders(correlationId, origin), 'content-type': `${contentType}; charset=utf-8` }, body: JSON.stringify(body) };
+}
+
+/** Headers an operation may read: credentials stay in the pipeline (the actor is already verified). */
+function withoutCredentials(h: Record<string, string>): Record<string, string> {
+  const { authorization: _a, 'x-api-key': _k, cookie: _c, ...rest } = h;
+  return rest;
+}
+
+/** Every value of every query parameter (FHIR search repeats parameters: `date=ge…&date=lt…`). */
+function multiQueryOf(event: APIGatewayProxyEvent): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(event.multiValueQueryStringParameters ?? {})) if (v?.length) out[k] = [...v];
+  for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (v !== undefined && !out[k]) out[k] = [v];
+  return out;
 }
 
 function baseHeaders(correlationId: string, origin: string): Record<string, string> {
@@ -185,7 +203,8 @@ function summarize(decisions: AuthzDecision[]): { effect: 'allow' | 'deny'; poli
 
 function errorCodeOf(res: APIGatewayProxyResult): string | undefined {
   try {
-    return (JSON.parse(res.body) as { error?: { code?: string } }).error?.code;
+    const body = JSON.parse(res.body) as { error?: { code?: string }; resourceType?: string };
+    return body.resourceType === 'OperationOutcome' ? errorCodeOfOutcome(body) : body.error?.code;
   } catch {
     return undefined;
   }

@@ -23,6 +23,10 @@ export interface OperationContext<P = Record<string, string>, Q = Record<string,
    */
   authorize(action: string, resource: AuthzResource): void;
   audit: AuditNotes;
+  /** Request headers, lower-cased names (e.g. FHIR `prefer`, `host`). */
+  headers?: Record<string, string>;
+  /** Every value of every query parameter, for operations that accept repeated parameters (FHIR search). */
+  multiQuery?: Record<string, string[]>;
 }
 
 /** A non-JSON or non-default response (status, media type, binary bodies). */

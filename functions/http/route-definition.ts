@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { AuthzResource } from '../core/authz/authorizer';
 
 /** The Lambda (one per domain module) that serves a route. File: `functions/handlers/<module>.handler.ts`. */
-export type HandlerModule = 'platform' | 'catalog' | 'ingestion' | 'access' | 'audit' | 'partners' | 'fhir';
+export type HandlerModule = 'platform' | 'catalog' | 'ingestion' | 'access' | 'audit' | 'partners' | 'fhir' | 'integrations';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

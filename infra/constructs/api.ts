@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { RouteDefinition } from '../../functions/http/route-definition';
+import { PARTNER_USAGE_PLANS, usagePlanName } from '../../functions/core/partners/usage-plans';
 import { Firewall } from './firewall';
 import { PARTNER_SCOPES, RESOURCE_SERVER_ID, type PartnerScope } from './identity';
 import { bodySchema, derivePartnerScopes, pascal, pathParameters, queryParameters } from './route-mapping';
@@ -42,6 +43,12 @@ export interface ApiProps {
   readonly mtls?: { readonly domainName: string; readonly certificateArn: string; readonly truststoreBucket: s3.IBucket; readonly truststoreKey: string; readonly truststoreVersion?: string };
   /** Name of the default partner usage plan (the partners module looks it up by name at onboarding). */
   readonly partnerUsagePlanName: string;
+  /**
+   * Lambda REQUEST authorizer of the partner API (functions/handlers/partner-authorizer.handler.ts):
+   * the partner edge decision shared with the local front. Without it, partner routes fall back
+   * to the Cognito authorizer with `authorizationScopes` (no per-partner IP or key binding).
+   */
+  readonly partnerAuthorizer?: lambda.IFunction;
 }
 
 /**
@@ -64,7 +71,10 @@ export interface ApiProps {
 export class Api extends Construct {
   public readonly portalApi: apigw.RestApi;
   public readonly partnerApi: apigw.RestApi;
+  /** The `default` plan (its id is a stack output). */
   public readonly partnerUsagePlan: apigw.UsagePlan;
+  /** Every partner usage plan, by plan name (`PARTNER_USAGE_PLANS`). */
+  public readonly partnerUsagePlans: Readonly<Record<string, apigw.UsagePlan>>;
   /** Base URL without trailing slash (`https://…/<stage>`); routes start with `/v1`. */
   public readonly portalUrl: string;
   public readonly partnerUrl: string;
@@ -80,13 +90,19 @@ export class Api extends Construct {
     const account = this.portalApi.node.tryFindChild('Account');
     if (account) this.partnerApi.node.addDependency(account);
 
-    this.partnerUsagePlan = this.partnerApi.addUsagePlan('DefaultPartnerPlan', {
-      name: props.partnerUsagePlanName,
-      description: 'Default plan for partner systems; onboarding adds each partner API key here (R-SEC-7)',
-      throttle: { rateLimit: 20, burstLimit: 40 },
-      quota: { limit: 100_000, period: apigw.Period.MONTH },
-      apiStages: [{ api: this.partnerApi, stage: this.partnerApi.deploymentStage }],
-    });
+    // One usage plan per entry of the shared edge configuration (the local front meters the same).
+    const plans: Record<string, apigw.UsagePlan> = {};
+    for (const [plan, limits] of Object.entries(PARTNER_USAGE_PLANS)) {
+      plans[plan] = this.partnerApi.addUsagePlan(plan === 'default' ? 'DefaultPartnerPlan' : `${pascal(plan)}PartnerPlan`, {
+        name: plan === 'default' ? props.partnerUsagePlanName : usagePlanName(props.stage, plan),
+        description: `Partner plan ${plan}: ${limits.description}; onboarding adds each partner API key to its plan (R-SEC-7)`,
+        throttle: { rateLimit: limits.rateLimit, burstLimit: limits.burstLimit },
+        quota: { limit: limits.quotaPerDay, period: apigw.Period.DAY },
+        apiStages: [{ api: this.partnerApi, stage: this.partnerApi.deploymentStage }],
+      });
+    }
+    this.partnerUsagePlans = plans;
+    this.partnerUsagePlan = plans.default!;
 
     this.portalUrl = trimUrl(this.portalApi);
     this.partnerUrl = trimUrl(this.partnerApi);
@@ -131,6 +147,9 @@ export class Api extends Construct {
       restApiName: name,
       description: isPortal ? 'MDRP API for the researcher portal (Cognito ID tokens)' : 'MDRP API for partner systems (API key + OAuth2 client credentials)',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      // R-ANA-2 inline previews return binary bodies (base64 from Lambda): API Gateway converts them
+      // when the request's first Accept type is one of these (the portal asks for the exact type).
+      binaryMediaTypes: ['application/pdf', 'image/png', 'application/dicom'],
       // API Gateway needs one account-level role to write execution logs; only one API creates it.
       cloudWatchRole: isPortal,
       cloudWatchRoleRemovalPolicy: isPortal ? RemovalPolicy.RETAIN : undefined,
@@ -195,12 +214,23 @@ export class Api extends Construct {
       }
     }
 
-    const authorizer = new apigw.CognitoUserPoolsAuthorizer(this, `${pascal(audience)}Authorizer`, {
-      authorizerName: `mdrp-${props.stage}-${audience}`,
-      cognitoUserPools: [props.userPool],
-      identitySource: apigw.IdentitySource.header('Authorization'),
-      resultsCacheTtl: Duration.minutes(5),
-    });
+    // The partner API uses the Cognito authorizer only without the partner edge authorizer
+    // (an authorizer attached to no method fails synthesis).
+    const authorizer =
+      isPortal || !props.partnerAuthorizer
+        ? new apigw.CognitoUserPoolsAuthorizer(this, `${pascal(audience)}Authorizer`, {
+            authorizerName: `mdrp-${props.stage}-${audience}`,
+            cognitoUserPools: [props.userPool],
+            identitySource: apigw.IdentitySource.header('Authorization'),
+            resultsCacheTtl: Duration.minutes(5),
+          })
+        : undefined;
+    // Not cached: the decision depends on the source IP and the route, not only on the headers.
+    // No identity sources, so calls without a key or token still reach it and are audited.
+    const partnerAuthorizer =
+      !isPortal && props.partnerAuthorizer
+        ? new apigw.RequestAuthorizer(this, 'PartnerEdgeAuthorizer', { authorizerName: `mdrp-${props.stage}-partner-edge`, handler: props.partnerAuthorizer, identitySources: [], resultsCacheTtl: Duration.seconds(0) })
+        : undefined;
     const validator = api.addRequestValidator('Validator', { requestValidatorName: 'body-and-parameters', validateRequestBody: true, validateRequestParameters: true });
     const integrations = new Map<string, apigw.LambdaIntegration>();
 
@@ -228,12 +258,16 @@ export class Api extends Construct {
       if (route.auth === 'none') {
         options = { ...common, authorizationType: apigw.AuthorizationType.NONE };
       } else if (isPortal) {
-        options = { ...common, authorizationType: apigw.AuthorizationType.COGNITO, authorizer };
+        options = { ...common, authorizationType: apigw.AuthorizationType.COGNITO, authorizer: authorizer! };
+      } else if (partnerAuthorizer) {
+        // Key status, per-partner IP allow-list, token (Cognito JWKS), token client = key's partner
+        // and the route scope are decided by the shared partner edge logic; API Gateway meters the key.
+        options = { ...common, authorizationType: apigw.AuthorizationType.CUSTOM, authorizer: partnerAuthorizer, apiKeyRequired: true };
       } else {
         options = {
           ...common,
           authorizationType: apigw.AuthorizationType.COGNITO,
-          authorizer,
+          authorizer: authorizer!,
           apiKeyRequired: true,
           // Plain names: the resource server identifier is fixed, and API Gateway matches scope strings.
           // A route whose scope cannot be derived accepts any partner scope (still key + token) and warns.
@@ -246,6 +280,12 @@ export class Api extends Construct {
           'mdrp:partner-scope',
           `no OAuth scope known for partner route ${route.operationId} (${route.module}): any partner scope accepted. Add \`partnerScopes\` to the route or a rule in infra/constructs/route-mapping.ts`,
         );
+      }
+      if (partnerAuthorizer && route.auth !== 'none') {
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-COG4',
+          reason: `${route.operationId} on the partner API uses the partner edge Lambda authorizer, which verifies the Cognito client-credentials access token (issuer, JWKS signature, expiry, scope) and binds it to the API key's partner and IP allow-list.`,
+        });
       }
       if (route.auth === 'none') {
         Validations.of(method).acknowledge(

@@ -15,6 +15,10 @@ import { MdrpFunction, PROJECT_ROOT } from './lambda-function';
 export const WORKFLOW_TASKS_MODULE = 'workflow-tasks';
 export const SCHEDULED_JOBS_MODULE = 'scheduled-jobs';
 export const INGEST_EVENTS_MODULE = 'ingest-events';
+/** Lambda REQUEST authorizer of the partner API (the partner edge decision, R-SEC-6/7). */
+export const PARTNER_AUTHORIZER_MODULE = 'partner-authorizer';
+/** R-INT-1: drains the webhook outbox on a schedule (infra/constructs/webhooks.ts adds the schedule). */
+export const WEBHOOK_DELIVERY_MODULE = 'webhook-delivery';
 
 /** Fixed names (resolved with `formatArn`, so env vars need no references and create no cycles). */
 export function resourceNames(stage: string) {
@@ -57,6 +61,8 @@ export class Compute extends Construct {
   public readonly workflowTasks: MdrpFunction;
   public readonly scheduledJobs: MdrpFunction;
   public readonly ingestEvents: MdrpFunction;
+  public readonly partnerAuthorizer: MdrpFunction;
+  public readonly webhookDelivery: MdrpFunction;
   /** Shared KMS-encrypted dead-letter queue for failed asynchronous invocations. */
   public readonly deadLetterQueue: sqs.Queue;
   /** The environment every function receives. */
@@ -116,7 +122,7 @@ export class Compute extends Construct {
         vpc: props.vpc,
       });
 
-    const modules = [...apiModules(), WORKFLOW_TASKS_MODULE, SCHEDULED_JOBS_MODULE, INGEST_EVENTS_MODULE];
+    const modules = [...apiModules(), WORKFLOW_TASKS_MODULE, SCHEDULED_JOBS_MODULE, INGEST_EVENTS_MODULE, PARTNER_AUTHORIZER_MODULE, WEBHOOK_DELIVERY_MODULE];
     const missing = modules.map((m) => path.join(props.handlersDir, `${m}.handler.ts`)).filter((f) => !fs.existsSync(path.resolve(PROJECT_ROOT, f)));
     if (missing.length) {
       throw new Error(`missing Lambda handler file(s), each exporting \`handler\`: ${missing.join(', ')} (route-table modules: ${apiModules().join(', ')})`);
@@ -132,10 +138,12 @@ export class Compute extends Construct {
     this.workflowTasks = make(WORKFLOW_TASKS_MODULE, 'MDRP access-request workflow tasks (Step Functions)', Duration.seconds(60));
     this.scheduledJobs = make(SCHEDULED_JOBS_MODULE, 'MDRP scheduled jobs: grant reminders/revocation, daily sweep, audit sealing', Duration.minutes(5));
     this.ingestEvents = make(INGEST_EVENTS_MODULE, 'MDRP ingestion: validates staged objects (S3 → EventBridge → SQS)', Duration.minutes(5), 2048);
+    this.partnerAuthorizer = make(PARTNER_AUTHORIZER_MODULE, 'MDRP partner API authorizer: API key, IP allow-list, client-credentials token, scope', Duration.seconds(10), 512);
+    this.webhookDelivery = make(WEBHOOK_DELIVERY_MODULE, 'MDRP webhook deliveries: drains the outbox, signs and POSTs integration events to partners', Duration.seconds(60), 512);
   }
 
   /** Every function, API and others. */
   public get all(): MdrpFunction[] {
-    return [...this.api.values(), this.workflowTasks, this.scheduledJobs, this.ingestEvents];
+    return [...this.api.values(), this.workflowTasks, this.scheduledJobs, this.ingestEvents, this.partnerAuthorizer, this.webhookDelivery];
   }
 }

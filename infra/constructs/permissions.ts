@@ -30,7 +30,10 @@ export type Capability =
   | 'notify'
   | 'alerts'
   | 'users-read'
-  | 'partner-onboarding';
+  | 'partner-onboarding'
+  | 'fhir-exports-read'
+  | 'fhir-exports-write'
+  | 'request-documents-write';
 
 /**
  * Least privilege per handler module (D1, R-SEC-4). Only ingestion paths may use the identity
@@ -42,16 +45,31 @@ export const MODULE_CAPABILITIES: Readonly<Record<string, readonly Capability[]>
   platform: ['main-read', 'main-write', 'audit-append', 'users-read'],
   catalog: ['main-read', 'audit-append'],
   ingestion: ['main-read', 'main-write', 'audit-append', 'staging-objects', 'identity-vault', 'match-hmac'],
-  access: ['main-read', 'main-write', 'audit-append', 'pseudonym-hmac', 'data-read', 'workflow-start', 'workflow-task-response', 'schedules', 'notify', 'users-read'],
+  // R-GOV-9: the access module also stores request documents (envelope-encrypted) under their prefix.
+  access: ['main-read', 'main-write', 'audit-append', 'pseudonym-hmac', 'data-read', 'workflow-start', 'workflow-task-response', 'schedules', 'notify', 'users-read', 'request-documents-write'],
   audit: ['audit-read', 'audit-append', 'archive-read', 'audit-verify', 'main-read'],
-  partners: ['main-read', 'main-write', 'audit-append', 'partner-onboarding'],
-  fhir: ['main-read', 'audit-append', 'pseudonym-hmac', 'data-read'],
+  // Partner onboarding: OAuth app client + API key; key rotation schedules the old key's revocation.
+  partners: ['main-read', 'main-write', 'audit-append', 'partner-onboarding', 'schedules'],
+  // FHIR facade: reads releases; writes Bulk Data job records and schedules the job; reads export files.
+  fhir: ['main-read', 'main-write', 'audit-append', 'pseudonym-hmac', 'data-read', 'schedules', 'fhir-exports-read'],
+  // R-INT-1 partner operations: submit requests (workflow start), register webhooks (secrets envelope-encrypted under the main table's data key).
+  integrations: ['main-read', 'main-write', 'audit-append', 'workflow-start'],
+  // Webhook deliveries: read the outbox and endpoint secrets (data key), record attempts. Nothing else.
+  'webhook-delivery': ['main-read', 'main-write', 'audit-append'],
   'workflow-tasks': ['main-read', 'main-write', 'audit-append', 'workflow-task-response', 'schedules', 'notify', 'pseudonym-hmac', 'users-read'],
-  'scheduled-jobs': ['main-read', 'main-write', 'audit-read', 'audit-append', 'archive-write', 'archive-read', 'audit-sign', 'audit-verify', 'schedules', 'notify', 'alerts'],
+  'scheduled-jobs': ['main-read', 'main-write', 'audit-read', 'audit-append', 'archive-write', 'archive-read', 'audit-sign', 'audit-verify', 'schedules', 'notify', 'alerts', 'pseudonym-hmac', 'fhir-exports-write', 'partner-onboarding'],
+  // Partner API authorizer: reads partner and key records, audits refusals. Nothing else.
+  'partner-authorizer': ['main-read', 'audit-append'],
   'ingest-events': ['main-read', 'main-write', 'audit-append', 'staging-objects', 'data-read', 'data-write', 'identity-vault', 'match-hmac', 'pseudonym-hmac', 'alerts'],
 };
 
 export const DEFAULT_CAPABILITIES: readonly Capability[] = ['main-read', 'main-write', 'audit-append'];
+
+/** Data-bucket prefix of access-request documents (R-GOV-9, envelope-encrypted per version). */
+export const REQUEST_DOCUMENTS_PREFIX = 'request-documents/';
+
+/** Data-bucket prefix of FHIR Bulk Data export files (envelope-encrypted per file). */
+export const FHIR_EXPORT_PREFIX = 'fhir-exports/';
 
 /** Archive prefixes the platform writes (CloudTrail writes under `cloudtrail/` with its own policy). */
 export const ARCHIVE_PREFIXES = { digests: 'audit-digests/', reports: 'audit-reports/', exports: 'audit-exports/' } as const;
@@ -180,6 +198,18 @@ function grantCapability(c: Capability, role: iam.IRole, t: PermissionTargets): 
       return;
     case 'users-read':
       add('UsersRead', ['cognito-idp:AdminGetUser', 'cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListUsersInGroup'], [t.identity.userPool.userPoolArn]);
+      return;
+    case 'request-documents-write':
+      add('RequestDocumentsWrite', ['s3:PutObject'], [data.dataBucket.arnForObjects(`${REQUEST_DOCUMENTS_PREFIX}*`)], undefined, 'Request documents are named per request and version at run time, under the request-documents prefix only.');
+      add('RequestDocumentsKeyEncrypt', ['kms:Encrypt', 'kms:GenerateDataKey'], [data.dataKey.keyArn]);
+      return;
+    case 'fhir-exports-read':
+      add('FhirExportsRead', ['s3:GetObject'], [data.dataBucket.arnForObjects(`${FHIR_EXPORT_PREFIX}*`)], undefined, 'Bulk Data export files are named per job at run time, under the FHIR export prefix only.');
+      add('FhirExportsKeyDecrypt', ['kms:Decrypt'], [data.dataKey.keyArn]);
+      return;
+    case 'fhir-exports-write':
+      add('FhirExportsWrite', ['s3:PutObject'], [data.dataBucket.arnForObjects(`${FHIR_EXPORT_PREFIX}*`)], undefined, 'Bulk Data export files are written per job at run time, under the FHIR export prefix only.');
+      add('FhirExportsKeyEncrypt', ['kms:Encrypt', 'kms:GenerateDataKey'], [data.dataKey.keyArn]);
       return;
     case 'partner-onboarding':
       // Each partner gets its own app client (client credentials) and API key in the default plan.

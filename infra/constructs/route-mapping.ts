@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { derivePartnerScopes as deriveRouteScopes } from '../../functions/http/partner-scopes';
 import type { RouteDefinition } from '../../functions/http/route-definition';
 import type { PartnerScope } from './identity';
 
@@ -17,24 +18,9 @@ export function partnerScopesFor(route: RouteDefinition): PartnerScope[] {
   return scopes;
 }
 
-/** Like {@link partnerScopesFor}, `undefined` when no scope can be derived. */
+/** Like {@link partnerScopesFor}, `undefined` when no scope can be derived (one rule shared with the partner edge). */
 export function derivePartnerScopes(route: RouteDefinition): PartnerScope[] | undefined {
-  const declared = (route as RouteDefinition & { partnerScopes?: PartnerScope[] }).partnerScopes;
-  if (declared?.length) return declared;
-  const read = route.method === 'GET';
-  switch (route.module) {
-    case 'catalog':
-      return ['catalog.read'];
-    case 'fhir':
-      return ['fhir.read'];
-    case 'ingestion':
-      return ['ingest.write'];
-    case 'access':
-      if (/\/grants(\/|$)/.test(route.path)) return ['grants.read'];
-      return read ? ['access-requests.read'] : ['access-requests.write'];
-    default:
-      return undefined;
-  }
+  return deriveRouteScopes(route);
 }
 
 /** Logical-id-safe name for an operation (`createIngestUpload` → `CreateIngestUpload`). */

@@ -22,7 +22,8 @@ const padding = Array.from({ length: 100 - existing }, (_, i) => `@id("padding-$
 const small = new CedarAuthorizer({ ...bundle, policies: { ...bundle.policies, 'padding.cedar': padding }, version: 'bench-small' }, () => Date.now());
 
 // The naive design: a policy that scans the grants serialized into the context.
-const naiveSchema = bundle.schema.replace('type RequestContext = {\n    now: Long,\n  };', 'type RequestContext = {\n    now: Long,\n    grants?: Set<{ datasetId: String, expiresAt: Long }>,\n  };');
+// (Inserted after `now`, whatever other optional attributes the context declares.)
+const naiveSchema = bundle.schema.replace('type RequestContext = {\n    now: Long,\n', 'type RequestContext = {\n    now: Long,\n    grants?: Set<{ datasetId: String, expiresAt: Long }>,\n');
 const naivePolicy = `@id("naive-grant-scan")\npermit (principal in MDRP::Role::"researcher", action == MDRP::Action::"ReadResearchData", resource is MDRP::Grant)\nwhen { context has grants && context.grants.contains({ datasetId: "ds-0500", expiresAt: 4102444800 }) };`;
 const naive = new CedarAuthorizer({ schema: naiveSchema, policies: { ...bundle.policies, 'padding.cedar': padding, 'naive.cedar': naivePolicy }, version: 'bench-naive' }, () => Date.now());
 

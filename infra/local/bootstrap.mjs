@@ -36,12 +36,14 @@ function ensureNodeModules() {
   run('npm', ['install', '--no-save', '--no-audit', '--no-fund']);
 }
 
-/** Debian packages: Java for DynamoDB Local; Chromium and a CJK font for the browser tests. */
+/** Debian packages: Java for DynamoDB Local; Chromium and a CJK font for the browser tests; dicom3tools (dciodvfy). */
 function ensureSystemPackages(needBrowser) {
   const missing = [];
   if (!has('java')) missing.push('openjdk-17-jre-headless');
   if (needBrowser && !existsSync('/usr/bin/chromium')) missing.push('chromium');
   if (needBrowser && !existsSync('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc')) missing.push('fonts-wqy-microhei');
+  // dicom3tools' dciodvfy checks that de-identified DICOM still validates (R-DEID-4 test).
+  if (needBrowser && !existsSync('/usr/bin/dciodvfy')) missing.push('dicom3tools');
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0 || !has('apt-get')) {
     console.error(`[mdrp] missing system packages: ${missing.join(' ')} — install them with your package manager`);

@@ -1,9 +1,11 @@
 /**
- * `npm run deid -- --policy <name> [--project <id>] [--key-file <file>] <input> <output>`
+ * `npm run deid -- --policy <name> [--project <id>] [--key-file <file>] [--columns <tables.json>] <input> <output>`
  *
  * De-identifies a file or a folder (R-DEID-4, R-SEC-8: local de-identification before upload):
  * DICOM (`.dcm` or a `DICM` preamble), FHIR JSON (resource or Bundle) and NDJSON, `.txt`, and
- * JSON Lines with a `text` field. The input is never modified; nothing identifying is printed
+ * JSON Lines with a `text` field, and CSV tables (`.csv`: per-column rules from `--columns`, the
+ * metadata catalogue's table descriptions — `[{ table, patientColumn, columns: [{ column, action }] }]`,
+ * matched by file name without extension; undescribed columns follow the policy, else are scrubbed). The input is never modified; nothing identifying is printed
  * (only counts — not even file names, which often carry MRNs); output files get keyed names.
  * Keys: `--key-file`, else `~/.mdrp/deid-keys.json` (created with mode 0600 on first use).
  */
@@ -18,6 +20,10 @@ import { deidentifyDicom, readDicom } from '../../functions/core/deid/deidentify
 import { deidentifyResource, patientPseudonym } from '../../functions/core/deid/deidentify-resource';
 import { Pseudonymizer } from '../../functions/core/deid/pseudonym';
 import { scrubText, type PhiType } from '../../functions/core/deid/text-scrubber';
+import { deidentifyTable } from '../../functions/core/deid/deidentify-table';
+import { readCsvRows, writeCsvRows } from '../../functions/core/deid/table-csv';
+import { tablesFromColumnMapping, type TableDescription } from '../../functions/core/catalog/table-columns';
+import { z } from 'zod';
 
 interface Args {
   policy: DeidPolicy;
@@ -25,11 +31,12 @@ interface Args {
   keyFile: string;
   input: string;
   output: string;
+  tables: TableDescription[];
 }
 
 function usage(msg?: string): never {
   if (msg) console.error(`deid: ${msg}`);
-  console.error('usage: npm run deid -- --policy <l2-research|l2-strict|l3-project> [--project <id>] [--key-file <file>] <input> <output>');
+  console.error('usage: npm run deid -- --policy <l2-research|l2-strict|l3-project> [--project <id>] [--key-file <file>] [--columns <tables.json>] <input> <output>');
   process.exit(2);
 }
 
@@ -52,10 +59,36 @@ function parseArgs(argv: string[]): Args {
   } catch (err) {
     usage((err as Error).message);
   }
-  return { policy, project: opts.project ?? 'local', keyFile: opts['key-file'] ?? join(homedir(), '.mdrp', 'deid-keys.json'), input: resolve(pos[0]!), output: resolve(pos[1]!) };
+  let tables: TableDescription[] = [];
+  if (opts.columns) {
+    try {
+      tables = TablesSchema.parse(JSON.parse(readFileSync(resolve(opts.columns), 'utf8')));
+    } catch (err) {
+      usage(`--columns: not a list of table descriptions (${(err as Error).name})`);
+    }
+  }
+  return { tables, policy, project: opts.project ?? 'local', keyFile: opts['key-file'] ?? join(homedir(), '.mdrp', 'deid-keys.json'), input: resolve(pos[0]!), output: resolve(pos[1]!) };
 }
 
-type Kind = 'dicom' | 'fhir-json' | 'fhir-ndjson' | 'text' | 'jsonl' | 'skipped';
+type Kind = 'dicom' | 'fhir-json' | 'fhir-ndjson' | 'text' | 'jsonl' | 'csv' | 'skipped';
+
+/** The catalogue's table descriptions (functions/core/catalog/table-columns.ts). */
+const TablesSchema = z.array(
+  z.object({
+    table: z.string().min(1),
+    patientColumn: z.string().min(1).optional(),
+    columns: z.array(
+      z.object({
+        column: z.string().min(1),
+        action: z.enum(['remove', 'mask', 'pseudonymize', 'generalize', 'shift', 'scrub', 'keep']).optional(),
+        field: z.string().optional(),
+        phi: z.boolean().optional(),
+        generalize: z.enum(['age-band', 'year', 'year-month', 'region', 'icd10-category', 'postal-prefix']).optional(),
+        description: z.string().optional(),
+      }),
+    ),
+  }),
+);
 
 function kindOf(file: string, head: Buffer): Kind {
   const ext = extname(file).toLowerCase();
@@ -64,6 +97,7 @@ function kindOf(file: string, head: Buffer): Kind {
   if (ext === '.jsonl') return 'jsonl';
   if (ext === '.json') return 'fhir-json';
   if (ext === '.txt') return 'text';
+  if (ext === '.csv') return 'csv';
   return 'skipped';
 }
 
@@ -148,6 +182,16 @@ async function main(): Promise<void> {
       // Reported in the second pass.
     }
   }
+  // Column mappings shipped with table exports (tables/column-mapping.json) describe their columns.
+  const mappedTables: TableDescription[] = [];
+  for (const f of files) {
+    if (basename(f) !== 'column-mapping.json') continue;
+    try {
+      mappedTables.push(...tablesFromColumnMapping(JSON.parse(readFileSync(f, 'utf8'))));
+    } catch {
+      summary.errors++;
+    }
+  }
   const tokenFor = async (source: string, id: string) => patientPseudonym(keys, args.project, `${source}:${id}`);
   const outName = async (f: string, ext: string): Promise<string> => {
     // Source names often embed MRNs: the output name is a keyed token of the relative path.
@@ -226,6 +270,16 @@ async function main(): Promise<void> {
             out.push(JSON.stringify({ text: r.text, spans: r.spans }));
           }
           write(await outName(f, '.jsonl'), out.join('\n') + '\n');
+          break;
+        }
+        case 'csv': {
+          const { rows } = readCsvRows(bytes.toString('utf8'));
+          const name = basename(f, extname(f));
+          const table = args.tables.find((t) => t.table === name) ?? mappedTables.find((t) => t.table === name);
+          // Tables carry no FHIR patient ids: every name and identifier of the input is removed from their text.
+          const r = await deidentifyTable(rows, { policy: args.policy, projectId: args.project, keys, ...(table ? { table } : {}), knownNames: [...hints.values()].flatMap((h) => h.names), knownIdentifiers: [...hints.values()].flatMap((h) => h.identifiers) });
+          summary.add(r.report);
+          write(await outName(f, '.csv'), writeCsvRows(r.columns, r.rows));
           break;
         }
         case 'skipped':

@@ -102,7 +102,9 @@ export async function planExport(dir: string, only?: string): Promise<Planned[]>
   let n = 0;
   for (const f of await walk(join(dir, 'dicom'))) {
     const inst = relative(join(dir, 'dicom'), f).split(sep)[0]!;
-    if (want(inst)) plan.push({ phase: 'dicom', label: `dicom [${inst}] #${++n}`, fileName: basename(f), contentType: 'application/dicom', institution: inst, bytes: await readFile(f) });
+    // A zipped study is unpacked (safely) by the DICOM pipeline itself; anything else is one Part 10 file.
+    const contentType = /\.zip$/i.test(f) ? 'application/zip' : 'application/dicom';
+    if (want(inst)) plan.push({ phase: 'dicom', label: `dicom [${inst}] #${++n}`, fileName: basename(f), contentType, institution: inst, bytes: await readFile(f) });
   }
   n = 0;
   for (const f of await walk(join(dir, 'documents'))) {

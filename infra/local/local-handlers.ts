@@ -8,11 +8,12 @@ import { operations as audit } from '../../functions/handlers/audit.handler';
 import { operations as catalog } from '../../functions/handlers/catalog.handler';
 import { operations as fhir } from '../../functions/handlers/fhir.handler';
 import { operations as ingestion } from '../../functions/handlers/ingestion.handler';
+import { operations as integrations } from '../../functions/handlers/integrations.handler';
 import { operations as partners } from '../../functions/handlers/partners.handler';
 import { operations as platform } from '../../functions/handlers/platform.handler';
 
 /** Every module's operations: the same maps the Lambda handler files export. */
-export const OPERATIONS: Partial<Record<HandlerModule, OperationMap>> = { platform, catalog, ingestion, access, audit, partners, fhir };
+export const OPERATIONS: Partial<Record<HandlerModule, OperationMap>> = { platform, catalog, ingestion, access, audit, partners, fhir, integrations };
 
 /**
  * Builds the module handlers for the local front with the same `makeApiHandler` Lambda uses,

@@ -7,6 +7,12 @@ import { fileURLToPath } from 'node:url';
 import type { PlatformConfig } from '../../functions/composition/config';
 import { DynamoDocumentStore } from '../../functions/adapters/aws/dynamo-document-store';
 import { LocalApiKeyIssuer } from '../../functions/adapters/local/local-api-key-issuer';
+import { LocalOidcClientRegistry } from '../../functions/adapters/local/local-oidc-client-registry';
+import { JoseAccessTokenVerifier } from '../../functions/adapters/shared/jose-access-token-verifier';
+import { PartnerEdgeGate } from '../../functions/core/partners/partner-edge-gate';
+import { UsageMeter } from '../../functions/core/partners/usage-meter';
+import { PARTNER_EDGE } from '../../functions/core/partners/usage-plans';
+import { startLocalOidcProvider } from './emulators/oidc-provider';
 import { RandomIdGenerator } from '../../functions/adapters/shared/random-id-generator';
 import { buildContainer, type Container } from '../../functions/composition/container';
 import { systemClock } from '../../functions/core/ports/clock';
@@ -15,11 +21,13 @@ import { routes } from '../../functions/http/routes';
 import { DEFAULT_DEMO_PASSWORD, demoAccounts } from './demo-accounts';
 import { ensureDemoUser, ensureUserPool, startCognitoLocal, type DemoAccount, type UserPoolSetup } from './emulators/cognito-local';
 import { startCognitoRefreshProxy } from './emulators/cognito-refresh-proxy';
+import { cognitoAuthAuditor } from './emulators/cognito-auth-audit';
 import { ensureTables, startDynamoDbLocal } from './emulators/dynamodb-local';
-import { ensureBuckets, startS3Local } from './emulators/s3-local';
+import { allowPortalUploads, ensureBuckets, startS3Local } from './emulators/s3-local';
 import { processStagedObject, type StagedObjectEvent } from '../../functions/handlers/ingest-events.handler';
 import { runAuditSealing } from '../../functions/handlers/audit.handler';
 import { runDailySweep } from '../../functions/handlers/scheduled-jobs.handler';
+import { runWebhookDelivery } from '../../functions/handlers/webhook-delivery.handler';
 import { startHttpFront } from './http-front';
 import { LocalQueue } from './local-queue';
 import { localHandlers } from './local-handlers';
@@ -38,6 +46,8 @@ export interface StartPlatformOptions {
   dynamoPort?: number;
   s3Port?: number;
   cognitoPort?: number;
+  /** The local OAuth 2.0 provider for partners (client credentials); default: any free port (`npm start`: 9240, `MDRP_OIDC_PORT`). */
+  oidcPort?: number;
   /** Load the demo data set on first start (default true). */
   seed?: boolean;
   /** Patients in the demo cohort (default 60). */
@@ -47,6 +57,8 @@ export interface StartPlatformOptions {
   portal?: boolean;
   /** Local scheduler poll interval (default 5 s). */
   schedulerIntervalMs?: number;
+  /** How often the local runtime delivers due webhooks from the outbox (default 2 s). */
+  webhookIntervalMs?: number;
   /** Keep DynamoDB Local in memory (tests: faster, nothing to persist). */
   inMemoryDatabase?: boolean;
   /**
@@ -64,16 +76,23 @@ export interface RunningPlatform {
   container: Container;
   config: PlatformConfig;
   cognito: UserPoolSetup & { endpoint: string; browserEndpoint: string };
-  demoPartner?: { partnerId: string; apiKey: string };
+  demoPartner?: { partnerId: string; apiKey: string; clientId?: string; clientSecret?: string };
+  /** The partners' OAuth 2.0 provider (client-credentials grant); the signing key file is for tests forging expired tokens. */
+  oauth: { issuer: string; tokenEndpoint: string; jwksUrl: string; signingKeyFile: string };
   /** Resolves when the demo data is loaded (at once if it already was, or seeding is off). */
   seeded: Promise<void>;
+  /**
+   * The DynamoDB Local process (loss tests, issue 6 "Reliability"): `kill` stops it abruptly
+   * (SIGKILL), `restart` starts it again on the same port and data folder.
+   */
+  database: { kill(): Promise<void>; restart(): Promise<void> };
   stop(): Promise<void>;
 }
 
 interface LocalState {
   userPool?: UserPoolSetup;
-  /** The demo partner's API key (local only: the value is shown once by the API, kept here for the banner). */
-  demoPartner?: { partnerId: string; apiKey: string };
+  /** The demo partner's API key and OAuth client (local only: shown once by the API, kept here for the banner). */
+  demoPartner?: { partnerId: string; apiKey: string; clientId?: string; clientSecret?: string };
 }
 
 /**
@@ -98,13 +117,27 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
   let ingestQueue: LocalQueue<StagedObjectEvent> | undefined;
   try {
     const emulatorLog = (name: string) => (l: string) => (process.env.MDRP_EMULATOR_LOGS ? log(`[${name}] ${l}`) : undefined);
-    const [dynamo, s3, cognitoProc] = await Promise.all([
-      startDynamoDbLocal({ port: ports.dynamo, ...(opts.inMemoryDatabase ? {} : { dataDir: join(dataDir, 'dynamodb') }), corsOrigin: webUrl, onOutput: emulatorLog('dynamodb') }),
+    const dynamoOptions = { port: ports.dynamo, ...(opts.inMemoryDatabase ? {} : { dataDir: join(dataDir, 'dynamodb') }), corsOrigin: webUrl, onOutput: emulatorLog('dynamodb') };
+    const [dynamoFirst, s3, cognitoProc] = await Promise.all([
+      startDynamoDbLocal(dynamoOptions),
       startS3Local({ port: ports.s3, dataDir: join(dataDir, 's3'), corsOrigin: webUrl, onObjectCreated: (e) => ingestQueue?.send(e) }),
       startCognitoLocal({ port: ports.cognito, dataDir: join(dataDir, 'cognito'), onOutput: emulatorLog('cognito') }),
     ]);
+    let dynamo = dynamoFirst;
     stops.push(() => dynamo.stop(), () => s3.stop(), () => cognitoProc.stop());
-    const proxy = await startCognitoRefreshProxy({ port: ports.cognito + 1, targetPort: ports.cognito });
+    const database = {
+      kill: async () => {
+        const exited = new Promise<void>((r) => (dynamo.child.exitCode !== null || dynamo.child.signalCode !== null ? r() : dynamo.child.once('exit', () => r())));
+        dynamo.child.kill('SIGKILL');
+        await exited;
+      },
+      restart: async () => {
+        dynamo = await startDynamoDbLocal(dynamoOptions);
+      },
+    };
+    // Sign-in, sign-out, password and MFA calls through the proxy are audited (R-AUD-1), once the container is bound.
+    const authAudit: { container?: Container } = {};
+    const proxy = await startCognitoRefreshProxy({ port: ports.cognito + 1, targetPort: ports.cognito, onAuthCall: cognitoAuthAuditor(() => authAudit.container) });
     stops.push(() => proxy.close());
 
     const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -114,6 +147,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
     const buckets = { staging: 'mdrp-staging', data: 'mdrp-data', archive: 'mdrp-archive' };
     await ensureTables(new DynamoDBClient({ region, endpoint: endpoints.dynamodb, credentials }), Object.values(tables));
     await ensureBuckets(new S3Client({ region, endpoint: endpoints.s3, credentials, forcePathStyle: true }), Object.values(buckets));
+    await allowPortalUploads(new S3Client({ region, endpoint: endpoints.s3, credentials, forcePathStyle: true }), buckets.staging, webUrl);
     const cognito = new CognitoIdentityProviderClient({ region, endpoint: endpoints.cognito, credentials });
     state.userPool = await ensureUserPool(cognito, state.userPool);
     writeFileSync(stateFile, JSON.stringify(state, null, 2));
@@ -136,6 +170,8 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
       assetsDir: REPO_ROOT,
       endpoints,
       localCredentials: credentials,
+      // R-INT-1: partner webhooks may target a receiver on 127.0.0.1 locally (https only in AWS); quick retries.
+      webhooks: { allowHttpLoopback: true, retryBaseMs: 5_000 },
     };
 
     // Workflow runner and scheduler have no emulator: local adapters over the same document
@@ -153,8 +189,15 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
       onError: (e) => log(`workflow/scheduler error: ${e instanceof Error ? e.message : String(e)}`),
     });
     const apiKeys = new LocalApiKeyIssuer(documents);
-    const container = buildContainer(config, { documents, ids, workflow: workflows.workflow, scheduler: workflows.scheduler, apiKeys });
+    // Partners' OAuth 2.0 server (cognito-local has no client-credentials flow): clients in the
+    // document store, the signing key with the other local keys (apart from the data).
+    const signingKeyFile = `${dataDir}.keys/oidc-signing-key.json`;
+    const oidc = await startLocalOidcProvider({ port: opts.oidcPort ?? 0, documents, signingKeyFile, resourceServerId: PARTNER_EDGE.resourceServerId });
+    stops.push(() => oidc.close());
+    const oauthClients = new LocalOidcClientRegistry(documents, oidc.tokenEndpoint, PARTNER_EDGE.resourceServerId);
+    const container = buildContainer(config, { documents, ids, workflow: workflows.workflow, scheduler: workflows.scheduler, apiKeys, oauthClients });
     bound.container = container;
+    authAudit.container = container;
     stops.push(() => workflows.stop());
     const queue = new LocalQueue<StagedObjectEvent>('ingest-events', (e) => (e.bucket === buckets.staging ? processStagedObject(container, e) : Promise.resolve()), documents, {
       onError: (e) => log(`ingest event failed: ${e instanceof Error ? e.message : String(e)}`),
@@ -167,7 +210,16 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
     const sweep = () => runDailySweep(container).catch((e: unknown) => log(`grant sweep failed: ${e instanceof Error ? e.message : String(e)}`));
     void seal();
     void sweep();
-    const timers = [setInterval(() => void seal(), 60_000), setInterval(() => void sweep(), 3_600_000)];
+    // Webhook deliveries from the outbox (the delivery Lambda's one-minute schedule in AWS), one run at a time.
+    let delivering = false;
+    const deliver = () => {
+      if (delivering) return;
+      delivering = true;
+      void runWebhookDelivery(container)
+        .catch((e: unknown) => log(`webhook delivery failed: ${e instanceof Error ? e.message : String(e)}`))
+        .finally(() => (delivering = false));
+    };
+    const timers = [setInterval(() => void seal(), 60_000), setInterval(() => void sweep(), 3_600_000), setInterval(deliver, opts.webhookIntervalMs ?? 2_000)];
     stops.push(async () => timers.forEach(clearInterval));
 
     await workflows.resume();
@@ -179,6 +231,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
       container,
       cognito: { issuer: config.identity.issuer, jwksUrl: `${config.identity.issuer}/.well-known/jwks.json`, clientId: state.userPool.userPoolClientId },
       allowedOrigin: webUrl,
+      partnerEdge: new PartnerEdgeGate(container.partners, new JoseAccessTokenVerifier({ issuer: oidc.issuer, jwksUrl: oidc.jwksUrl, audience: oidc.audience }), container.clock, new UsageMeter(container.clock)),
     });
     stops.push(() => front.close());
 
@@ -196,6 +249,8 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
           institutionTimeZone: 'Asia/Shanghai',
           defaultLocale: 'zh-CN',
           environment: 'local',
+          // Presigned staging PUTs go from the browser straight to s3rver (CORS set on the bucket).
+          uploadOrigin: endpoints.s3,
         },
       });
       stops.push(() => portal.close());
@@ -203,16 +258,17 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
       log('portal not built (web/out missing): run `npm run build:web`');
     }
 
-    // A demo partner system with its API key (bound to the default usage plan), created once.
-    if (opts.seed !== false && !state.demoPartner) {
-      const { partner, apiKey } = await container.partners.onboard(systemActor('demo-setup'), {
+    // A demo partner system with its OAuth client and API key (default usage plan), created once
+    // (again for data folders from before partners had OAuth clients).
+    if (opts.seed !== false && !state.demoPartner?.clientId) {
+      const { partner, apiKey, oauthClient } = await container.partners.onboard(systemActor('demo-setup'), {
         name: 'Demo Cancer Hospital integration',
         institution: 'demo-hospital-2',
         contactEmail: 'integration@demo-hospital-2.example',
         allowedCidrs: ['127.0.0.0/8'],
         scopes: ['catalog.read', 'fhir.read', 'access-requests.read'],
       });
-      state.demoPartner = { partnerId: partner.partnerId, apiKey };
+      state.demoPartner = { partnerId: partner.partnerId, apiKey, clientId: oauthClient.clientId, clientSecret: oauthClient.clientSecret };
       writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
     }
 
@@ -236,7 +292,9 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
       config,
       cognito: { ...state.userPool, endpoint: endpoints.cognito, browserEndpoint: proxy.url },
       ...(state.demoPartner ? { demoPartner: state.demoPartner } : {}),
+      oauth: { issuer: oidc.issuer, tokenEndpoint: oidc.tokenEndpoint, jwksUrl: oidc.jwksUrl, signingKeyFile },
       seeded,
+      database,
       stop: async () => {
         abortSeed.abort();
         await seeded;

@@ -20,6 +20,8 @@ export interface PortalConfig {
   institutionTimeZone: string;
   defaultLocale: 'zh-CN' | 'en';
   environment: 'local' | 'aws';
+  /** Origin of the staging bucket the browser PUTs presigned uploads to (s3rver locally). */
+  uploadOrigin?: string;
 }
 
 /** Options of {@link startPortalServer}. */
@@ -103,7 +105,7 @@ export function inlineScriptHashes(html: string): string[] {
 export function contentSecurityPolicy(config: PortalConfig, scriptHashes: readonly string[] = []): string {
   const cognito =
     originOf(config.userPoolEndpoint) ?? `https://cognito-idp.${config.region}.amazonaws.com`;
-  const connect = ["'self'", originOf(config.apiUrl), cognito].filter((v): v is string => Boolean(v));
+  const connect = ["'self'", originOf(config.apiUrl), cognito, config.uploadOrigin ? originOf(config.uploadOrigin) : undefined].filter((v): v is string => Boolean(v));
   return [
     "default-src 'self'",
     `script-src 'self' ${scriptHashes.join(' ')}`.trim(),

@@ -9,7 +9,7 @@ import { InlineToManagedPolicies } from '../aspects/managed-policies';
 import type { MdrpContext } from '../context';
 import { Api } from '../constructs/api';
 import { Audit } from '../constructs/audit';
-import { Compute, resourceNames } from '../constructs/compute';
+import { Compute, resourceNames, WEBHOOK_DELIVERY_MODULE } from '../constructs/compute';
 import { Data } from '../constructs/data';
 import { Identity } from '../constructs/identity';
 import { IngestionEvents } from '../constructs/ingestion';
@@ -19,6 +19,7 @@ import { Notifications } from '../constructs/notifications';
 import { grantModule } from '../constructs/permissions';
 import { PortalHosting } from '../constructs/portal';
 import { Workflows } from '../constructs/workflows';
+import { WebhookDeliverySchedule } from '../constructs/webhooks';
 
 export interface MdrpStackProps extends StackProps {
   readonly context: MdrpContext;
@@ -144,6 +145,10 @@ export class MdrpStack extends Stack {
     grantModule('workflow-tasks', this.compute.workflowTasks, targets);
     grantModule('scheduled-jobs', this.compute.scheduledJobs, targets);
     grantModule('ingest-events', this.compute.ingestEvents, targets);
+    grantModule('partner-authorizer', this.compute.partnerAuthorizer, targets);
+    // R-INT-1: signed webhook deliveries from the outbox (one-minute schedule).
+    grantModule(WEBHOOK_DELIVERY_MODULE, this.compute.webhookDelivery, targets);
+    new WebhookDeliverySchedule(this, 'WebhookDelivery', { stage: ctx.stage, deliveryFunction: this.compute.webhookDelivery.fn });
 
     let truststoreBucket: s3.Bucket | undefined;
     if (ctx.mtls) {
@@ -171,6 +176,7 @@ export class MdrpStack extends Stack {
       waf: aws,
       partnerCidrs: ctx.partnerCidrs,
       partnerUsagePlanName: names.partnerUsagePlan,
+      partnerAuthorizer: this.compute.partnerAuthorizer.fn,
       mtls: ctx.mtls && truststoreBucket ? { ...ctx.mtls, truststoreBucket } : undefined,
     });
 

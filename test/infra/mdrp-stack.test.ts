@@ -203,19 +203,22 @@ describe('API from the route table', () => {
     }
   });
 
-  it('R-SEC-6, R-SEC-7: partner routes need an API key and a client-credentials token with the route scope', () => {
+  it('R-SEC-6, R-SEC-7: partner routes need an API key and pass the partner edge authorizer (token, scope, key binding, IP)', () => {
     const methods = methodsOf(stack.api.partnerApi);
     const expected = routesFor('partner', routes);
     expect(methods.length).toBe(expected.length);
+    const [authorizerId] = byType('AWS::ApiGateway::Authorizer').find(([, a]) => a.Properties!.Type === 'REQUEST')!;
     for (const r of expected) {
       const m = methods.find(([, x]) => x.Properties!.OperationName === r.operationId)![1].Properties!;
       if (r.auth === 'none') {
         expect(m.AuthorizationType).toBe('NONE');
         continue;
       }
-      expect(m.AuthorizationType).toBe('COGNITO_USER_POOLS');
+      expect(m.AuthorizationType).toBe('CUSTOM');
+      expect(m.AuthorizerId).toEqual({ Ref: authorizerId });
       expect(m.ApiKeyRequired).toBe(true);
-      expect(m.AuthorizationScopes).toEqual((derivePartnerScopes(r) ?? PARTNER_SCOPES).map((s) => `mdrp/${s}`));
+      // The scope each route needs is decided in the authorizer; every partner route has one.
+      expect(derivePartnerScopes(r)?.every((s) => (PARTNER_SCOPES as readonly string[]).includes(s))).toBe(true);
     }
   });
 
@@ -246,7 +249,7 @@ describe('API from the route table', () => {
     template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
       UsagePlanName: 'mdrp-dev-partners-default',
       Throttle: { RateLimit: Match.anyValue(), BurstLimit: Match.anyValue() },
-      Quota: { Limit: Match.anyValue(), Period: 'MONTH' },
+      Quota: { Limit: Match.anyValue(), Period: 'DAY' },
     });
     expect(byType('AWS::ApiGateway::ApiKey')).toEqual([]);
   });

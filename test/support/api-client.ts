@@ -1,4 +1,6 @@
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import createClient from 'openapi-fetch';
+import type { paths } from '../../web/lib/api-schema';
 import type { PlatformInfo } from './platform-setup';
 
 /** Signs a demo user in against the platform's Cognito (USER_PASSWORD_AUTH) and returns the ID token. */
@@ -34,6 +36,18 @@ export function apiAs(platform: PlatformInfo, token?: string) {
     post: (path: string, body: unknown, headers?: Record<string, string>) => call('POST', path, body, headers),
     call,
   };
+}
+
+/**
+ * A caller typed from the generated OpenAPI schema (`web/lib/api-schema.ts`, `npm run gen:api`):
+ * paths, parameters, bodies and responses are checked by the compiler, so tests cannot drift from
+ * the API (R-INT-2). `headers` carry e.g. a partner's `x-api-key`.
+ *
+ * @example
+ * const { data, response } = await typedApiAs(platform, token).GET('/v1/datasets/{datasetId}', { params: { path: { datasetId } } });
+ */
+export function typedApiAs(platform: PlatformInfo, token?: string, headers: Record<string, string> = {}) {
+  return createClient<paths>({ baseUrl: platform.apiUrl, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
 }
 
 /** Polls until `fn` returns a truthy value (the workflow runs asynchronously after a decision). */

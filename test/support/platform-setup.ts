@@ -13,6 +13,8 @@ export interface PlatformInfo {
   cognito: { endpoint: string; userPoolId: string; userPoolClientId: string };
   dynamoEndpoint: string;
   s3Endpoint: string;
+  /** The partners' local OAuth 2.0 provider (client credentials); the key file lets tests forge expired tokens. */
+  oauth?: { issuer: string; tokenEndpoint: string; jwksUrl: string; signingKeyFile: string };
 }
 
 declare module 'vitest' {
@@ -38,7 +40,7 @@ let dir: string | undefined;
 /** Starts one platform (fresh data folder, free ports, demo data) for every platform test file. */
 export async function setup(project: TestProject): Promise<void> {
   dir = mkdtempSync(join(tmpdir(), 'mdrp-test-'));
-  const [apiPort, webPort, dynamoPort, s3Port, cognitoBase] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [apiPort, webPort, dynamoPort, s3Port, cognitoBase, oidcPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   running = await startPlatform({
     dataDir: join(dir, 'data'),
     apiPort,
@@ -47,6 +49,7 @@ export async function setup(project: TestProject): Promise<void> {
     s3Port,
     // cognito-local takes cognitoPort and the refresh proxy cognitoPort+1.
     cognitoPort: cognitoBase,
+    oidcPort,
     quiet: true,
     schedulerIntervalMs: 500,
     inMemoryDatabase: true,
@@ -61,6 +64,7 @@ export async function setup(project: TestProject): Promise<void> {
     cognito: { endpoint: running.cognito.endpoint, userPoolId: running.cognito.userPoolId, userPoolClientId: running.cognito.userPoolClientId },
     dynamoEndpoint: running.config.endpoints!.dynamodb!,
     s3Endpoint: running.config.endpoints!.s3!,
+    oauth: running.oauth,
   });
 }
 

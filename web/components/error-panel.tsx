@@ -20,6 +20,11 @@ export function ErrorPanel({
     <div className="error-panel" role="alert">
       <h2 className="error-panel__title">{title ?? t('title')}</h2>
       <p className="error-panel__message">{error.message}</p>
+      {error.code === 'MFA_REQUIRED' ? (
+        <p className="error-panel__message" data-testid="mfa-required">
+          {t('mfaRequired')}
+        </p>
+      ) : null}
       <p className="error-panel__code">
         {t('codeLabel')}: <code>{error.code}</code>
       </p>

@@ -51,7 +51,8 @@ export function usePortal(): PortalContextValue {
 
 /** Converts any thrown value into something the UI can show. */
 export function toShownError(err: unknown): ShownError {
-  if (err instanceof ApiError) return { code: err.code, message: err.message };
+  // R-SEC-6: an MFA denial gets its own code so the error panel can explain what to do.
+  if (err instanceof ApiError) return { code: (err.details as { reason?: unknown } | undefined)?.reason === 'MFA_REQUIRED' ? 'MFA_REQUIRED' : err.code, message: err.message };
   return describeAuthError(err);
 }
 

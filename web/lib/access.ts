@@ -4,7 +4,7 @@
  * so users see problems before submitting. The server stays the authority: its errors are mapped
  * back to the same fields by {@link fieldErrorsFromApi}.
  */
-import { ApiError, type DatasetSummary, type DecisionOutcome, type RequestScope, type ReviewStep } from './api-client';
+import { ApiError, type DatasetSummary, type DecisionOutcome, type RequestScope, type ReviewStep, type SubmitAccessRequest } from './api-client';
 
 /** GA4GH DUO purpose codes the API accepts; labels live in messages under `access.purposes`. */
 export const PURPOSE_CODES = ['DUO:0000007', 'DUO:0000042', 'DUO:0000006', 'DUO:0000011'] as const;
@@ -153,10 +153,11 @@ export function validateDraft(draft: RequestDraft, catalogue: readonly DatasetSu
 
 /** The request body for a valid draft. */
 export function draftToBody(draft: RequestDraft) {
-  const scope: RequestScope = { datasetIds: draft.datasetIds, modalities: draft.modalities, fields: parseFieldList(draft.fields) };
+  // validateDraft() has checked the codes against the API's enums (the generated body type).
+  const scope: RequestScope = { datasetIds: draft.datasetIds, modalities: draft.modalities as RequestScope['modalities'], fields: parseFieldList(draft.fields) };
   return {
     title: draft.title.trim(),
-    purposeCode: draft.purposeCode,
+    purposeCode: draft.purposeCode as SubmitAccessRequest['purposeCode'],
     purpose: draft.purpose.trim(),
     academicStatement: draft.academicStatement.trim(),
     scope,

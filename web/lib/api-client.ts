@@ -1,151 +1,51 @@
 import type { RuntimeConfig } from './runtime-config';
 
+import type { components, operations } from './api-schema';
+
+/*
+ * Request and response types are aliases of the components generated from the OpenAPI document
+ * (`web/lib/api-schema.ts`, `npm run gen:api`; R-INT-2), so the portal cannot drift from the API.
+ */
+type Schemas = components['schemas'];
+
 /** `GET /v1/me` response. */
-export interface Me {
-  userId: string;
-  username: string;
-  displayName: string;
-  roles: string[];
-  institution: string;
-  mfaEnabled: boolean;
-}
+export type Me = Schemas['Profile'];
 
 /** One entry of the aggregate dataset catalogue (`GET /v1/datasets`). */
-export interface DatasetSummary {
-  datasetId: string;
-  title: string;
-  description: string;
-  disease: string;
-  /** Security level 1 (public) … 5 (strictly restricted) [R-SEC-2]. */
-  securityLevel: number;
-  modalities: string[];
-  patientCount: number;
-  recordCount: number;
-}
+export type DatasetSummary = Schemas['DatasetSummary'];
 
 /** Steps of an access request's review: ethics first, then the approval chain (R-GOV-3, R-GOV-4). */
-export type ReviewStep = 'ethics' | 'approver' | 'data-owner' | 'security-admin';
+export type ReviewStep = Schemas['AccessRequest']['approvalChain'][number];
 
 /** Status of an access request as the API reports it. */
-export type RequestStatus = 'ethics-review' | 'changes-requested' | 'approval' | 'more-info' | 'approved' | 'rejected' | 'failed';
+export type RequestStatus = Schemas['AccessRequest']['status'];
 
 /** A reviewer's outcome at a step. */
-export type DecisionOutcome = 'approved' | 'rejected' | 'changes-requested' | 'more-info';
+export type DecisionOutcome = Schemas['Decision']['outcome'];
 
 /** Data scope of a request or grant. */
-export interface RequestScope {
-  datasetIds: string[];
-  modalities: string[];
-  fields: string[];
-}
+export type RequestScope = Schemas['RequestScope'];
 
 /** `POST /v1/access-requests` body (R-GOV-2). */
-export interface SubmitAccessRequest {
-  title: string;
-  purposeCode: string;
-  purpose: string;
-  academicStatement: string;
-  scope: RequestScope;
-  requestedDurationDays: number;
-  agreementVersion: string;
-  agreementAccepted: true;
-  reviewType?: 'expedited' | 'full-board';
-}
+export type SubmitAccessRequest = Schemas['SubmitAccessRequest'];
 
 /** One entry of a request's history. */
-export interface HistoryEntry {
-  at: string;
-  actorId: string;
-  actorName?: string;
-  action: string;
-  step?: ReviewStep;
-  comment?: string;
-}
+export type HistoryEntry = Schemas['AccessRequest']['history'][number];
 
 /** An access request (`AccessRequest` in the OpenAPI document). */
-export interface AccessRequest {
-  requestId: string;
-  applicantId: string;
-  applicantName: string;
-  institution: string;
-  title: string;
-  purposeCode: string;
-  purpose: string;
-  academicStatement: string;
-  scope: RequestScope;
-  requestedDurationDays: number;
-  agreement: { version: string; acceptedAt: string };
-  securityLevel: number;
-  patientCount: number;
-  approvalChain: ReviewStep[];
-  reviewType: 'expedited' | 'full-board';
-  status: RequestStatus;
-  /** The human step the workflow waits on. */
-  pending?: { kind: 'review' | 'applicant'; step: ReviewStep; stepIndex: number; role: string; openedAt: string; escalations: number };
-  history: HistoryEntry[];
-  grantId?: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export type AccessRequest = Schemas['AccessRequest'];
 
 /** `POST /v1/access-requests/{id}/responses` body. */
-export interface ApplicantResponse {
-  comment: string;
-  amendments?: {
-    title?: string;
-    purpose?: string;
-    academicStatement?: string;
-    requestedDurationDays?: number;
-    scope?: RequestScope;
-  };
-}
+export type ApplicantResponse = Schemas['ApplicantResponse'];
 
 /** A time-limited permission issued on final approval (R-GOV-5). */
-export interface Grant {
-  grantId: string;
-  requestId: string;
-  holderId: string;
-  holderName: string;
-  institution: string;
-  scope: RequestScope;
-  purposeCode: string;
-  dataLevel: number;
-  agreementVersion: string;
-  startsAt: string;
-  expiresAt: string;
-  status: 'active' | 'revoked' | 'expired';
-  issuedAt: string;
-  approvals: Array<{ step: string; decidedBy: string; at: string }>;
-  revokedAt?: string;
-  revokedBy?: string;
-  revokeReason?: string;
-}
+export type Grant = Schemas['Grant'];
 
 /** One audit event (`AuditEvent` in the OpenAPI document, R-AUD-1). */
-export interface AuditEvent {
-  eventId: string;
-  time: string;
-  correlationId: string;
-  category: string;
-  operation: string;
-  actor: { kind: string; id: string; roles: string[]; institution?: string; apiKeyId?: string };
-  source: { ip?: string; userAgent?: string };
-  resources: Array<{ type: string; id: string }>;
-  parameters: Record<string, string | number | boolean>;
-  decision?: { effect: 'allow' | 'deny'; policyIds: string[] };
-  result: { outcome: 'success' | 'failure' | 'denied'; status: number; errorCode?: string; count?: number };
-}
+export type AuditEvent = Schemas['AuditEvent'];
 
 /** `GET /v1/audit/events` query: by actor, or by resource type and id, over a time range (R-AUD-4). */
-export interface AuditEventQuery {
-  actorId?: string;
-  resourceType?: string;
-  resourceId?: string;
-  from?: string;
-  to?: string;
-  limit?: number;
-  cursor?: string;
-}
+export type AuditEventQuery = NonNullable<operations['queryAuditEvents']['parameters']['query']>;
 
 /** A page of results with the cursor of the next page, if any. */
 export interface CursorPage<T> {
@@ -154,32 +54,10 @@ export interface CursorPage<T> {
 }
 
 /** `GET /v1/audit/verification`: result of re-checking the signed digest chain (R-AUD-2). */
-export interface AuditChainVerification {
-  ok: boolean;
-  digestsChecked: number;
-  eventsChecked: number;
-  sealedThrough?: string;
-  firstBroken?: {
-    digestId: string;
-    reason: 'signature' | 'previous-hash' | 'event-missing' | 'event-modified' | 'event-extra' | 'order' | 'digest-missing';
-    eventId?: string;
-  };
-}
+export type AuditChainVerification = Schemas['AuditChainVerification'];
 
 /** A security alert raised from the audit trail (`AuditAlert`, R-AUD-5). */
-export interface AuditAlert {
-  alertId: string;
-  rule: 'failed-logins' | 'high-frequency-access' | 'bulk-access' | 'export-download' | 'permission-change' | 'off-hours-privileged';
-  severity: 'low' | 'medium' | 'high';
-  time: string;
-  windowStart: string;
-  actorId: string;
-  sourceIp?: string;
-  operation: string;
-  eventId: string;
-  count?: number;
-  summary: string;
-}
+export type AuditAlert = Schemas['AuditAlert'];
 
 /**
  * An API failure carrying the platform's error envelope
@@ -221,49 +99,19 @@ export async function toApiError(response: Response): Promise<ApiError> {
 }
 
 /** `GET /v1/grants/{id}/release`: who a grant releases, and who consent leaves out and why (R-DSR-2). */
-export interface ReleaseSummary {
-  grantId: string;
-  included: number;
-  /** Reason (e.g. `consent withdrawn`, `DUO:0000007 does not cover DUO:0000042`) → patients left out. */
-  excluded: Record<string, number>;
-  /** De-identification policy the release is built under. */
-  policyId: string;
-  builtAt: string;
-}
+export type ReleaseSummary = Schemas['ReleaseSummary'];
 
 /** A released, de-identified patient: grant-scoped pseudonym and coarse facts only. */
-export interface ReleasedPatient {
-  token: string;
-  datasetId: string;
-  sex: string;
-  ageBand?: string;
-  diagnosis?: string;
-  stage?: string;
-  molecularSubtype?: string;
-}
+export type ReleasedPatient = Schemas['ReleasedPatient'];
 
 /** One event of a released patient's timeline; dates are shifted per patient by the de-identification. */
-export interface TimelineEvent {
-  eventId: string;
-  type: string;
-  occurredAt: string;
-  endedAt?: string;
-  title: { zh: string; en: string };
-  /** `<Type>/<released id>` of the records the event stands for. */
-  recordRefs: string[];
-  fileIds: string[];
-}
+export type TimelineEvent = Schemas['ReleasedPatientRecord']['timeline'][number];
 
 /** A de-identified FHIR R4 resource (only `resourceType` is guaranteed). */
 export type FhirResource = { resourceType: string; id?: string } & Record<string, unknown>;
 
 /** `GET /v1/grants/{id}/patients/{token}`: one released patient with records and timeline. */
-export interface ReleasedPatientRecord {
-  patient: ReleasedPatient;
-  policy: { id: string; version: string };
-  records: FhirResource[];
-  timeline: TimelineEvent[];
-}
+export type ReleasedPatientRecord = Omit<Schemas['ReleasedPatientRecord'], 'records'> & { records: FhirResource[] };
 
 /** Minimal typed client for the MDRP REST API. */
 export class ApiClient {

@@ -71,8 +71,19 @@ export type EventKind = (typeof EVENT_TYPES)[number];
 
 /** Normalises an API event type to a known kind. */
 export function eventKind(type: string): EventKind {
-  return (EVENT_TYPES as readonly string[]).includes(type) ? (type as EventKind) : 'other';
+  if ((EVENT_TYPES as readonly string[]).includes(type)) return type as EventKind;
+  return CURATED_KINDS[type] ?? 'other';
 }
+
+/** Lifecycle types data managers record (R-MPI-4), shown with the icon of the nearest kind. */
+const CURATED_KINDS: Readonly<Record<string, EventKind>> = {
+  'first-visit': 'visit',
+  'follow-up': 'visit',
+  surgery: 'procedure',
+  'radiotherapy-cycle': 'procedure',
+  'chemotherapy-cycle': 'medication',
+  recurrence: 'diagnosis',
+};
 
 
 function str(v: unknown): string | undefined {

@@ -28,7 +28,11 @@ export type AreaId =
   | 'grants'
   | 'audit'
   | 'ingestion'
-  | 'partners';
+  | 'partners'
+  | 'dataAccess'
+  | 'timeline'
+  | 'policies'
+  | 'reidentification';
 
 /** A top-level area of the portal. */
 export interface Area {
@@ -51,6 +55,14 @@ export const AREAS: readonly Area[] = [
   { id: 'audit', href: '/audit/', roles: ['auditor', 'security-admin'] },
   { id: 'ingestion', href: '/ingestion/', roles: ['data-manager', 'data-provider'] },
   { id: 'partners', href: '/partners/', roles: ['security-admin'] },
+  // "Who accessed my data" for the institutions that provide it (R-AUD-4, R-GOV-6).
+  { id: 'dataAccess', href: '/data-access/', roles: ['data-provider', 'data-owner'] },
+  // Timeline curation on the research side (R-MPI-4, R-ANA-2).
+  { id: 'timeline', href: '/timeline/', roles: ['data-manager'] },
+  // Controlled re-identification (R-DEID-3): requesters, and the two approving roles.
+  { id: 'reidentification', href: '/reidentification/', roles: ['researcher', 'ethics-reviewer', 'security-admin'] },
+  // Runtime Cedar policy changes and rollback (R-GOV-7); auditors read only.
+  { id: 'policies', href: '/policies/', roles: ['security-admin', 'auditor'] },
 ];
 
 /** Type guard for {@link Role}. */

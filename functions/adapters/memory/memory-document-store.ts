@@ -48,6 +48,8 @@ export class MemoryDocumentStore implements DocumentStore {
     if (input.skPrefix !== undefined) rows = rows.filter((it) => (it[skAttr] as string).startsWith(input.skPrefix as string));
     if (input.skBetween) {
       const [from, to] = input.skBetween;
+      // Same rule as DynamoDB: an empty string is not a valid key-condition value.
+      if (from === '' || to === '') throw new Error('ValidationException: a key-condition value is an empty string');
       rows = rows.filter((it) => (it[skAttr] as string) >= from && (it[skAttr] as string) <= to);
     }
     rows.sort((a, b) => cmp(`${a[skAttr]}\u0000${a.pk}\u0000${a.sk}`, `${b[skAttr]}\u0000${b.pk}\u0000${b.sk}`));

@@ -12,6 +12,7 @@ import {
   roleForStep,
   type AccessRequest,
   type Attachment,
+  type OnBehalfOf,
   type PurposeCode,
   type RequestScope,
   type RequestStatus,
@@ -33,6 +34,8 @@ export interface SubmitAccessRequestInput {
   attachments?: Array<Omit<Attachment, 'attachmentId' | 'version' | 'uploadedAt'>>;
   /** Renewal of an existing grant (continuing review). */
   renewsGrantId?: string;
+  /** Partner submissions only: the researcher the partner system acts for (R-INT-1). */
+  onBehalfOf?: OnBehalfOf;
 }
 
 export interface DecisionInput {
@@ -94,6 +97,7 @@ export class AccessRequestService {
       throw new ValidationError('the agreement version is not the current one', { field: 'agreementVersion', current: CURRENT_AGREEMENT_VERSION });
     }
     if (input.requestedDurationDays > MAX_REQUEST_DAYS) throw new ValidationError(`duration beyond policy (max ${MAX_REQUEST_DAYS} days)`, { field: 'requestedDurationDays', max: MAX_REQUEST_DAYS });
+    if (input.renewsGrantId) await this.checkRenewable(actor, input);
     const datasets = await Promise.all(
       [...new Set(input.scope.datasetIds)].map((id) =>
         this.catalog.getDataset(id).catch((e: unknown) => {
@@ -129,6 +133,7 @@ export class AccessRequestService {
       status: 'ethics-review',
       history: [{ at: now, actorId: actor.id, actorName: actor.displayName, action: input.renewsGrantId ? 'submitted-renewal' : 'submitted' }],
       ...(input.renewsGrantId ? { renewsGrantId: input.renewsGrantId } : {}),
+      ...(actor.kind === 'partner' ? { partnerId: actor.id, ...(input.onBehalfOf ? { onBehalfOf: input.onBehalfOf } : {}) } : {}),
       createdAt: now,
       updatedAt: now,
       version: 1,
@@ -182,6 +187,12 @@ export class AccessRequestService {
     if (!pending || pending.kind !== 'review') throw new ConflictError('the request is not waiting for a review decision', { requestId, status: request.status });
     if (pending.step !== input.step) throw new ConflictError(`the ${input.step} step is not open (open: ${pending.step})`, { requestId, step: input.step, openStep: pending.step });
     if (!actor.roles.includes(roleForStep(pending.step) as never)) throw new ForbiddenError(`this step is decided by the ${roleForStep(pending.step)} role`, { requestId, step: pending.step });
+    // R-SEC-6: the step is part of the decision's context (the security admin's step needs MFA).
+    const stepDecision = this.authorizer.decide({ actor, action: 'DecideAccessRequest', resource: this.resource(request), context: { step: pending.step } });
+    if (stepDecision.effect !== 'allow') {
+      const mfa = stepDecision.policyIds.some((id) => id.startsWith('mfa-required'));
+      throw new ForbiddenError(mfa ? 'this decision needs a multi-factor authenticated session' : 'you may not decide this step', { requestId, step: pending.step, policyIds: stepDecision.policyIds, ...(mfa ? { reason: 'MFA_REQUIRED' } : {}) });
+    }
     if (!OUTCOMES_BY_STEP[pending.step].includes(input.outcome)) {
       throw new ValidationError('outcome not allowed at this step', { field: 'outcome', allowed: OUTCOMES_BY_STEP[pending.step] });
     }
@@ -273,8 +284,9 @@ export class AccessRequestService {
       }
       case 'issueGrant': {
         const request = await this.load(p.requestId);
-        const grant = await this.grants.issueFor(request);
-        await this.releases?.buildRelease(grant);
+        // Continuing review (R-GOV-5, R-GOV-8): an approved renewal extends the existing grant.
+        const grant = request.renewsGrantId ? await this.grants.renewFrom(request) : await this.grants.issueFor(request);
+        if (!request.renewsGrantId) await this.releases?.buildRelease(grant);
         await this.mutate(p.requestId, (r) => ({ ...r, status: 'approved', grantId: grant.grantId, pending: undefined, history: r.grantId ? r.history : [...r.history, { at: now, actorId: 'system', action: 'grant-issued' }] }));
         return { grantId: grant.grantId };
       }
@@ -289,6 +301,38 @@ export class AccessRequestService {
         return { failed: true };
       }
     }
+  }
+
+  /**
+   * A renewal (continuing review) is asked by the grant's holder, for a grant not revoked, with
+   * the grant's own scope and purpose, and only one at a time per grant.
+   */
+  private async checkRenewable(actor: Actor, input: SubmitAccessRequestInput): Promise<void> {
+    const grantId = input.renewsGrantId!;
+    const grant = await this.grants.get(grantId).catch(() => undefined);
+    if (!grant || grant.holderId !== actor.id) throw new NotFoundError('grant', { grantId });
+    if (grant.status === 'revoked') throw new ConflictError('a revoked grant cannot be renewed', { grantId });
+    const same = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+    if (!same(input.scope.datasetIds, grant.scope.datasetIds) || !same(input.scope.modalities, grant.scope.modalities) || !same(input.scope.fields, grant.scope.fields) || input.purposeCode !== grant.purposeCode) {
+      throw new ValidationError('a renewal keeps the grant\'s scope and purpose (submit a new request to change them)', { field: 'scope', grantId });
+    }
+    const open = (await this.list(actor, 'mine')).find((r) => r.renewsGrantId === grantId && !['approved', 'rejected', 'failed'].includes(r.status));
+    if (open) throw new ConflictError('a renewal of this grant is already under review', { grantId, requestId: open.requestId });
+  }
+
+  /** A request without an authorization check: for services that decide access themselves. */
+  async getUnchecked(requestId: string): Promise<AccessRequest> {
+    return this.load(requestId);
+  }
+
+  /** Lists a stored document (R-GOV-9) on the request and in its history. */
+  async recordAttachment(requestId: string, actor: Actor, attachment: Attachment): Promise<AccessRequest> {
+    const now = new Date(this.clock.now()).toISOString();
+    return this.mutate(requestId, (r) => ({
+      ...r,
+      attachments: [...r.attachments.filter((a) => a.attachmentId !== attachment.attachmentId), attachment],
+      history: [...r.history, { at: now, actorId: actor.id, actorName: actor.displayName, action: 'document-attached', comment: `${attachment.kind} v${attachment.version}: ${attachment.fileName}` }],
+    }));
   }
 
   private async load(requestId: string): Promise<AccessRequest> {
@@ -312,7 +356,7 @@ export class AccessRequestService {
   }
 
   private resource(r: AccessRequest) {
-    return { type: 'AccessRequest' as const, id: r.requestId, attributes: { applicant: `user:${r.applicantId}`, institution: r.institution } };
+    return { type: 'AccessRequest' as const, id: r.requestId, attributes: { applicant: `user:${r.applicantId}`, institution: r.institution, ...(r.partnerId ? { partner: `partner:${r.partnerId}` } : {}) } };
   }
 
   private item(r: AccessRequest): RequestItem {

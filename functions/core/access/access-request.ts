@@ -53,11 +53,14 @@ export interface RequestScope {
 
 export interface Attachment {
   attachmentId: string;
-  kind: 'protocol' | 'ethics-approval' | 'consent-form' | 'other';
+  kind: 'protocol' | 'ethics-approval' | 'data-sharing-agreement' | 'consent-form' | 'other';
   fileName: string;
   sha256: string;
   version: number;
   uploadedAt: string;
+  /** Set for documents stored with the request (R-GOV-9, request-documents.ts). */
+  sizeBytes?: number;
+  contentType?: string;
 }
 
 /** A human step the workflow is waiting on. */
@@ -83,6 +86,14 @@ export interface HistoryEntry {
   comment?: string;
 }
 
+/** The researcher of its institution a partner system submits a request for (R-INT-1). */
+export interface OnBehalfOf {
+  name: string;
+  email: string;
+  /** The partner system's own id of the researcher, echoed back for its records. */
+  reference?: string;
+}
+
 export interface AccessRequest {
   requestId: string;
   applicantId: string;
@@ -106,6 +117,9 @@ export interface AccessRequest {
   grantId?: string;
   /** Renewal of this grant (continuing review, R-GOV-8). */
   renewsGrantId?: string;
+  /** Submitted by a partner system (R-INT-1): the applicant is the partner, acting for `onBehalfOf`. */
+  partnerId?: string;
+  onBehalfOf?: OnBehalfOf;
   createdAt: string;
   updatedAt: string;
   version: number;

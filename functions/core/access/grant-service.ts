@@ -63,6 +63,51 @@ export class GrantService {
     return grant;
   }
 
+  /**
+   * Applies an approved renewal (continuing review, R-GOV-5/R-GOV-8): the grant's end moves by
+   * the approved duration (capped like a new grant: never longer than requested, at most
+   * `DEFAULT_GRANT_DAYS`), counted from the current end, or from now if the grant lapsed while
+   * the renewal was reviewed. The renewal is recorded in the grant's history; the reminder and
+   * expiry schedules are replaced. Idempotent per request; a revoked grant is never revived.
+   */
+  async renewFrom(request: AccessRequest): Promise<Grant> {
+    const grantId = request.renewsGrantId;
+    if (!grantId) throw new ValidationError('not a renewal request', { requestId: request.requestId });
+    const grant = await this.get(grantId);
+    if (grant.renewals?.some((r) => r.requestId === request.requestId)) return grant;
+    if (grant.holderId !== request.applicantId) throw new ConflictError('the renewal was not requested by the grant holder', { grantId });
+    if (grant.status === 'revoked') throw new ConflictError('a revoked grant cannot be renewed', { grantId });
+    const now = this.clock.now();
+    const from = Math.max(Date.parse(grant.expiresAt), now);
+    const days = Math.min(DEFAULT_GRANT_DAYS, request.requestedDurationDays);
+    const expiresAt = new Date(from + days * DAY).toISOString();
+    const renewal = {
+      requestId: request.requestId,
+      previousExpiresAt: grant.expiresAt,
+      expiresAt,
+      renewedAt: new Date(now).toISOString(),
+      approvals: request.history.filter((h) => h.action === 'approved' && h.step).map((h) => ({ step: h.step!, decidedBy: h.actorId, at: h.at })),
+    };
+    const next: Grant = { ...grant, status: 'active', expiresAt, remindersSent: [], renewals: [...(grant.renewals ?? []), renewal], version: grant.version + 1 };
+    await this.store.put('main', this.item(next), { expectedVersion: grant.version });
+    // The old schedules are replaced (an old expiry firing late would be ignored anyway: expire()
+    // checks the end at run time; old reminders would tell a wrong date).
+    await this.scheduler.cancel(`grant-expiry-${grantId}`);
+    for (const d of REMINDER_DAYS) await this.scheduler.cancel(`grant-reminder-${d}d-${grantId}`);
+    await this.schedule(next, now);
+    await this.notifier.notify({ to: grant.holderId, category: 'grant', subject: 'Access renewed', body: `Your renewal ${request.requestId} was approved: grant ${grantId} now ends at ${expiresAt}.`, refs: { requestId: request.requestId, grantId } });
+    return next;
+  }
+
+  private async schedule(grant: Grant, now: number): Promise<void> {
+    const expiresAt = Date.parse(grant.expiresAt);
+    await this.scheduler.schedule({ name: `grant-expiry-${grant.grantId}`, type: 'grant-expiry', runAt: expiresAt, payload: { grantId: grant.grantId } });
+    for (const d of REMINDER_DAYS) {
+      const at = expiresAt - d * DAY;
+      if (at > now) await this.scheduler.schedule({ name: `grant-reminder-${d}d-${grant.grantId}`, type: 'grant-reminder', runAt: at, payload: { grantId: grant.grantId, days: d } });
+    }
+  }
+
   async get(grantId: string): Promise<Grant> {
     const item = await this.store.get<GrantItem>('main', { pk: `GRANT#${grantId}`, sk: 'GRANT' });
     if (!item) throw new NotFoundError('grant', { grantId });

@@ -22,7 +22,18 @@ export interface Grant {
   revokedBy?: string;
   revokeReason?: string;
   remindersSent: number[];
+  /** Continuing reviews that extended the grant (R-GOV-5), oldest first. */
+  renewals?: GrantRenewal[];
   version: number;
+}
+
+/** One approved renewal: which request, and the end before and after. */
+export interface GrantRenewal {
+  requestId: string;
+  previousExpiresAt: string;
+  expiresAt: string;
+  renewedAt: string;
+  approvals: Array<{ step: string; decidedBy: string; at: string }>;
 }
 
 /** Default grant length (R-GOV-5: e.g. 3 months); never longer than requested. */

@@ -1,15 +1,19 @@
-import MiniSearch from 'minisearch';
 import { deidentifyResource, patientPseudonym } from '../deid/deidentify-resource';
 import { getPolicy } from '../deid/deid-policy';
-import { shiftFhirDate, ageBand } from '../deid/date-shift';
+import { ageBand } from '../deid/date-shift';
 import { Pseudonymizer } from '../deid/pseudonym';
+import { GrantWatermark } from '../deid/watermark';
+import type { Authorizer } from '../authz/authorizer';
 import { ForbiddenError, NotFoundError } from '../errors';
 import type { Actor } from '../identity/actor';
-import type { ResearchRecords, TimelineEvent } from '../patients/research-records';
+import type { ResearchRecords } from '../patients/research-records';
+import { patientFiles, readCuratedTimeline } from '../patients/timeline-curation';
+import { releaseTimeline, type ReleaseContext, type ReleasedTimelineEvent } from './released-timeline';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item } from '../ports/document-store';
 import type { KeyProvider } from '../ports/key-provider';
 import { consentCovers } from './duo';
+import { ReleaseIndexCache, ReleaseSearchIndex } from './release-search-index';
 import { isGrantUsable, type Grant } from './grant';
 import type { GrantService } from './grant-service';
 import type { Resource } from '@medplum/fhirtypes';
@@ -65,6 +69,10 @@ export class ResearchAccessService {
     private readonly research: ResearchRecords,
     private readonly keys: KeyProvider,
     private readonly clock: Clock,
+    /** Decides each read with the grant's data level in the context (R-SEC-6: MFA for L4/L5). */
+    private readonly authorizer?: Authorizer,
+    /** Partition indexes of recently searched grants (this instance's memory). */
+    private readonly indexes = new ReleaseIndexCache(),
   ) {}
 
   /** Builds the release of a newly issued grant (idempotent). */
@@ -114,24 +122,22 @@ export class ResearchAccessService {
     return s.summary;
   }
 
-  /** Fuzzy search (pseudonym, diagnosis, stage, subtype) within what one usable grant releases. */
+  /**
+   * Fuzzy search (pseudonym, diagnosis, stage, subtype) within what one usable grant releases.
+   * The grant's partition index is cached per instance (keyed by the release's build time), so a
+   * query touches only the grant's patients and does not rebuild the index (ARCHITECTURE D7).
+   */
   async search(actor: Actor, grantId: string, q: string | undefined, limit: number): Promise<{ items: ReleasedPatient[]; total: number }> {
     await this.usableGrant(actor, grantId);
-    const all = await this.releaseItems(grantId);
-    let hits = all.map((i) => i.patient);
-    if (q?.trim()) {
-      const index = new MiniSearch<ReleasedPatient & { id: string }>({ fields: ['token', 'diagnosis', 'stage', 'molecularSubtype', 'sex', 'ageBand'], idField: 'id', // Typos are tolerated only in words of 4+ characters: a short code such as "C50" must
-        // not fuzzily match an age band "50-54".
-        searchOptions: { fuzzy: (term: string) => (term.length >= 4 ? 0.2 : false), prefix: true, combineWith: 'AND' } });
-      index.addAll(hits.map((p) => ({ ...p, id: p.token })));
-      const found = new Set(index.search(q).map((r) => r.id as string));
-      hits = hits.filter((p) => found.has(p.token));
-    }
+    const summary = await this.store.get<Item & { summary: ReleaseSummary }>('main', { pk: `RELEASE#${grantId}`, sk: 'SUMMARY' });
+    const load = async () => (await this.releaseItems(grantId)).map((i) => i.patient);
+    const index = summary ? await this.indexes.get(grantId, summary.summary.builtAt, load) : new ReleaseSearchIndex(await load());
+    const hits = index.search(q) as ReleasedPatient[];
     return { items: hits.slice(0, limit), total: hits.length };
   }
 
   /** One released patient, de-identified for the grant: records of the granted modalities and the timeline. */
-  async patient(actor: Actor, grantId: string, token: string): Promise<{ patient: ReleasedPatient; policy: { id: string; version: string }; records: Resource[]; timeline: Array<Omit<TimelineEvent, 'patientId' | 'annotations' | 'source'>> }> {
+  async patient(actor: Actor, grantId: string, token: string): Promise<{ patient: ReleasedPatient; policy: { id: string; version: string }; records: Resource[]; timeline: ReleasedTimelineEvent[] }> {
     const grant = await this.usableGrant(actor, grantId);
     const item = await this.store.get<ReleaseItem>('main', { pk: `RELEASE#${grantId}`, sk: `PT#${token}` });
     if (!item) throw new NotFoundError('patient', { token });
@@ -141,33 +147,43 @@ export class ResearchAccessService {
     const policy = getPolicy(policyForLevel(grant.dataLevel));
     const types = new Set((grant.scope.modalities.length ? grant.scope.modalities : Object.keys(MODALITY_TYPES)).flatMap((m) => MODALITY_TYPES[m] ?? []));
     const pseudonymizer = new Pseudonymizer(this.keys, grantId);
+    // R-DEID-6 / R-SEC-3: level-3 (and stricter) data carries the grant's keyed watermark.
+    const watermark = grant.dataLevel >= 3 ? new GrantWatermark(this.keys, grantId) : undefined;
     const records: Resource[] = [];
     for (const r of await this.research.records(item.patientId)) {
       if (!types.has(String(r.resourceType))) continue;
-      const out = await deidentifyResource(r as unknown as Resource, { policy, projectId: grantId, patientToken: token, keys: this.keys, pseudonymizer });
+      const out = await deidentifyResource(r as unknown as Resource, { policy, projectId: grantId, patientToken: token, keys: this.keys, pseudonymizer, ...(watermark ? { watermark } : {}) });
       records.push(out.resource);
     }
     const shift = await pseudonymizer.dateOffsetDays(token, { minDays: policy.dateShift.minDays, maxDays: policy.dateShift.maxDays });
-    // Record ids in the release are pseudonymized per grant; the timeline points at the same ids.
-    const releasedRef = async (ref: string) => {
-      const [type, id] = ref.split('/');
-      return `${type}/${await pseudonymizer.token(`res:${type}`, id ?? '')}`;
-    };
-    const timeline = await Promise.all(
-      (await this.research.timeline(item.patientId)).map(async (e) => {
-        const recordRefs = await Promise.all(e.recordRefs.map(releasedRef));
-        return {
-          eventId: `ev-${(recordRefs[0] ?? e.eventId).replace('/', '-')}`,
-          type: e.type,
-          occurredAt: shiftFhirDate(e.occurredAt, shift),
-          ...(e.endedAt ? { endedAt: shiftFhirDate(e.endedAt, shift) } : {}),
-          title: e.title,
-          recordRefs,
-          fileIds: e.fileIds,
-        };
-      }),
-    );
+    // Record and file ids in the release are pseudonymized per grant; the timeline points at the
+    // same ids. Curated events and scrubbed annotations are part of it (R-ANA-2).
+    const timeline = await releaseTimeline(await readCuratedTimeline(this.store, this.research, item.patientId), await patientFiles(this.store, item.patientId), {
+      policy,
+      pseudonymizer,
+      shiftDays: shift,
+      modalities: grant.scope.modalities,
+      patientId: item.patientId,
+      patientToken: token,
+    });
     return { patient: item.patient, policy: { id: policy.id, version: policy.version }, records, timeline };
+  }
+
+  /**
+   * The released patient behind a grant token, checked like {@link patient} (holder, grant usable
+   * now, patient in the release, consent still covering the purpose), with what de-identifying
+   * its data needs. Used by inline previews (R-ANA-2).
+   */
+  async releasedContext(actor: Actor, grantId: string, token: string): Promise<ReleaseContext & { grant: Grant }> {
+    const grant = await this.usableGrant(actor, grantId);
+    const item = await this.store.get<ReleaseItem>('main', { pk: `RELEASE#${grantId}`, sk: `PT#${token}` });
+    if (!item) throw new NotFoundError('patient', { token });
+    const profile = await this.research.getProfile(item.patientId);
+    if (!profile || !consentCovers(profile.consent, grant.purposeCode).covered) throw new NotFoundError('patient', { token });
+    const policy = getPolicy(policyForLevel(grant.dataLevel));
+    const pseudonymizer = new Pseudonymizer(this.keys, grantId);
+    const shiftDays = await pseudonymizer.dateOffsetDays(token, { minDays: policy.dateShift.minDays, maxDays: policy.dateShift.maxDays });
+    return { grant, policy, pseudonymizer, shiftDays, modalities: grant.scope.modalities, patientId: item.patientId, patientToken: token };
   }
 
   private async releaseItems(grantId: string): Promise<ReleaseItem[]> {
@@ -186,6 +202,11 @@ export class ResearchAccessService {
     const grant = await this.grants.get(grantId).catch(() => undefined);
     if (!grant || grant.holderId !== actor.id) throw new NotFoundError('grant', { grantId });
     if (!isGrantUsable(grant, this.clock.now())) throw new ForbiddenError('the grant is not usable (expired, revoked or not started)', { grantId, status: grant.status, expiresAt: grant.expiresAt });
+    const d = this.authorizer?.decide({ actor, action: 'ReadResearchData', resource: { type: 'Grant', id: grantId, attributes: { holder: `user:${grant.holderId}`, institution: grant.institution } }, context: { dataLevel: grant.dataLevel } });
+    if (d && d.effect !== 'allow') {
+      const mfa = d.policyIds.some((id) => id.startsWith('mfa-required'));
+      throw new ForbiddenError(mfa ? `data of level ${grant.dataLevel} is read only in a multi-factor authenticated session` : 'access denied', { grantId, policyIds: d.policyIds, ...(mfa ? { reason: 'MFA_REQUIRED', dataLevel: grant.dataLevel } : {}) });
+    }
     return grant;
   }
 }

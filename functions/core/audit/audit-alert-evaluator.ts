@@ -47,7 +47,9 @@ const DEFAULTS: Required<AlertRuleOptions> = {
   highFrequency: { threshold: 100, windowMs: 60_000 },
   bulkCount: 1000,
   exportOperation: /download|export/i,
-  permissionOperations: ['revokeGrant', 'onboardPartner', 'revokePartnerApiKey', 'assignRole', 'removeRole'],
+  permissionOperations: ['revokeGrant', 'onboardPartner', 'revokePartnerApiKey', 'assignRole', 'removeRole',
+    // R-DEID-3: every step of a re-identification is a privileged disclosure decision.
+    'requestReidentification', 'decideReidentificationRequest', 'viewReidentificationResult'],
   privilegedRoles: ['security-admin', 'data-manager', 'data-owner'],
   officeHours: { timeZone: 'Asia/Shanghai', startHour: 8, endHour: 19, weekdays: [1, 2, 3, 4, 5] },
 };
@@ -136,7 +138,8 @@ export class AuditAlertEvaluator {
         pk: `ACTOR#${event.actor.id}`,
         skBetween: [from, `${event.time}\uffff`],
         ascending: false,
-        limit: 500,
+        // Only as many as could still be needed: the rule stops at `enough` (reads stay small for busy actors).
+        limit: Math.min(500, Math.max(enough - n, 25)),
         cursor,
       });
       for (const it of page.items) if (match(it.event)) n++;

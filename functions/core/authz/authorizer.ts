@@ -2,7 +2,7 @@ import type { Actor } from '../identity/actor';
 
 /** A resource as the authorization engine sees it: a type, an id and decision-relevant attributes. */
 export interface AuthzResource {
-  type: 'Platform' | 'Dataset' | 'AccessRequest' | 'Grant' | 'AuditLog' | 'Partner' | 'Upload' | 'Patient';
+  type: 'Platform' | 'Dataset' | 'AccessRequest' | 'Grant' | 'AuditLog' | 'Partner' | 'Upload' | 'Patient' | 'ReidentificationRequest';
   id: string;
   attributes?: Record<string, string | number | boolean | string[]>;
 }

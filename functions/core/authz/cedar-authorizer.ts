@@ -115,8 +115,8 @@ function principalOf(actor: Actor): { uid: cedar.TypeAndId; entities: cedar.Enti
 function resourceEntity(uid: cedar.TypeAndId, resource: AuthzResource): cedar.EntityJson {
   const attrs: Record<string, cedar.CedarValueJson> = {};
   for (const [k, v] of Object.entries(resource.attributes ?? {})) {
-    // Attributes that reference users are passed as `user:<id>` and become entity references.
-    attrs[k] = typeof v === 'string' && v.startsWith('user:') ? { __entity: { type: `${NS}::User`, id: v.slice(5) } } : v;
+    // Attributes that reference users (`user:<id>`) or partner systems (`partner:<id>`) become entity references.
+    attrs[k] = typeof v === 'string' && v.startsWith('user:') ? { __entity: { type: `${NS}::User`, id: v.slice(5) } } : typeof v === 'string' && v.startsWith('partner:') ? { __entity: { type: `${NS}::Partner`, id: v.slice(8) } } : v;
   }
   const parents = uid.type === `${NS}::Platform` ? [] : [{ type: `${NS}::Platform`, id: 'mdrp' }];
   return { uid, attrs, parents };

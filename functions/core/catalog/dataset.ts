@@ -1,3 +1,5 @@
+import type { TableDescription } from './table-columns';
+
 /** A dataset of the catalogue: what exists, described at an aggregate level (R-ANA-3, R-GOV-1). */
 export interface Dataset {
   datasetId: string;
@@ -12,6 +14,8 @@ export interface Dataset {
   patientCount: number;
   recordCount: number;
   fileCount: number;
+  /** Tables of the dataset with per-column de-identification rules (applied by `deidentifyTable`). */
+  tables?: TableDescription[];
   createdAt: string;
   updatedAt: string;
 }

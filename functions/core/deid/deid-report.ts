@@ -12,7 +12,8 @@ export type ReportAction =
   | 'replace-uid'
   | 'empty'
   | 'dummy'
-  | 'add';
+  | 'add'
+  | 'watermark';
 
 /** One change; `path` names the element (never its value). */
 export interface ReportEntry {

@@ -5,6 +5,7 @@ import { findRule, type DeidPolicy, type FieldRule } from './deid-policy';
 import { ReportBuilder, type DeidReport } from './deid-report';
 import { Pseudonymizer } from './pseudonym';
 import { scrubText } from './text-scrubber';
+import { DEID_WATERMARK_TAG_SYSTEM, type GrantWatermark } from './watermark';
 
 /** Context of one de-identification call. */
 export interface DeidContext {
@@ -20,6 +21,11 @@ export interface DeidContext {
   knownIdentifiers?: readonly string[];
   /** Share one instance across calls of a batch to reuse its HMAC cache. */
   pseudonymizer?: Pseudonymizer;
+  /**
+   * Level-3 releases (R-DEID-6): the grant's keyed watermark — a `meta.tag` code and a keyed
+   * element order (see `watermark.ts`). Must belong to the same grant as `projectId`.
+   */
+  watermark?: GrantWatermark;
 }
 
 /** Result of {@link deidentifyResource}. */
@@ -86,6 +92,12 @@ export async function deidentifyResource<T extends Resource>(resource: T, ctx: D
     if (r !== undefined) out[k] = r;
   }
   out.meta = lineage(src.meta, ctx);
+  if (ctx.watermark) {
+    if (ctx.watermark.grantId !== ctx.projectId) throw new Error('watermark belongs to another grant');
+    (out.meta.tag as Json[]).push({ system: DEID_WATERMARK_TAG_SYSTEM, code: await ctx.watermark.code() });
+    report.add(`${rt}.meta.tag`, 'watermark');
+    return { resource: (await ctx.watermark.reorder(rt, out)) as unknown as T, report: report.report };
+  }
   return { resource: out as unknown as T, report: report.report };
 }
 
@@ -97,7 +109,7 @@ function lineage(meta: Json | undefined, ctx: DeidContext): JsonObject {
     ...(Array.isArray(m.profile) ? { profile: m.profile } : {}),
     security: [...keepCodings(m.security).filter((c) => !(c && typeof c === 'object' && !Array.isArray(c) && c.code === 'PSEUDED')), { ...PSEUDONYMIZED_LABEL }],
     tag: [
-      ...keepCodings(m.tag).filter((c) => !(c && typeof c === 'object' && !Array.isArray(c) && (c.system === DEID_POLICY_TAG_SYSTEM || c.system === DEID_PROJECT_TAG_SYSTEM))),
+      ...keepCodings(m.tag).filter((c) => !(c && typeof c === 'object' && !Array.isArray(c) && (c.system === DEID_POLICY_TAG_SYSTEM || c.system === DEID_PROJECT_TAG_SYSTEM || c.system === DEID_WATERMARK_TAG_SYSTEM))),
       { system: DEID_POLICY_TAG_SYSTEM, code: `${ctx.policy.id}@${ctx.policy.version}`, display: `de-identified under ${ctx.policy.id} v${ctx.policy.version} (data level ${ctx.policy.dataLevel})` },
       { system: DEID_PROJECT_TAG_SYSTEM, code: ctx.projectId },
     ],

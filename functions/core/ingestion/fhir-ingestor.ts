@@ -116,6 +116,7 @@ export class FhirIngestor {
     let events = 0;
     const touchedPatients = new Set(patientIds.values());
     const bulk: Array<{ patientId: string; resource: FhirResource; lineage: Lineage }> = [];
+    const withEvents: Array<{ patientId: string; resource: FhirResource; lineage: Lineage; event: TimelineEvent }> = [];
     for (const { line, resource } of accepted) {
       const subject = patientRefOf(resource);
       const patientId = subject ? (patientIds.get(subject) ?? (await this.index.lookupSource(`${src.institution}/${subject}`))) : undefined;
@@ -138,10 +139,12 @@ export class FhirIngestor {
         ],
       };
       const event = timelineEventOf(record, patientId);
-      // A record with a timeline event is written with it in one transaction; the rest in bulk.
-      if (event) await this.records.saveRecord(patientId, record, lineage, event);
+      // A record with a timeline event is written with it in one transaction (50 pairs per
+      // transaction); the rest in bulk.
+      if (event) withEvents.push({ patientId, resource: record, lineage, event });
       else bulk.push({ patientId, resource: record, lineage });
       if (bulk.length >= 100) await this.records.saveRecordsWithLineage(bulk.splice(0));
+      if (withEvents.length >= 50) await this.records.saveRecordsWithEvents(withEvents.splice(0));
       if (event) events += 1;
       acceptedCount += 1;
       touchedPatients.add(patientId);
@@ -149,6 +152,7 @@ export class FhirIngestor {
     }
 
     await this.records.saveRecordsWithLineage(bulk);
+    await this.records.saveRecordsWithEvents(withEvents);
     const job: IngestJob = {
       jobId,
       datasetId: src.datasetId,

@@ -14,7 +14,15 @@ export type RejectionCode =
   | 'MISSING_PATIENT_LINK'
   | 'INVALID_ROW'
   | 'MISSING_COLUMN_MAPPING'
-  | 'INVALID_COLUMN_MAPPING';
+  | 'INVALID_COLUMN_MAPPING'
+  | 'INVALID_SPREADSHEET'
+  | 'INVALID_ZIP'
+  | 'ZIP_PATH_TRAVERSAL'
+  | 'ZIP_ENTRY_LIMIT'
+  | 'ZIP_SIZE_LIMIT'
+  | 'ZIP_RATIO_LIMIT'
+  | 'ZIP_SIZE_MISMATCH'
+  | 'ZIP_ENCRYPTED';
 
 export interface RejectedItem {
   /** 1-based line (NDJSON, CSV incl. header), entry index (Bundle), 0 for the whole file. */

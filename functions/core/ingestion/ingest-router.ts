@@ -1,16 +1,17 @@
-import type { DicomIngestor } from './dicom-ingestor';
+import { ZIP_CONTENT_TYPES, type DicomIngestor } from './dicom-ingestor';
 import { DOCUMENT_CONTENT_TYPES, type DocumentIngestor } from './document-ingestor';
 import type { FhirIngestor } from './fhir-ingestor';
 import type { IngestJob } from './ingest-job';
 import { IngestJobs, type IngestSource } from './ingest-support';
-import { COLUMN_MAPPING_CONTENT_TYPE, type TableIngestor } from './table-ingestor';
+import { COLUMN_MAPPING_CONTENT_TYPE, XLSX_CONTENT_TYPE, type TableIngestor } from './table-ingestor';
 
 /** Every content type an upload may declare, by pipeline (the API's enum is built from this). */
 export const INGEST_CONTENT_TYPES = {
   fhir: ['application/fhir+json', 'application/fhir+ndjson', 'application/x-ndjson', 'application/json'],
-  dicom: ['application/dicom'],
+  // A zip is a study (or any set) of DICOM Part 10 files.
+  dicom: ['application/dicom', ...ZIP_CONTENT_TYPES],
   document: [...DOCUMENT_CONTENT_TYPES, 'text/plain; charset=utf-8'],
-  table: ['text/csv', 'text/csv; charset=utf-8', COLUMN_MAPPING_CONTENT_TYPE],
+  table: ['text/csv', 'text/csv; charset=utf-8', COLUMN_MAPPING_CONTENT_TYPE, XLSX_CONTENT_TYPE],
 } as const;
 
 /** The flat list of accepted content types. */

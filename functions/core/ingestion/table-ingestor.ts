@@ -6,6 +6,7 @@ import type { ResearchRecords, TimelineEvent } from '../patients/research-record
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item } from '../ports/document-store';
 import type { IdGenerator } from '../ports/id-generator';
+import { SpreadsheetRejected, type SpreadsheetReader } from '../ports/spreadsheet-reader';
 import { platformIdOf } from './fhir-ingestor';
 import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
 import { fileIdOf, IngestJobs, wholeFile, type IngestSource } from './ingest-support';
@@ -16,6 +17,12 @@ export const TABLE_INGEST_VERSION = 'table-ingest/1.0.0';
 
 /** Content type of a declared column mapping (the export's `tables/column-mapping.json`). */
 export const COLUMN_MAPPING_CONTENT_TYPE = 'application/vnd.mdrp.column-mapping+json';
+
+/** Content type of an XLSX workbook; its first sheet is read like a CSV under the same mapping. */
+export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** Workbooks larger than this are refused (rows of the first sheet, columns). */
+const XLSX_LIMITS = { maxRows: 200_000, maxColumns: 200 };
 
 const ColumnSchema = z.object({
   column: z.string().min(1),
@@ -97,6 +104,7 @@ export class TableIngestor {
     private readonly catalog: CatalogService,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly spreadsheets?: SpreadsheetReader,
   ) {
     this.jobs = new IngestJobs(store, clock);
   }
@@ -113,6 +121,31 @@ export class TableIngestor {
 
   getJob(jobId: string): Promise<IngestJob | undefined> {
     return this.jobs.get(jobId);
+  }
+
+  /** The rows of a CSV (UTF-8, RFC 4180) or of the first sheet of an XLSX workbook (R-ING-1). */
+  private async rowsOf(src: IngestSource): Promise<{ rows: Array<{ line: number; cells: string[] }> } | { rejected: RejectedItem }> {
+    if (src.contentType.split(';')[0]!.trim().toLowerCase() === XLSX_CONTENT_TYPE) {
+      if (!this.spreadsheets) return { rejected: wholeFile('UNSUPPORTED_CONTENT_TYPE', 'XLSX is not processed here') };
+      try {
+        const sheet = await this.spreadsheets.readFirstSheet(src.bytes, XLSX_LIMITS);
+        // Blank rows of a sheet are formatting, not data (a CSV export would drop them too).
+        const rows = sheet.map((cells, i) => ({ line: i + 1, cells })).filter((r) => r.cells.some((c) => c.trim()));
+        if (!rows.some((r) => r.cells.some((c) => c.trim()))) return { rejected: wholeFile('EMPTY_FILE', 'the worksheet is empty') };
+        return { rows };
+      } catch (e) {
+        if (e instanceof SpreadsheetRejected) return { rejected: wholeFile('INVALID_SPREADSHEET', e.message) };
+        throw e;
+      }
+    }
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(src.bytes).replace(/^\uFEFF/, '');
+    } catch {
+      return { rejected: wholeFile('INVALID_ROW', 'the table is not UTF-8') };
+    }
+    if (!text.trim()) return { rejected: wholeFile('EMPTY_FILE', 'the table is empty') };
+    return { rows: parseCsv(text) };
   }
 
   /** The mapping declared for a dataset and institution. */
@@ -136,16 +169,12 @@ export class TableIngestor {
   private async ingestCsv(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }): Promise<IngestJob> {
     const mapping = await this.mapping(src.datasetId, src.institution);
     const name = src.fileName.split('/').pop()!;
-    const table = mapping?.tables[name];
+    // A workbook exported from the same table uses the CSV's mapping (`x.xlsx` → `x.csv`).
+    const table = mapping?.tables[name] ?? mapping?.tables[name.replace(/\.xlsx$/i, '.csv')];
     if (!mapping || !table) return this.jobs.finish(src, base, {}, [wholeFile('MISSING_COLUMN_MAPPING', `no column mapping declared for table ${name.slice(0, 64)} in this dataset (upload column-mapping.json first)`)]);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(src.bytes).replace(/^\uFEFF/, '');
-    } catch {
-      return this.jobs.finish(src, base, {}, [wholeFile('INVALID_ROW', 'the table is not UTF-8')]);
-    }
-    if (!text.trim()) return this.jobs.finish(src, base, {}, [wholeFile('EMPTY_FILE', 'the table is empty')]);
-    const rows = parseCsv(text);
+    const read = await this.rowsOf(src);
+    if ('rejected' in read) return this.jobs.finish(src, base, {}, [read.rejected]);
+    const rows = read.rows;
     const header = rows.shift()?.cells.map((h) => h.trim()) ?? [];
     const byName = new Map(table.columns.map((c) => [c.column, c]));
     const unmapped = header.filter((h) => !byName.has(h));

@@ -116,20 +116,40 @@ export class PatientIndex {
 
   /** Decrypts a patient's vault entries (ingestion and approved re-identification only). */
   async identities(patientId: string): Promise<Array<{ sourcePatientId: string; institution: string; identity: PatientIdentity }>> {
-    const page = await this.store.query<Item & { identity: string; institution: string }>('identity', { pk: `VAULT#${patientId}`, limit: 100 });
+    const page = await this.store.query<Item & { identity: string; institution: string; contextPatientId?: string }>('identity', { pk: `VAULT#${patientId}`, limit: 100 });
     return Promise.all(
       page.items.map(async (i) => {
         const source = i.sk.slice(4);
-        const plain = await this.keys.decrypt('identity', new Uint8Array(Buffer.from(i.identity, 'base64')), { patientId, source });
+        // Entries moved here by a merge (R-MPI-2) stay encrypted under the id they were written for.
+        const plain = await this.keys.decrypt('identity', new Uint8Array(Buffer.from(i.identity, 'base64')), { patientId: i.contextPatientId ?? patientId, source });
         return { sourcePatientId: source, institution: i.institution, identity: JSON.parse(new TextDecoder().decode(plain)) as PatientIdentity };
       }),
     );
   }
 
+  /** The identifier match keys (resident ID, MRN) an identity is indexed under (used by merges, R-MPI-2). */
+  async matchKeysOf(institution: string, identity: PatientIdentity): Promise<string[]> {
+    const keys: string[] = [];
+    if (identity.residentId) {
+      try {
+        keys.push(`RID#${await this.keys.mac('identifier-match', PatientIndex.normalizeResidentId(identity.residentId))}`);
+      } catch {
+        // an invalid resident ID was never indexed
+      }
+    }
+    if (identity.mrn) keys.push(await this.mrnKey(institution, identity.mrn));
+    return keys;
+  }
+
+  /** The partition of the same-name/birth-date/sex key of an identity (R-MPI-2). */
+  async demographicKeyOf(identity: PatientIdentity): Promise<string> {
+    return `DEMO#${await this.keys.mac('identifier-match', [identity.fullName.trim(), identity.birthDate, identity.sex].join('|'))}`;
+  }
+
   /** Open probable-duplicate cases for an operator (R-MPI-2). */
   async reviewQueue(): Promise<Array<{ patientId: string; candidateId: string; reason: string; openedAt: string }>> {
     const page = await this.store.query<Item & { patientId: string; candidateId: string; reason: string; status: string }>('identity', { pk: 'MPI#REVIEW', limit: 500 });
-    return page.items.filter((i) => i.status === 'open').map((i) => ({ patientId: i.patientId, candidateId: i.candidateId, reason: i.reason, openedAt: i.sk.split('#')[0]! }));
+    return page.items.filter((i) => (i.status ?? 'open') === 'open').map((i) => ({ patientId: i.patientId, candidateId: i.candidateId, reason: i.reason, openedAt: i.sk.split('#')[0]! }));
   }
 
   /** Pseudonymous ids: `PT-` + 12 base-36 characters; random, so they reveal nothing. */

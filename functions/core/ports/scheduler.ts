@@ -3,7 +3,7 @@
  * the document store on one machine). Jobs are delivered at least once: handlers are idempotent.
  */
 /** One-time grant jobs, plus the recurring ones EventBridge Scheduler runs (sweep, audit sealing). */
-export type JobType = 'grant-reminder' | 'grant-expiry' | 'review-escalation' | 'daily-sweep' | 'audit-seal';
+export type JobType = 'grant-reminder' | 'grant-expiry' | 'review-escalation' | 'daily-sweep' | 'audit-seal' | 'partner-key-revocation' | 'fhir-export';
 
 export interface ScheduledJob {
   /** Unique, deterministic name (scheduling twice with the same name is a no-op). */

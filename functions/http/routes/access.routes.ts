@@ -50,7 +50,7 @@ export const AccessRequestSchema = z
     scope: Scope,
     requestedDurationDays: z.number().int(),
     agreement: z.object({ version: z.string(), acceptedAt: z.string() }),
-    attachments: z.array(z.object({ attachmentId: z.string(), kind: z.string(), fileName: z.string(), sha256: z.string(), version: z.number().int(), uploadedAt: z.string() })),
+    attachments: z.array(z.object({ attachmentId: z.string(), kind: z.string(), fileName: z.string(), sha256: z.string(), version: z.number().int(), uploadedAt: z.string(), sizeBytes: z.number().int().optional(), contentType: z.string().optional() })),
     securityLevel: z.number().int(),
     patientCount: z.number().int(),
     approvalChain: z.array(ReviewStep),
@@ -87,6 +87,10 @@ export const GrantSchema = z
     revokedAt: z.string().optional(),
     revokedBy: z.string().optional(),
     revokeReason: z.string().optional(),
+    renewals: z
+      .array(z.object({ requestId: z.string(), previousExpiresAt: z.string(), expiresAt: z.string(), renewedAt: z.string(), approvals: z.array(z.object({ step: z.string(), decidedBy: z.string(), at: z.string() })) }))
+      .optional()
+      .describe('Approved renewals (continuing review, R-GOV-5), oldest first'),
   })
   .meta({ id: 'Grant' });
 
@@ -250,7 +254,13 @@ export const accessRoutes: RouteDefinition[] = [
         patient: ReleasedPatientSchema,
         policy: z.object({ id: z.string(), version: z.string() }),
         records: z.array(z.looseObject({ resourceType: z.string() })),
-        timeline: z.array(z.object({ eventId: z.string(), type: z.string(), occurredAt: z.string(), endedAt: z.string().optional(), title: z.object({ zh: z.string(), en: z.string() }), recordRefs: z.array(z.string()).describe('`<Type>/<id>` of the released records the event stands for'), fileIds: z.array(z.string()) })),
+        timeline: z.array(
+          z.object({ eventId: z.string(), type: z.string(), occurredAt: z.string(), endedAt: z.string().optional(), title: z.object({ zh: z.string(), en: z.string() }), recordRefs: z.array(z.string()).describe('`<Type>/<id>` of the released records the event stands for'), fileIds: z.array(z.string()).describe('Grant-scoped ids of the released files (see `files`)'),
+            files: z.array(z.object({ fileId: z.string(), kind: z.enum(['dicom', 'pdf', 'image', 'text']), title: z.object({ zh: z.string(), en: z.string() }) })).describe('Files viewable inline through `previewReleasedFile` (R-ANA-2)'),
+            source: z.enum(['ingested', 'manual']),
+            annotations: z.array(z.object({ at: z.string(), byName: z.string().optional(), text: z.string().describe('Scrubbed of free-text PHI') })),
+          }),
+        ),
       })
       .meta({ id: 'ReleasedPatientRecord' }),
   },

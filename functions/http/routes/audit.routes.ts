@@ -88,7 +88,7 @@ export const AuditAlertSchema = z
   .meta({ id: 'AuditAlert' });
 
 /** R-AUD-4: who did what, and what happened to an item. Only auditors and security admins. */
-export const auditRoutes: RouteDefinition[] = [
+const auditTrailRoutes: RouteDefinition[] = [
   {
     operationId: 'queryAuditEvents',
     method: 'GET',
@@ -135,3 +135,139 @@ export const auditRoutes: RouteDefinition[] = [
     response: z.object({ items: z.array(AuditAlertSchema), cursor: z.string().optional() }).meta({ id: 'AuditAlertPage' }),
   },
 ];
+
+export const InstitutionDataAccessQuerySchema = z
+  .object({
+    from: z.iso.datetime().optional(),
+    to: z.iso.datetime().optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(2048).optional(),
+  })
+  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to' });
+
+export const DataAccessEntrySchema = z
+  .object({
+    eventId: z.string(),
+    time: z.string(),
+    operation: z.string(),
+    category: z.string(),
+    actor: z.object({ kind: z.string(), id: z.string(), roles: z.array(z.string()), institution: z.string().optional() }),
+    outcome: z.enum(['success', 'failure', 'denied']),
+    status: z.number().int(),
+    count: z.number().int().optional(),
+    via: z.enum(['dataset', 'grant', 'patient']),
+    grantId: z.string().optional(),
+    requestId: z.string().optional(),
+    datasetIds: z.array(z.string()),
+    patientToken: z.string().optional(),
+  })
+  .meta({ id: 'DataAccessEntry' });
+
+export const CoveringGrantSchema = z
+  .object({
+    grantId: z.string(),
+    requestId: z.string(),
+    holderId: z.string(),
+    holderName: z.string(),
+    holderInstitution: z.string(),
+    status: z.enum(['active', 'revoked', 'expired']),
+    startsAt: z.string(),
+    expiresAt: z.string(),
+    datasetIds: z.array(z.string()),
+  })
+  .meta({ id: 'CoveringGrant' });
+
+export const AuditReportRequestSchema = z
+  .object({ period: z.string().regex(/^\d{4}-Q[1-4]$/, 'a quarter such as 2026-Q4') })
+  .strict()
+  .meta({ id: 'AuditReportRequest' });
+
+export const AuditReportRecordSchema = z
+  .object({
+    reportId: z.string(),
+    period: z.string(),
+    periodStart: z.string(),
+    periodEnd: z.string(),
+    generatedAt: z.string(),
+    generatedBy: z.string(),
+    objectKey: z.string(),
+    bytes: z.number().int(),
+    sha256: z.string(),
+    totals: z.object({ events: z.number().int(), actors: z.number().int(), success: z.number().int(), failure: z.number().int(), denied: z.number().int() }),
+    alertCount: z.number().int(),
+  })
+  .meta({ id: 'AuditReportRecord' });
+
+const ReportIdParams = z.object({ reportId: z.string().regex(/^rpt_[A-Za-z0-9_-]{4,64}$/, 'a report id') });
+
+/**
+ * R-AUD-4 / R-GOV-6 "who accessed my data" for data providers and owners, and the R-AUD-6
+ * quarterly report (auditors, security admins).
+ */
+export const auditInsightRoutes: RouteDefinition[] = [
+  {
+    operationId: 'listInstitutionDataAccess',
+    method: 'GET',
+    path: '/v1/audit/data-access',
+    module: 'audit',
+    auth: 'user',
+    action: 'ReadInstitutionDataAccess',
+    resource: () => ({ type: 'AuditLog', id: 'institution' }),
+    summary: "Who accessed my institution's data: datasets, grants over them and released patients",
+    description:
+      "R-AUD-4, R-GOV-6: audit events that name the caller's institution's datasets, or a grant covering them (a patient read only when the patient is the institution's), newest first, with the grants that cover its datasets. Never another institution's data.",
+    tags: ['audit'],
+    auditCategory: 'audit',
+    request: { query: InstitutionDataAccessQuerySchema as unknown as z.ZodObject },
+    response: z.object({ items: z.array(DataAccessEntrySchema), grants: z.array(CoveringGrantSchema), cursor: z.string().optional() }).meta({ id: 'DataAccessPage' }),
+  },
+  {
+    operationId: 'createAuditReport',
+    method: 'POST',
+    path: '/v1/audit/reports',
+    module: 'audit',
+    auth: 'user',
+    action: 'GenerateAuditReport',
+    resource: () => ({ type: 'AuditLog', id: 'platform' }),
+    summary: 'Generate the quarterly audit report of a period and archive it (PDF, SHA-256)',
+    description: 'R-AUD-6: scope, process (chain verification), counts by category/outcome/operation, alert findings, risky users and data items, recommendations left to the auditor.',
+    tags: ['audit'],
+    auditCategory: 'audit',
+    request: { body: AuditReportRequestSchema, maxBodyBytes: 1024 },
+    response: AuditReportRecordSchema,
+    successStatus: 201,
+  },
+  {
+    operationId: 'listAuditReports',
+    method: 'GET',
+    path: '/v1/audit/reports',
+    module: 'audit',
+    auth: 'user',
+    action: 'ListAuditReports',
+    resource: () => ({ type: 'AuditLog', id: 'platform' }),
+    summary: 'List the archived audit reports, newest first',
+    tags: ['audit'],
+    auditCategory: 'audit',
+    request: { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: z.string().max(2048).optional() }) },
+    response: z.object({ items: z.array(AuditReportRecordSchema), cursor: z.string().optional() }).meta({ id: 'AuditReportPage' }),
+  },
+  {
+    operationId: 'downloadAuditReport',
+    method: 'GET',
+    path: '/v1/audit/reports/{reportId}/pdf',
+    module: 'audit',
+    auth: 'user',
+    action: 'ExportAuditReport',
+    resource: () => ({ type: 'AuditLog', id: 'platform' }),
+    summary: 'Download an archived audit report (PDF, as an attachment)',
+    description: 'The file is checked against its recorded SHA-256 before it is served; the download is audited as an export (R-AUD-5 export rule).',
+    tags: ['audit'],
+    auditCategory: 'audit',
+    request: { params: ReportIdParams },
+    response: z.string().meta({ id: 'AuditReportPdf', format: 'binary', contentMediaType: 'application/pdf' }),
+    contentType: 'application/pdf',
+  },
+];
+
+/** Every audit route (the route table spreads this). */
+export const auditRoutes: RouteDefinition[] = [...auditTrailRoutes, ...auditInsightRoutes];

@@ -29,7 +29,8 @@ export async function startCognitoLocal(opts: { port: number; dataDir: string; o
   );
   const bin = createRequire(import.meta.url).resolve('cognito-local/lib/bin/start.js');
   const proc = spawnManaged(process.execPath, [bin], { cwd: opts.dataDir, env: { ...process.env, PORT: String(opts.port), HOST: '127.0.0.1' } }, opts.onOutput);
-  await waitForPort(opts.port, 20_000, proc.child);
+  // Generous: on a busy machine (parallel test runs) node takes well over 20 s to load cognito-local.
+  await waitForPort(opts.port, 90_000, proc.child);
   return proc;
 }
 

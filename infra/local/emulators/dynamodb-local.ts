@@ -34,7 +34,8 @@ export async function startDynamoDbLocal(opts: { port: number; dataDir?: string;
     args.push('-inMemory');
   }
   const proc = spawnManaged('java', args, { cwd: dirname(jar) }, opts.onOutput);
-  await waitForPort(opts.port, 30_000, proc.child);
+  // Generous: the JVM takes well over 30 s to start on a busy machine (parallel test runs).
+  await waitForPort(opts.port, 90_000, proc.child);
   return proc;
 }
 

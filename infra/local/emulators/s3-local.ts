@@ -1,4 +1,4 @@
-import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadBucketCommand, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mkdirSync } from 'node:fs';
 import S3rver from 's3rver';
 
@@ -41,4 +41,17 @@ export async function ensureBuckets(s3: S3Client, names: string[]): Promise<void
       await s3.send(new CreateBucketCommand({ Bucket }));
     }
   }
+}
+
+/**
+ * Lets the portal PUT presigned uploads straight into the staging bucket from the browser (as the
+ * CDK staging bucket's CORS rule does in AWS): PUT only, from the portal origin only.
+ */
+export async function allowPortalUploads(s3: S3Client, bucket: string, origin: string): Promise<void> {
+  await s3.send(
+    new PutBucketCorsCommand({
+      Bucket: bucket,
+      CORSConfiguration: { CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ['PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 600 }] },
+    }),
+  );
 }

@@ -83,6 +83,9 @@ export async function seedDemoData(c: Container, opts: { patients: number; log: 
       fileRejections += fileJob.counts.rejected;
     }
     if (fileRejections > 0) opts.log(`demo files: ${fileRejections} rejected for patient ${patientId}`);
+    // The curation step a data manager would do: documents join the timeline event of the encounter
+    // their DocumentReference names (versioned edits by the seed, R-MPI-5).
+    await c.timeline.linkDocuments({ kind: 'system', id: 'system:demo-seed', roles: [], mfa: false, scopes: [] }, patientId);
     records += job.counts.accepted;
     files += p.files.length;
     for (const d of datasetsOf(p)) {

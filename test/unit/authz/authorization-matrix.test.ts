@@ -20,6 +20,11 @@ const EXPECTED: Record<string, { roles: readonly Role[]; anonymous?: boolean; pa
   createIngestUpload: { roles: ['data-manager', 'data-provider'], partnerScopes: ['ingest.write'] },
   getIngestUpload: { roles: ['data-manager', 'data-provider'], partnerScopes: ['ingest.write'] },
   getIngestJob: { roles: ['data-manager', 'data-provider'], partnerScopes: ['ingest.write'] },
+  listMpiReviews: { roles: ['data-manager'] },
+  dismissMpiReview: { roles: ['data-manager'] },
+  listPatientMerges: { roles: ['data-manager'] },
+  mergePatients: { roles: ['data-manager'] },
+  unmergePatients: { roles: ['data-manager'] },
   submitAccessRequest: { roles: ['researcher'], partnerScopes: ['access-requests.write'] },
   listAccessRequests: { roles: ALL },
   getAccessRequest: { roles: ALL },
@@ -27,16 +32,66 @@ const EXPECTED: Record<string, { roles: readonly Role[]; anonymous?: boolean; pa
   respondToAccessRequest: { roles: ['researcher'], partnerScopes: ['access-requests.write'] },
   listGrants: { roles: ALL },
   revokeGrant: { roles: ['approver', 'security-admin'] },
+  // R-GOV-9: route level; the request-level decision limits documents to the applicant, reviewers and auditors.
+  uploadRequestDocument: { roles: ['researcher'] },
+  listRequestDocuments: { roles: ALL },
+  getRequestDocumentContent: { roles: ALL },
+  // R-GOV-5: renewal requests are access requests (the service checks the caller holds the grant).
+  requestGrantRenewal: { roles: ['researcher'], partnerScopes: ['access-requests.write'] },
+  // R-GOV-7: runtime policy administration.
+  getPolicySet: { roles: ['security-admin', 'auditor'] },
+  listPolicyVersions: { roles: ['security-admin', 'auditor'] },
+  changePolicy: { roles: ['security-admin'] },
+  rollbackPolicies: { roles: ['security-admin'] },
   getGrantRelease: { roles: ['researcher'] },
   searchGrantedPatients: { roles: ['researcher'] },
   getGrantedPatient: { roles: ['researcher'] },
+  // R-ANA-2: inline previews are research reads through a grant (ReadResearchData).
+  previewReleasedFile: { roles: ['researcher'] },
+  // R-MPI-4 / R-ANA-2: timeline curation is the data manager's (research side, pseudonymous ids).
+  getPatientTimeline: { roles: ['data-manager'] },
+  listCuratablePatients: { roles: ['data-manager'] },
+  listTimelineEventVersions: { roles: ['data-manager'] },
+  addTimelineEvent: { roles: ['data-manager'] },
+  editTimelineEvent: { roles: ['data-manager'] },
+  annotateTimelineEvent: { roles: ['data-manager'] },
+  requestReidentification: { roles: ['researcher'] },
+  listReidentificationRequests: { roles: ['researcher', 'ethics-reviewer', 'security-admin'] },
+  getReidentificationRequest: { roles: ['researcher', 'ethics-reviewer', 'security-admin'] },
+  decideReidentificationRequest: { roles: ['ethics-reviewer', 'security-admin'] },
+  viewReidentificationResult: { roles: ['researcher'] },
+  traceLeak: { roles: ['security-admin'] },
   queryAuditEvents: { roles: ['auditor', 'security-admin'] },
   verifyAuditChain: { roles: ['auditor', 'security-admin'] },
   listAuditAlerts: { roles: ['auditor', 'security-admin'] },
+  listInstitutionDataAccess: { roles: ['data-provider', 'data-owner'] },
+  createAuditReport: { roles: ['auditor', 'security-admin'] },
+  listAuditReports: { roles: ['auditor', 'security-admin'] },
+  downloadAuditReport: { roles: ['auditor', 'security-admin'] },
   onboardPartner: { roles: ['security-admin'] },
   listPartners: { roles: ['security-admin'] },
   revokePartnerApiKey: { roles: ['security-admin'] },
+  // R-INT-1 partner operations (partner systems only, by scope) and the admins' view of partners' webhooks.
+  submitPartnerAccessRequest: { roles: ['researcher'], partnerScopes: ['access-requests.write'] },
+  listPartnerAccessRequests: { roles: [], partnerScopes: ['access-requests.read'] },
+  getPartnerAccessRequest: { roles: [], partnerScopes: ['access-requests.read'] },
+  syncPartnerGrants: { roles: [], partnerScopes: ['grants.read'] },
+  registerPartnerWebhook: { roles: [], partnerScopes: ['access-requests.read'] },
+  listPartnerWebhooks: { roles: [], partnerScopes: ['grants.read'] },
+  deletePartnerWebhook: { roles: [], partnerScopes: ['access-requests.read'] },
+  listPartnerWebhookDeliveries: { roles: [], partnerScopes: ['access-requests.read'] },
+  listWebhooksOfPartner: { roles: ['security-admin'] },
+  registerWebhookForPartner: { roles: ['security-admin'] },
+  deleteWebhookOfPartner: { roles: ['security-admin'] },
+  listWebhookDeliveriesOfPartner: { roles: ['security-admin'] },
+  rotatePartnerApiKey: { roles: ['security-admin'] },
+  setPartnerStatus: { roles: ['security-admin'] },
   getFhirCapabilityStatement: { roles: ALL, anonymous: true },
+  searchFhirResources: { roles: ['researcher'], partnerScopes: ['fhir.read'] },
+  readFhirResource: { roles: ['researcher'], partnerScopes: ['fhir.read'] },
+  startFhirBulkExport: { roles: ['researcher'], partnerScopes: ['fhir.read'] },
+  getFhirBulkJobStatus: { roles: ['researcher'], partnerScopes: ['fhir.read'] },
+  downloadFhirBulkFile: { roles: ['researcher'], partnerScopes: ['fhir.read'] },
 };
 
 const authz = new CedarAuthorizer(loadPolicyBundle('policies'), () => Date.parse('2026-11-24T00:00:00Z'));
@@ -72,7 +127,7 @@ describe('authorization matrix: every route × every role', () => {
   it('R-GOV-7: a user with no role is denied everything but public and own-profile operations', () => {
     const nobody: Actor = { kind: 'user', id: 'u-0', roles: [], mfa: false, scopes: [] };
     const allowed = routes.filter((r) => authz.decide({ actor: nobody, action: r.action, resource: PLATFORM_RESOURCE }).effect === 'allow').map((r) => r.operationId);
-    expect(allowed.sort()).toEqual(['getAccessRequest', 'getDataset', 'getFhirCapabilityStatement', 'getHealth', 'getMyProfile', 'getOpenApiDocument', 'listAccessRequests', 'listDatasets', 'listGrants'].sort());
+    expect(allowed.sort()).toEqual(['getAccessRequest', 'getDataset', 'getFhirCapabilityStatement', 'getHealth', 'getMyProfile', 'getOpenApiDocument', 'listAccessRequests', 'listDatasets', 'listGrants', 'listRequestDocuments', 'getRequestDocumentContent'].sort());
   });
 });
 
@@ -99,6 +154,14 @@ describe('fine-grained policies', () => {
     expect(authz.decide({ actor: r, action: 'ReadGrant', resource: grant(r.id) }).effect).toBe('allow');
     expect(authz.decide({ actor: r, action: 'ReadGrant', resource: grant('other') }).effect).toBe('deny');
     expect(authz.decide({ actor: user('auditor'), action: 'ReadGrant', resource: grant('other') }).effect).toBe('allow');
+  });
+
+  it('R-DEID-3: nobody approves their own re-identification request, whatever their roles', () => {
+    const rid = (requester: string) => ({ type: 'ReidentificationRequest' as const, id: 'rid_000000000001', attributes: { requester: `user:${requester}`, grantId: 'grt_000000000001' } });
+    const both: Actor = { kind: 'user', id: 'u-x', roles: ['researcher', 'ethics-reviewer', 'security-admin'], mfa: true, scopes: [] };
+    expect(authz.decide({ actor: both, action: 'DecideReidentification', resource: rid('u-x') })).toMatchObject({ effect: 'deny', policyIds: ['no-self-approval-of-reidentification'] });
+    expect(authz.decide({ actor: both, action: 'DecideReidentification', resource: rid('u-other') }).effect).toBe('allow');
+    expect(authz.decide({ actor: user('approver'), action: 'DecideReidentification', resource: rid('u-other') }).effect).toBe('deny');
   });
 
   it('R-GOV-7: a malformed request (unknown action) is a denial, not an error', () => {

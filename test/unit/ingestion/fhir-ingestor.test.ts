@@ -71,7 +71,7 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
     const realTransact = c.documents.transact.bind(c.documents);
     const realBatch = c.documents.batchPut.bind(c.documents);
     let writes = 0;
-    const crashAt = 8;
+    const crashAt = 5;
     c.documents.transact = async (ops) => {
       if (++writes === crashAt) throw new Error('emulator restarted');
       return realTransact(ops);

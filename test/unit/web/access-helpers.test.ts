@@ -22,8 +22,8 @@ import { SubmitAccessRequestSchema } from '../../../functions/http/routes/access
 import { OUTCOMES_BY_STEP as CORE_OUTCOMES, PURPOSE_CODES as CORE_PURPOSES } from '../../../functions/core/access/access-request';
 
 const catalogue: DatasetSummary[] = [
-  { datasetId: 'bc-nrt-io', title: 'Cohort', description: '', disease: 'C50', securityLevel: 3, modalities: ['clinical', 'labs', 'imaging'], patientCount: 24, recordCount: 100 },
-  { datasetId: 'other-set', title: 'Other', description: '', disease: 'C50', securityLevel: 2, modalities: ['nursing'], patientCount: 5, recordCount: 10 },
+  { datasetId: 'bc-nrt-io', title: 'Cohort', description: '', disease: 'C50', securityLevel: 3, modalities: ['clinical', 'labs', 'imaging'], patientCount: 24, recordCount: 100, institution: 'demo-hospital-1', fileCount: 0, updatedAt: '2026-01-01T00:00:00Z' },
+  { datasetId: 'other-set', title: 'Other', description: '', disease: 'C50', securityLevel: 2, modalities: ['nursing'], patientCount: 5, recordCount: 10, institution: 'demo-hospital-1', fileCount: 0, updatedAt: '2026-01-01T00:00:00Z' },
 ];
 
 const valid: RequestDraft = {

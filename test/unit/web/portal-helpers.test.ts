@@ -52,7 +52,7 @@ describe('locale selection', () => {
 describe('role-aware navigation (R-GOV-1)', () => {
   it('shows a researcher search and access requests but not the audit console', () => {
     const ids = areasForRoles(['researcher']).map((a) => a.id);
-    expect(ids).toEqual(['home', 'patients', 'accessRequests', 'grants']);
+    expect(ids).toEqual(['home', 'patients', 'accessRequests', 'grants', 'reidentification']);
   });
 
   it('R-AUD-2: only auditors and security admins get the audit area', () => {

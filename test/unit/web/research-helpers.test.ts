@@ -21,7 +21,7 @@ import {
 const NOW = Date.parse('2026-03-01T00:00:00Z');
 const grant = (grantId: string, status: 'active' | 'revoked' | 'expired', startsAt: string, expiresAt: string) => ({ grantId, status, startsAt, expiresAt });
 
-const ev = (eventId: string, type: string, occurredAt: string, title = 'x', recordRefs: string[] = []): TimelineEvent => ({ eventId, type, occurredAt, title: { zh: title, en: title }, recordRefs, fileIds: [] });
+const ev = (eventId: string, type: string, occurredAt: string, title = 'x', recordRefs: string[] = []): TimelineEvent => ({ eventId, type, occurredAt, title: { zh: title, en: title }, recordRefs, fileIds: [], files: [], source: 'ingested', annotations: [] });
 
 const encounter: FhirResource = { resourceType: 'Encounter', id: 'enc1', period: { start: '2024-07-25T02:40:00Z', end: '2024-07-25T03:40:00Z' }, type: [{ text: 'Biopsy visit' }], class: { code: 'AMB', display: 'ambulatory' } };
 const procedure: FhirResource = {

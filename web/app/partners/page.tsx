@@ -1,8 +1,13 @@
 'use client';
 
-import { UnderConstruction } from '../../components/under-construction';
+import { PartnersConsole } from '../../components/partners/partners-console';
+import { RequireSignIn } from '../../components/require-sign-in';
 
-/** `/partners/`: placeholder until this area is built (no sample data on purpose). */
+/** `/partners/`: partner administration for security admins (R-INT-1, R-SEC-7). */
 export default function PartnersPage() {
-  return <UnderConstruction area="partners" />;
+  return (
+    <RequireSignIn>
+      <PartnersConsole />
+    </RequireSignIn>
+  );
 }

@@ -7,6 +7,7 @@ import type { Grant } from '../../lib/api-client';
 import { GRANT_OVERSIGHT_ROLES, GRANT_REVOKER_ROLES, LIMITS, checkLength, daysUntil, fieldErrorsFromApi, hasAnyRole, type FieldErrors } from '../../lib/access';
 import { ErrorPanel } from '../error-panel';
 import { toShownError, usePortal, type ShownError } from '../portal-provider';
+import { RenewalForm, RenewalHistory } from './grant-renewal';
 import { FieldError, ProfilePending, TimeZoneNote, describedBy, useDateTime } from './access-parts';
 
 /**
@@ -36,6 +37,7 @@ export function GrantsView() {
 
 function GrantList({ view, title, canRevoke, testId }: { view: 'mine' | 'all'; title: string; canRevoke: boolean; testId: string }) {
   const t = useTranslations('grants');
+  const tRenewal = useTranslations('renewal');
   const tLevels = useTranslations('levels');
   const tModality = useTranslations('access.modalities');
   const when = useDateTime();
@@ -43,6 +45,9 @@ function GrantList({ view, title, canRevoke, testId }: { view: 'mine' | 'all'; t
   const [items, setItems] = useState<Grant[] | undefined>();
   const [error, setError] = useState<ShownError | undefined>();
   const [revoking, setRevoking] = useState<string | undefined>();
+  // R-GOV-5: the holder's own grants offer a renewal (continuing review).
+  const canRenew = view === 'mine';
+  const [renewing, setRenewing] = useState<string | undefined>();
   const [announce, setAnnounce] = useState('');
   // Re-rendered every minute so the countdown stays current on a page left open.
   const [now, setNow] = useState(() => Date.now());
@@ -99,7 +104,7 @@ function GrantList({ view, title, canRevoke, testId }: { view: 'mine' | 'all'; t
                   <th scope="col">{t('columns.level')}</th>
                   <th scope="col">{t('columns.validity')}</th>
                   <th scope="col">{t('columns.status')}</th>
-                  {canRevoke ? <th scope="col">{t('columns.actions')}</th> : null}
+                  {canRevoke || canRenew ? <th scope="col">{t('columns.actions')}</th> : null}
                 </tr>
               </thead>
               <tbody>
@@ -141,6 +146,7 @@ function GrantList({ view, title, canRevoke, testId }: { view: 'mine' | 'all'; t
                             {days > 0 ? t('expiresIn', { days }) : t('expiresToday')}
                           </span>
                         ) : null}
+                        <RenewalHistory grant={g} />
                       </td>
                       <td>
                         <span className={`badge badge--grant-${g.status}`} data-testid="grant-status" data-status={g.status}>
@@ -164,6 +170,22 @@ function GrantList({ view, title, canRevoke, testId }: { view: 'mine' | 'all'; t
                             ) : (
                               <button type="button" className="button button--secondary button--small" onClick={() => setRevoking(g.grantId)}>
                                 {t('revoke')}
+                                <span className="visually-hidden"> {g.grantId}</span>
+                              </button>
+                            )
+                          ) : (
+                            '—'
+                          )}
+                        </td>
+                      ) : null}
+                      {canRenew && !canRevoke ? (
+                        <td>
+                          {g.status !== 'revoked' ? (
+                            renewing === g.grantId ? (
+                              <RenewalForm grant={g} onCancel={() => setRenewing(undefined)} />
+                            ) : (
+                              <button type="button" className="button button--secondary button--small" onClick={() => setRenewing(g.grantId)} data-testid="request-renewal">
+                                {tRenewal('request')}
                                 <span className="visually-hidden"> {g.grantId}</span>
                               </button>
                             )

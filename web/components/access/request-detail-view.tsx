@@ -9,6 +9,8 @@ import { ErrorPanel } from '../error-panel';
 import { toShownError, usePortal, type ShownError } from '../portal-provider';
 import { ApprovalChain, CurrentStep, FieldError, HistoryTimeline, RequestFacts, StatusBadge, describedBy, useDateTime } from './access-parts';
 import { useAccessRequest } from './use-access-request';
+import { RequestDocuments } from './request-documents';
+import type { RequestWithRenewal } from '../../lib/governance-api';
 
 /** Titles of the catalogue's datasets by id (for showing a request's scope). */
 export function useDatasetTitles(): Record<string, string> | undefined {
@@ -30,6 +32,7 @@ export function useDatasetTitles(): Record<string, string> | undefined {
  */
 export function RequestDetailView({ requestId, justSubmitted }: { requestId: string; justSubmitted: boolean }) {
   const t = useTranslations('access');
+  const tRenewal = useTranslations('renewal');
   const { me } = usePortal();
   const { request, error, refreshing, reload, refreshUntil } = useAccessRequest(requestId);
   const titles = useDatasetTitles();
@@ -76,6 +79,11 @@ export function RequestDetailView({ requestId, justSubmitted }: { requestId: str
         ) : null}
         <StatusLine request={request} refreshing={refreshing} onRefresh={reload} />
         {request.status === 'rejected' ? <RejectionReason request={request} /> : null}
+        {(request as RequestWithRenewal).renewsGrantId ? (
+          <p className="notice" data-testid="renewal-of">
+            <Link href="/grants/">{tRenewal('renewalOf', { grantId: (request as RequestWithRenewal).renewsGrantId! })}</Link>
+          </p>
+        ) : null}
         {request.grantId ? (
           <p>
             <Link href="/grants/" data-testid="grant-link">
@@ -101,6 +109,8 @@ export function RequestDetailView({ requestId, justSubmitted }: { requestId: str
         <h2 id="facts-title">{t('detail.factsTitle')}</h2>
         <RequestFacts request={request} datasetTitles={titles} />
       </section>
+
+      <RequestDocuments requestId={request.requestId} canUpload={mine && !isFinal(request.status)} onUploaded={reload} />
 
       <HistoryTimeline history={request.history} applicant={{ id: request.applicantId, name: request.applicantName }} />
     </div>

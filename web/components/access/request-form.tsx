@@ -4,6 +4,8 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useTranslations } from 'next-intl';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { uploadRequestDocument, type DocumentKind } from '../../lib/governance-api';
+import { DocumentPicker } from './request-documents';
 import type { DatasetSummary } from '../../lib/api-client';
 import {
   AGREEMENT_VERSION,
@@ -71,6 +73,7 @@ export function RequestForm({ preselect }: { preselect: string[] }) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<ShownError | undefined>();
   const [busy, setBusy] = useState(false);
+  const [documents, setDocuments] = useState<Array<{ kind: DocumentKind; file: File }>>([]);
   const summaryRef = useRef<HTMLDivElement>(null);
   const [focusSummary, setFocusSummary] = useState(0);
 
@@ -135,7 +138,16 @@ export function RequestForm({ preselect }: { preselect: string[] }) {
     setBusy(true);
     try {
       const created = await api.submitAccessRequest(draftToBody(draft));
-      router.push(`/access-requests/view/?id=${encodeURIComponent(created.requestId)}&submitted=1`);
+      // R-GOV-9: documents picked on the form are stored with the new request (each a version 1).
+      let docsFailed = false;
+      for (const d of documents) {
+        try {
+          await uploadRequestDocument(api, created.requestId, d.kind, d.file);
+        } catch {
+          docsFailed = true;
+        }
+      }
+      router.push(`/access-requests/view/?id=${encodeURIComponent(created.requestId)}&submitted=1${docsFailed ? '&docs=failed' : ''}`);
     } catch (err) {
       const mapped = fieldErrorsFromApi(err, FIELD_ORDER);
       if (mapped) setErrors(mapped);
@@ -427,6 +439,8 @@ export function RequestForm({ preselect }: { preselect: string[] }) {
         </div>
         <FieldError id={`${controlId('agreementAccepted')}-error`} problem={errors.agreementAccepted} />
       </fieldset>
+
+      <DocumentPicker value={documents} onChange={setDocuments} />
 
       <div className="form__actions">
         <button type="submit" className="button" disabled={busy} data-testid="submit-request">

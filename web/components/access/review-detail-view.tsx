@@ -8,6 +8,7 @@ import { LIMITS, OUTCOMES_BY_STEP, fieldErrorsFromApi, isFinal, roleForStep, typ
 import { ErrorPanel } from '../error-panel';
 import { toShownError, usePortal, type ShownError } from '../portal-provider';
 import { ApprovalChain, FieldError, HistoryTimeline, RequestFacts, describedBy } from './access-parts';
+import { RequestDocuments } from './request-documents';
 import { StatusLine, useDatasetTitles } from './request-detail-view';
 import { useAccessRequest } from './use-access-request';
 
@@ -61,6 +62,8 @@ export function ReviewDetailView({ requestId }: { requestId: string }) {
         <h2 id="facts-title">{t('detail.factsTitle')}</h2>
         <RequestFacts request={request} datasetTitles={titles} />
       </section>
+
+      <RequestDocuments requestId={request.requestId} canUpload={false} />
 
       {recorded ? (
         <div className="notice notice--success" role="status" tabIndex={-1} ref={resultRef} data-testid="decision-recorded">

@@ -8,16 +8,18 @@ import { ProfilePending } from '../access/access-parts';
 import { ErrorPanel } from '../error-panel';
 import { usePortal, type ShownError } from '../portal-provider';
 import { AuditAlerts } from './audit-alerts';
+import { AuditReports } from './audit-reports';
 import { NotAuthorized, reportError } from './audit-parts';
 import { AuditSearch } from './audit-search';
 import { AuditVerification } from './audit-verification';
 
-const TABS = ['search', 'verification', 'alerts'] as const;
+const TABS = ['search', 'verification', 'alerts', 'reports'] as const;
 type TabId = (typeof TABS)[number];
 
 /**
  * `/audit/`: the audit console for auditors and security admins — event search by user or data
- * item (R-AUD-4), chain verification (R-AUD-2) and security alerts (R-AUD-5). Anyone the API
+ * item (R-AUD-4), chain verification (R-AUD-2), security alerts (R-AUD-5) and quarterly reports
+ * (R-AUD-6). Anyone the API
  * refuses sees "not authorized" and no data.
  */
 export function AuditConsole() {
@@ -132,7 +134,17 @@ function AuditConsoleBody({ roles }: { roles: string[] }) {
       {TABS.map((id) => (
         <div key={id} role="tabpanel" id={`audit-panel-${id}`} aria-labelledby={`audit-tab-${id}`} hidden={tab !== id} tabIndex={0} className="tabs__panel">
           {/* Panels mount on first visit and then stay mounted, so a search survives a look at the alerts. */}
-          {visited.has(id) ? id === 'search' ? <AuditSearch onForbidden={setForbidden} /> : id === 'verification' ? <AuditVerification onForbidden={setForbidden} /> : <AuditAlerts onForbidden={setForbidden} /> : null}
+          {visited.has(id) ? (
+            id === 'search' ? (
+              <AuditSearch onForbidden={setForbidden} />
+            ) : id === 'verification' ? (
+              <AuditVerification onForbidden={setForbidden} />
+            ) : id === 'alerts' ? (
+              <AuditAlerts onForbidden={setForbidden} />
+            ) : (
+              <AuditReports onForbidden={setForbidden} />
+            )
+          ) : null}
         </div>
       ))}
     </div>

@@ -10,6 +10,11 @@ import { toShownError, usePortal, type ShownError } from '../portal-provider';
 import { ProfilePending, TimeZoneNote } from '../access/access-parts';
 import { FhirRecord, useResourceTypeLabel } from './fhir-record';
 import { CopyButton, useSexLabel } from './research-parts';
+import { EventFiles, type ReleasedFile } from './file-previews';
+import { ReidRequestPanel } from '../reidentification/reid-request-panel';
+
+/** A released event with what curation and previews add (files with kinds, scrubbed annotations). */
+type ReleasedEvent = TimelineEvent & { files?: ReleasedFile[]; source?: 'ingested' | 'manual'; annotations?: Array<{ at: string; byName?: string; text: string }> };
 
 /**
  * `/patients/view/?grant=…&token=…`: one released, de-identified patient (R-DSR-2): the facts,
@@ -120,6 +125,7 @@ function PatientDetail({ data, grantId, back }: { data: ReleasedPatientRecord; g
           {fact(t('grant'), <span className="mono">{grantId}</span>)}
         </dl>
       </header>
+      <ReidRequestPanel grantId={grantId} token={patient.token} />
 
       <div className="tabs" role="tablist" aria-label={t('tabsLabel')}>
         {tabs.map((id) => (
@@ -144,7 +150,7 @@ function PatientDetail({ data, grantId, back }: { data: ReleasedPatientRecord; g
         ))}
       </div>
       <div role="tabpanel" id="panel-timeline" aria-labelledby="tab-timeline" hidden={tab !== 'timeline'} tabIndex={0} className="tabs__panel">
-        <Timeline events={data.timeline} records={data.records} />
+        <Timeline events={data.timeline} records={data.records} grantId={grantId} token={patient.token} />
       </div>
       <div role="tabpanel" id="panel-records" aria-labelledby="tab-records" hidden={tab !== 'records'} tabIndex={0} className="tabs__panel">
         {tab === 'records' ? <RecordsByType records={data.records} /> : null}
@@ -197,8 +203,9 @@ function useEventTitle(records: readonly FhirResource[]): (e: TimelineEvent) => 
  * Vertical timeline grouped by day in the institution's time zone. Each event is a button
  * (Tab, or ↑/↓ between events); the selected event's records are shown beside the list.
  */
-function Timeline({ events, records }: { events: TimelineEvent[]; records: FhirResource[] }) {
+function Timeline({ events, records, grantId, token }: { events: ReleasedEvent[]; records: FhirResource[]; grantId: string; token: string }) {
   const t = useTranslations('research');
+  const tp = useTranslations('preview');
   const format = useFormatter();
   const { config } = usePortal();
   const title = useEventTitle(records);
@@ -245,6 +252,8 @@ function Timeline({ events, records }: { events: TimelineEvent[]; records: FhirR
                         data-testid="timeline-event"
                         data-event-id={e.eventId}
                         data-type={e.type}
+                        data-files={e.files?.map((f) => f.kind).join(',') ?? ''}
+                        data-source={e.source ?? 'ingested'}
                       >
                         <EventIcon kind={kind} />
                         <span className="tl-event__body">
@@ -259,6 +268,8 @@ function Timeline({ events, records }: { events: TimelineEvent[]; records: FhirR
                             ) : null}
                             {' · '}
                             {t.has(`eventTypes.${kind}`) ? t(`eventTypes.${kind}`) : e.type}
+                            {e.files?.length ? <span className="tl-event__files"> · {tp('fileCount', { count: e.files.length })}</span> : null}
+                            {e.annotations?.length ? <span className="tl-event__files"> · {tp('annotationCount', { count: e.annotations.length })}</span> : null}
                           </span>
                         </span>
                       </button>
@@ -273,7 +284,7 @@ function Timeline({ events, records }: { events: TimelineEvent[]; records: FhirR
       </div>
       <aside className="tl-detail" id="event-detail" aria-labelledby="event-detail-title" data-testid="event-detail">
         {selected ? (
-          <EventDetail key={selected.eventId} event={selected} records={records} />
+          <EventDetail key={selected.eventId} event={selected} records={records} grantId={grantId} token={token} />
         ) : (
           <>
             <h2 id="event-detail-title" className="tl-detail__title">
@@ -287,8 +298,10 @@ function Timeline({ events, records }: { events: TimelineEvent[]; records: FhirR
   );
 }
 
-function EventDetail({ event, records }: { event: TimelineEvent; records: FhirResource[] }) {
+function EventDetail({ event, records, grantId, token }: { event: ReleasedEvent; records: FhirResource[]; grantId: string; token: string }) {
   const t = useTranslations('research');
+  const tp = useTranslations('preview');
+  const locale = useLocale();
   const format = useFormatter();
   const title = useEventTitle(records);
   const typeLabel = useResourceTypeLabel();
@@ -311,17 +324,35 @@ function EventDetail({ event, records }: { event: TimelineEvent; records: FhirRe
       <p role="status" className="visually-hidden">
         {t('eventRecordsCount', { count: linked.length, title: title(event) })}
       </p>
-      {linked.length === 0 ? (
-        <p className="muted" data-testid="no-linked-record">
-          {t('noLinkedRecord')}
-        </p>
-      ) : (
-        <div className="tl-detail__records" data-testid="event-records">
-          {linked.map((r, i) => (
-            <FhirRecord key={r.id ?? i} record={r} />
-          ))}
-        </div>
-      )}
+      {event.annotations?.length ? (
+        <section className="pv-notes" aria-label={tp('annotations')} data-testid="event-annotations">
+          <h3 className="pv__title">{tp('annotations')}</h3>
+          <ul className="pv-notes__list">
+            {event.annotations.map((a, i) => (
+              <li key={i} className="pv-notes__item">
+                <p className="pv-notes__text">{a.text}</p>
+                <p className="muted small">
+                  {a.byName ?? tp('staff')} · <time dateTime={a.at}>{format.dateTime(new Date(a.at), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })}</time>
+                </p>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      <div className={event.files?.length ? 'pv-split' : undefined}>
+        {linked.length === 0 ? (
+          <p className="muted" data-testid="no-linked-record">
+            {t('noLinkedRecord')}
+          </p>
+        ) : (
+          <div className="tl-detail__records" data-testid="event-records">
+            {linked.map((r, i) => (
+              <FhirRecord key={r.id ?? i} record={r} />
+            ))}
+          </div>
+        )}
+        {event.files?.length ? <EventFiles files={event.files} grantId={grantId} token={token} locale={locale} /> : null}
+      </div>
       {related.length > 0 ? (
         <details className="related">
           <summary>{t('relatedRecords', { count: related.length })}</summary>
