@@ -68,6 +68,10 @@ const AT_RISK_SOP_PREFIXES = ['1.2.840.10008.5.1.4.1.1.7', '1.2.840.10008.5.1.4.
 const AT_RISK_MODALITIES = new Set(['US', 'SC', 'XC', 'ES', 'DOC', 'OT']);
 
 const fmtTag = (t: string): string => `(${t.slice(0, 4)},${t.slice(4)})`;
+/** Odd group number: a private attribute. */
+const isPrivate = (tag: string): boolean => Number.parseInt(tag.slice(3, 4), 16) % 2 === 1;
+/** Curves (50xx,xxxx) and overlay data/comments (60xx,3000 / 60xx,4000): removed (X). */
+const isCurveOrOverlay = (tag: string): boolean => tag.startsWith('50') || (tag.startsWith('60') && (tag.endsWith('3000') || tag.endsWith('4000')));
 const str = (el: DicomElement | undefined): string => {
   const v = el?.Value?.[0];
   if (v && typeof v === 'object' && 'Alphabetic' in (v as object)) return String((v as { Alphabetic?: string }).Alphabetic ?? '');
@@ -120,25 +124,27 @@ class DicomWalker {
   /** Applies the profile to a dataset (recursively into sequences); returns a new dataset. */
   async dataset(ds: DicomDataset, path: string): Promise<DicomDataset> {
     const out: DicomDataset = {};
-    for (const [rawTag, el] of Object.entries(ds)) {
+    for (const rawTag in ds) {
+      const el = ds[rawTag]!;
       const tag = rawTag.toUpperCase();
+      const row = ANNEX_E_BY_TAG.get(tag);
+      // Most elements of an image (pixel module, geometry) are in no row and not private: kept as
+      // they are, without building their report path (the hot path of large studies).
+      if (!row && !isPrivate(tag) && !isCurveOrOverlay(tag)) {
+        out[tag] = el.vr === 'SQ' ? await this.sequence(el, `${path}${fmtTag(tag)}`) : el;
+        continue;
+      }
       const shown = `${path}${fmtTag(tag)}`;
-      const group = Number.parseInt(tag.slice(0, 4), 16);
-      if (group % 2 === 1) {
+      if (isPrivate(tag)) {
         // PS3.15 E.1-1 "(GGGG,EEEE) where GGGG is odd": private attributes removed (X).
         this.report.add(shown, 'remove', 'X private');
         continue;
       }
-      if (/^50/.test(tag) || /^60[0-9A-F]{2}(3000|4000)$/.test(tag)) {
+      if (isCurveOrOverlay(tag)) {
         this.report.add(shown, 'remove', 'X curve/overlay');
         continue;
       }
-      const row = ANNEX_E_BY_TAG.get(tag);
-      if (!row) {
-        out[tag] = el.vr === 'SQ' ? await this.sequence(el, shown) : el;
-        continue;
-      }
-      const action = resolveAction(row, this.ctx.policy.dicom.options);
+      const action = resolveAction(row!, this.ctx.policy.dicom.options);
       const r = await this.apply(action, tag, el, shown);
       if (r) out[tag] = r;
     }
@@ -310,11 +316,8 @@ export async function deidentifyDicomDataset(
     if (ms) meta[TAG.MediaStorageSOPInstanceUID] = { vr: 'UI', Value: [await p.uid(str(ms))] };
     // The source's implementation UID/name identify the hospital's software, not the patient: kept.
   }
-  return { meta, dict: sortDataset(dict), report: report.report };
-}
-
-function sortDataset(ds: DicomDataset): DicomDataset {
-  return Object.fromEntries(Object.entries(ds).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  // No sorting here: dcmjs writes elements in tag order.
+  return { meta, dict, report: report.report };
 }
 
 /** Zeroes rectangles of uncompressed 8/16-bit pixel data; false if the pixel data is not supported. */
