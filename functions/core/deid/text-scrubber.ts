@@ -129,7 +129,16 @@ const NAME_PRE_CUES = [
   '护士', '主任', '教授', '签名', '记录人', '记录者', '审核人', '审核医师', '报告医师', '报告人', '操作者', '执行人', '术者', '主刀', '助手', '麻醉师', '签字',
 ];
 const NAME_TITLES = ['护士长', '女士', '先生', '小姐', '医生', '医师', '大夫', '护士', '主任', '教授', '老师', '阿姨', '叔叔', '同志', '药师', '技师'];
-const RE_NAME_PRE = new RegExp(`(?:${NAME_PRE_CUES.map(esc).join('|')})\\s*[:：]?\\s*(${SURNAME_ALT})([${CJK}]{1,2})`, 'g');
+/**
+ * English labels of bilingual forms ("姓名 Name: 谢燕", "Contact: 何文斌"): after a Chinese cue, or on
+ * their own before a colon, they introduce a Chinese name just as the Chinese cue does.
+ */
+const NAME_EN_LABELS = ['Patient name', 'Patient Name', 'Name', 'Contact person', 'Contact', 'Emergency contact', 'Next of kin', 'Spouse', 'Family', 'Relative', 'Physician', 'Doctor', 'Nurse', 'Signature', 'Signed by', 'Reported by', 'Reviewed by'];
+const EN_LABEL_ALT = NAME_EN_LABELS.map(esc).join('|');
+const RE_NAME_PRE = new RegExp(
+  `(?:(?:${NAME_PRE_CUES.map(esc).join('|')})(?:\\s*(?:${EN_LABEL_ALT}))?|\\b(?:${EN_LABEL_ALT})(?=\\s*[:：]))\\s*[:：]?\\s*(${SURNAME_ALT})([${CJK}]{1,2})`,
+  'g',
+);
 const RE_NAME_POST = new RegExp(`(${SURNAME_ALT})([${CJK}]{0,2}?)(?=${NAME_TITLES.map(esc).join('|')})`, 'g');
 /** Two-character words that start with a surname character but are not names. */
 const NOT_NAMES = new Set([

@@ -3,9 +3,11 @@ import { scrubText } from '../deid/text-scrubber';
 
 /**
  * Labels of form fields whose value identifies the patient. Printed reports put identity in a
- * header of `label: value` pairs ("姓名 Name: …", "病案号 MRN: …"); the free-text scrubber finds
- * most values by their shape, but a bare name after a bilingual label has no shape to find, so
- * values after these labels are removed whatever they look like (defence in depth).
+ * header of `label: value` pairs ("姓名 Name: …", "病案号 MRN: …"). The free-text scrubber finds
+ * these values itself (names after Chinese, English and bilingual labels; IDs and numbers by their
+ * shape); on a printed form the label alone is reason enough, so values after these labels are
+ * also removed whatever they look like — a value no detector has a shape for (a romanized or
+ * foreign name, a local number format) does not leave the platform (defence in depth).
  */
 const IDENTIFYING_LABELS = [
   '患者姓名',

@@ -22,6 +22,15 @@ describe('free-text scrubber detectors (R-DEID-4)', () => {
     }
   });
 
+  it('R-DEID-4: a Chinese name after a bilingual or English form label is found without a vault hint', () => {
+    expect(types('姓名 Name: 谢燕   性别 Sex: 女')).toEqual(['谢燕:NAME']);
+    expect(types('患者姓名 Patient name：欧阳明华')).toEqual(['欧阳明华:NAME']);
+    expect(types('Contact: 何文斌 (spouse)')).toEqual(['何文斌:NAME']);
+    // Labels that introduce no name, and English words before a colon that are not labels.
+    expect(types('Name: 乳腺癌随访')).toEqual([]);
+    expect(types('Diagnosis: 王牌方案')).toEqual([]);
+  });
+
   it('R-DEID-4: replacements follow the text language; dates move by the patient offset', () => {
     expect(scrubText('患者王秀英于2024年10月7日入院', { dateShiftDays: 10, policy: L2_RESEARCH }).text).toBe('患者[姓名]于2024年10月17日入院');
     expect(scrubText('Seen by Dr. Chen on Oct 7, 2024.', { dateShiftDays: -7, policy: L2_RESEARCH }).text).toBe('Seen by Dr. [NAME] on September 30, 2024.');
