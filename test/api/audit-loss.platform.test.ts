@@ -41,6 +41,7 @@ describe('audit loss test: the audit store dies during a burst', () => {
       cognito: { endpoint: running.cognito.endpoint, userPoolId: running.cognito.userPoolId, userPoolClientId: running.cognito.userPoolClientId },
       dynamoEndpoint: running.config.endpoints!.dynamodb!,
       s3Endpoint: running.config.endpoints!.s3!,
+      dataDir: join(dir, 'data'),
     };
   }, 240_000);
   afterAll(async () => {

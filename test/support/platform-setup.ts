@@ -13,6 +13,8 @@ export interface PlatformInfo {
   cognito: { endpoint: string; userPoolId: string; userPoolClientId: string };
   dynamoEndpoint: string;
   s3Endpoint: string;
+  /** The platform's data folder (its keys are in `<dataDir>.keys/`): command-line tools are pointed at it. */
+  dataDir: string;
   /** The partners' local OAuth 2.0 provider (client credentials); the key file lets tests forge expired tokens. */
   oauth?: { issuer: string; tokenEndpoint: string; jwksUrl: string; signingKeyFile: string };
 }
@@ -64,6 +66,7 @@ export async function setup(project: TestProject): Promise<void> {
     cognito: { endpoint: running.cognito.endpoint, userPoolId: running.cognito.userPoolId, userPoolClientId: running.cognito.userPoolClientId },
     dynamoEndpoint: running.config.endpoints!.dynamodb!,
     s3Endpoint: running.config.endpoints!.s3!,
+    dataDir: join(dir, 'data'),
     oauth: running.oauth,
   });
 }
