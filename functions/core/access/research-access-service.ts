@@ -136,8 +136,18 @@ export class ResearchAccessService {
     return { items: hits.slice(0, limit), total: hits.length };
   }
 
-  /** One released patient, de-identified for the grant: records of the granted modalities and the timeline. */
-  async patient(actor: Actor, grantId: string, token: string): Promise<{ patient: ReleasedPatient; policy: { id: string; version: string }; records: Resource[]; timeline: ReleasedTimelineEvent[] }> {
+  /**
+   * One released patient, de-identified for the grant: records of the granted modalities and the
+   * timeline. `only.resourceTypes` narrows the records to those types (intersected with the grant's
+   * modalities) and `only.timeline: false` skips the timeline, so a caller that needs one type
+   * (the FHIR facade) de-identifies only what it returns.
+   */
+  async patient(
+    actor: Actor,
+    grantId: string,
+    token: string,
+    only: { resourceTypes?: readonly string[]; timeline?: boolean } = {},
+  ): Promise<{ patient: ReleasedPatient; policy: { id: string; version: string }; records: Resource[]; timeline: ReleasedTimelineEvent[] }> {
     const grant = await this.usableGrant(actor, grantId);
     const item = await this.store.get<ReleaseItem>('main', { pk: `RELEASE#${grantId}`, sk: `PT#${token}` });
     if (!item) throw new NotFoundError('patient', { token });
@@ -145,12 +155,13 @@ export class ResearchAccessService {
     // Consent withdrawn after the release: the patient disappears from it (R-DSR-2).
     if (!profile || !consentCovers(profile.consent, grant.purposeCode).covered) throw new NotFoundError('patient', { token });
     const policy = getPolicy(policyForLevel(grant.dataLevel));
-    const types = new Set((grant.scope.modalities.length ? grant.scope.modalities : Object.keys(MODALITY_TYPES)).flatMap((m) => MODALITY_TYPES[m] ?? []));
+    const granted = (grant.scope.modalities.length ? grant.scope.modalities : Object.keys(MODALITY_TYPES)).flatMap((m) => MODALITY_TYPES[m] ?? []);
+    const types = new Set(only.resourceTypes ? granted.filter((t) => only.resourceTypes!.includes(t)) : granted);
     const pseudonymizer = new Pseudonymizer(this.keys, grantId);
     // R-DEID-6 / R-SEC-3: level-3 (and stricter) data carries the grant's keyed watermark.
     const watermark = grant.dataLevel >= 3 ? new GrantWatermark(this.keys, grantId) : undefined;
     const records: Resource[] = [];
-    for (const r of await this.research.records(item.patientId)) {
+    for (const r of types.size ? await this.research.records(item.patientId) : []) {
       if (!types.has(String(r.resourceType))) continue;
       const out = await deidentifyResource(r as unknown as Resource, { policy, projectId: grantId, patientToken: token, keys: this.keys, pseudonymizer, ...(watermark ? { watermark } : {}) });
       records.push(out.resource);
@@ -158,6 +169,7 @@ export class ResearchAccessService {
     const shift = await pseudonymizer.dateOffsetDays(token, { minDays: policy.dateShift.minDays, maxDays: policy.dateShift.maxDays });
     // Record and file ids in the release are pseudonymized per grant; the timeline points at the
     // same ids. Curated events and scrubbed annotations are part of it (R-ANA-2).
+    if (only.timeline === false) return { patient: item.patient, policy: { id: policy.id, version: policy.version }, records, timeline: [] };
     const timeline = await releaseTimeline(await readCuratedTimeline(this.store, this.research, item.patientId), await patientFiles(this.store, item.patientId), {
       policy,
       pseudonymizer,

@@ -176,8 +176,10 @@ export class BulkExportService {
         output.push(await this.writeFile(jobId, type, output.filter((f) => f.type === type).length + 1, chunk));
       }
     };
+    // Only the exported types are read and de-identified (Patient is built from the release itself).
+    const recordTypes = job.types.filter((t) => t !== 'Patient');
     for (let i = 0; i < released.length; i++) {
-      const p = await view.patientData(job.grantId, released[i]!);
+      const p = await view.patientData(job.grantId, released[i]!, recordTypes);
       if (p) {
         const changed = since === undefined ? undefined : await this.changedSince(job.grantId, p.token, since);
         const resources: FhirJson[] = [p.patient, ...p.records];

@@ -80,22 +80,24 @@ export class GrantedView {
   /**
    * One released patient, de-identified; `undefined` when the patient left the release (consent
    * withdrawn since). The Patient resource is built from the released, generalized facts and
-   * passes through the de-identification engine like every record.
+   * passes through the de-identification engine like every record. `types` narrows the records
+   * loaded (and de-identified) to those resource types; all of them when omitted.
    */
-  patientData(grantId: string, released: ReleasedPatient): Promise<ReleasedPatientData | undefined> {
-    const key = `${grantId}|${released.token}`;
+  patientData(grantId: string, released: ReleasedPatient, types?: readonly FhirResourceType[]): Promise<ReleasedPatientData | undefined> {
+    const key = `${grantId}|${released.token}|${types ? types.join(',') : '*'}`;
     let p = this.dataP.get(key);
     if (!p) {
-      p = this.loadPatient(grantId, released);
+      p = this.loadPatient(grantId, released, types);
       this.dataP.set(key, p);
     }
     return p;
   }
 
-  private async loadPatient(grantId: string, released: ReleasedPatient): Promise<ReleasedPatientData | undefined> {
+  private async loadPatient(grantId: string, released: ReleasedPatient, types?: readonly FhirResourceType[]): Promise<ReleasedPatientData | undefined> {
     let view: Awaited<ReturnType<ResearchAccessService['patient']>>;
     try {
-      view = await this.access.patient(this.actor, grantId, released.token);
+      // The facade serves no timeline: only the records it may return are de-identified.
+      view = await this.access.patient(this.actor, grantId, released.token, { ...(types ? { resourceTypes: types } : {}), timeline: false });
     } catch (e) {
       if (isDomainError(e, 'NOT_FOUND')) return undefined;
       throw e;
@@ -105,13 +107,13 @@ export class GrantedView {
     return { token: released.token, patient: resource as unknown as FhirJson, records: (view.records as unknown as FhirJson[]).slice().sort(byTypeAndId), policy: view.policy };
   }
 
-  /** Every loaded patient of a grant (optionally only some pseudonyms), in pseudonym order. */
-  async patientsOf(grantId: string, only?: readonly string[]): Promise<ReleasedPatientData[]> {
+  /** Every loaded patient of a grant (optionally only some pseudonyms and record types), in pseudonym order. */
+  async patientsOf(grantId: string, only?: readonly string[], types?: readonly FhirResourceType[]): Promise<ReleasedPatientData[]> {
     const released = (await this.releasedPatients(grantId)).filter((p) => !only || only.includes(p.token));
     const out: ReleasedPatientData[] = [];
     // Bounded concurrency: a release may hold thousands of patients.
     for (let i = 0; i < released.length; i += 8) {
-      const batch = await Promise.all(released.slice(i, i + 8).map((p) => this.patientData(grantId, p)));
+      const batch = await Promise.all(released.slice(i, i + 8).map((p) => this.patientData(grantId, p, types)));
       for (const d of batch) if (d) out.push(d);
     }
     return out;
@@ -216,7 +218,8 @@ export class FhirFacade {
         out.push({ grantId: grant.grantId, resource: type === 'Group' ? await this.group(view, grant) : await this.researchStudy(view, grant) });
         continue;
       }
-      for (const p of await view.patientsOf(grant.grantId, patientIds)) {
+      // Patients need no records; other types only their own.
+      for (const p of await view.patientsOf(grant.grantId, patientIds, type === 'Patient' ? [] : [type])) {
         if (type === 'Patient') out.push({ grantId: grant.grantId, resource: p.patient });
         else for (const r of p.records) if (r.resourceType === type) out.push({ grantId: grant.grantId, resource: r });
       }
@@ -226,7 +229,7 @@ export class FhirFacade {
 
   /** The grant's released cohort (R-GOV-5): members are the patients still in the release. */
   async group(view: GrantedView, grant: Grant): Promise<FhirJson> {
-    const patients = await view.patientsOf(grant.grantId);
+    const patients = await view.patientsOf(grant.grantId, undefined, []);
     return {
       resourceType: 'Group',
       id: grantFhirId(grant.grantId),
