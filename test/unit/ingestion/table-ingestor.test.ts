@@ -70,6 +70,27 @@ describe('Table ingestion (R-ING-2, R-ING-5, R-ING-7)', () => {
     expect((obs!.extension as Array<{ url: string }>)[0]!.url).toBe(EXT_SOURCE_LOCAL_TIME);
   });
 
+  it('R-ING-2: a table may declare its LOINC panel and name; an unknown target still gets a valid code from the platform code system', async () => {
+    const c = await containerWith([p]);
+    const custom = {
+      timeZone: 'Asia/Shanghai',
+      tables: {
+        'pain.csv': { target: 'pain-assessment', loinc: '38208-5', display: 'Pain severity', patientKey: { column: 'mrn' }, columns: [{ column: 'mrn', target: 'patient.mrn', phi: true }, { column: 'at', target: 'recordedAt', type: 'local-datetime' }, { column: 'nrs', target: 'painScore', loinc: '72514-3', unit: '{score}', range: [0, 10] }] },
+        'misc.csv': { target: 'ward-round', patientKey: { column: 'mrn' }, columns: [{ column: 'mrn', target: 'patient.mrn', phi: true }, { column: 'at', target: 'recordedAt', type: 'local-datetime' }, { column: 'ward', target: 'ward' }] },
+      },
+    };
+    await c.ingestRouter.ingest(source(p, 'column-mapping.json', 'application/vnd.mdrp.column-mapping+json', enc(JSON.stringify(custom))));
+    expect((await c.ingestRouter.ingest(source(p, 'pain.csv', 'text/csv', enc(csv([['mrn', 'at', 'nrs'], [p.identity.mrn, '2024-10-03 08:00:00', 3]]))))).counts.accepted).toBe(1);
+    expect((await c.ingestRouter.ingest(source(p, 'misc.csv', 'text/csv', enc(csv([['mrn', 'at', 'ward'], [p.identity.mrn, '2024-10-03 09:00:00', '3病区']]))))).counts.accepted).toBe(1);
+    const rows = (await c.research.records(await patientIdOf(c, p), 'Observation')).filter((r) => sourceLocalTimeOf(r));
+    const pain = rows.find((r) => componentOf(r, 'painScore'))!;
+    expect(pain.code).toEqual({ coding: [{ system: LOINC_SYSTEM, code: '38208-5', display: 'Pain severity' }, { system: TABLE_TARGET_SYSTEM, code: 'pain-assessment' }], text: 'Pain severity' });
+    const misc = rows.find((r) => componentOf(r, 'ward'))!;
+    expect(misc.code).toEqual({ coding: [{ system: TABLE_TARGET_SYSTEM, code: 'ward-round' }], text: 'ward-round' });
+    expect(misc.category).toEqual([{ text: 'ward-round' }]);
+    for (const r of rows) expect(validator.validate(r)).toEqual([]);
+  });
+
   it('R-ING-5: unmapped or malformed columns, unknown patients and missing mappings are rejected with line and column', async () => {
     const c = await containerWith([p]);
     const table = (rows: Array<Array<string | number>>) => c.ingestRouter.ingest(source(p, 'vital-signs.csv', 'text/csv', enc(csv(rows))));
