@@ -156,10 +156,11 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
   const grants = new GrantService(accessStore, scheduler, notifier, clock, ids);
   const patientIndex = new PatientIndex(documents, keys, clock, ids);
   const research = new ResearchRecords(documents, objects, keys, clock);
-  const ingest = new FhirIngestor(documents, patientIndex, research, catalog, new MedplumFhirValidator(), clock, ids);
+  const fhirValidator = new MedplumFhirValidator();
+  const ingest = new FhirIngestor(documents, patientIndex, research, catalog, fhirValidator, clock, ids);
   const dicomIngest = new DicomIngestor(documents, patientIndex, research, catalog, clock, ids, new YauzlArchiveReader());
   const documentIngest = new DocumentIngestor(documents, patientIndex, research, catalog, new PdfJsDocumentParser(), clock, ids);
-  const tableIngest = new TableIngestor(documents, patientIndex, research, catalog, clock, ids, new ExcelJsSpreadsheetReader());
+  const tableIngest = new TableIngestor(documents, patientIndex, research, catalog, fhirValidator, clock, ids, new ExcelJsSpreadsheetReader());
   const researchAccess = new ResearchAccessService(documents, grants, research, keys, clock, authorizer);
   const accessRequests = new AccessRequestService(accessStore, catalog, workflow, grants, notifier, authorizer, clock, config.reviewTimeoutSeconds, researchAccess);
   return {

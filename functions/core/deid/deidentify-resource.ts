@@ -1,9 +1,11 @@
 import type { Resource } from '@medplum/fhirtypes';
+import { EXT_SOURCE_LOCAL_TIME, EXT_TABLE_FREE_TEXT, sourceValueOf, tableFieldOf } from '../fhir/platform-extensions';
 import type { KeyProvider } from '../ports/key-provider';
 import { generalizeBirthDate, isFhirDateLike, shiftFhirDate } from './date-shift';
 import { findRule, type DeidPolicy, type FieldRule } from './deid-policy';
 import { ReportBuilder, type DeidReport } from './deid-report';
 import { Pseudonymizer } from './pseudonym';
+import { generalizeCell, inferGeneralization, shiftTableDate } from './table-cell';
 import { scrubText } from './text-scrubber';
 import { DEID_WATERMARK_TAG_SYSTEM, type GrantWatermark } from './watermark';
 
@@ -131,6 +133,7 @@ class Walker {
   async element(v: Json, segs: string[], shown: string, parent: JsonObject, key: string): Promise<Json | undefined> {
     const rule = findRule(this.ctx.policy, this.rt, segs.join('.'));
     if (rule) return this.applyRule(rule, v, segs, shown);
+    if (key === 'extension' && Array.isArray(v)) return this.extensions(v, segs, shown, parent);
     if (Array.isArray(v)) {
       const arr: Json[] = [];
       for (let i = 0; i < v.length; i++) {
@@ -147,6 +150,11 @@ class Walker {
   private async object(o: JsonObject, segs: string[], shown: string, key: string): Promise<Json | undefined> {
     if (key === 'identifier' || (isObj(o) && 'system' in o && 'value' in o && segs[segs.length - 1] === 'identifier')) return this.identifier(o, shown);
     if (typeof o.contentType === 'string' && ('url' in o || 'data' in o)) return this.attachment(o, segs, shown);
+    if (key === 'component') {
+      const field = tableFieldOf(o);
+      const fieldRule = field ? findRule(this.ctx.policy, undefined, field) : undefined;
+      if (field && fieldRule && fieldRule.action !== 'keep') return this.tableComponent(o, field, fieldRule, segs, shown);
+    }
     const out: JsonObject = {};
     for (const [k, v] of Object.entries(o)) {
       if (k === 'identifier' && typeof o.reference === 'string' && o.reference.startsWith('Patient/')) {
@@ -178,6 +186,85 @@ class Walker {
     }
     void segs;
     return v;
+  }
+
+  /**
+   * The platform's own extensions (`platform-extensions.ts`) get the treatment of the table cell
+   * they came from: the source wall-clock time is shifted by the patient's offset like every
+   * date; the pointer to the encrypted free-text object is internal (the text is identified and
+   * never released, and a stable file id would link releases of different projects), so it is
+   * dropped. Other extensions are walked like any element.
+   */
+  private async extensions(list: Json[], segs: string[], shown: string, parent: JsonObject): Promise<Json | undefined> {
+    const out: Json[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i] as Json;
+      const at = `${shown}[${i}]`;
+      if (isObj(e) && e.url === EXT_TABLE_FREE_TEXT) {
+        this.report.add(at, 'remove', 'internal pointer to encrypted free text');
+        continue;
+      }
+      if (isObj(e) && e.url === EXT_SOURCE_LOCAL_TIME) {
+        const subs = (Array.isArray(e.extension) ? e.extension : []).filter(isObj);
+        const local = subs.find((x) => x.url === 'localDateTime');
+        const shifted = typeof local?.valueString === 'string' ? shiftTableDate(local.valueString, this.offset) : undefined;
+        if (shifted === undefined) {
+          // Not a date the shift understands: never passed through unshifted.
+          this.report.add(at, 'remove', 'unshiftable local time');
+          continue;
+        }
+        this.report.add(`${at}.localDateTime`, 'shift');
+        out.push({ ...e, extension: subs.map((x) => (x === local ? { url: 'localDateTime', valueString: shifted } : x)) });
+        continue;
+      }
+      const r = await this.element(e, segs, at, parent, 'extension-item');
+      if (r !== undefined) out.push(r);
+    }
+    return out.length ? out : undefined;
+  }
+
+  /**
+   * A component of a table-row Observation whose platform field has a table column rule in the
+   * policy (e.g. `nurseId` → pseudonymize, `note` → scrub): the cell gets that rule, exactly as
+   * in a released table (`deidentify-table.ts`). The result is a string value; the source-value
+   * extension, which repeats the raw cell, goes.
+   */
+  private async tableComponent(o: JsonObject, field: string, rule: FieldRule, segs: string[], shown: string): Promise<Json | undefined> {
+    if (rule.action === 'remove') {
+      this.report.add(shown, 'remove', `field ${field}`);
+      return undefined;
+    }
+    const action = rule.action;
+    if (action === 'keep') return o;
+    const cc = isObj(o.valueCodeableConcept) ? o.valueCodeableConcept : undefined;
+    const firstCode = cc && Array.isArray(cc.coding) ? cc.coding.filter(isObj).map((c) => c.code).find((c) => typeof c === 'string') : undefined;
+    const quantity = isObj(o.valueQuantity) && typeof o.valueQuantity.value === 'number' ? String(o.valueQuantity.value) : undefined;
+    const cell = sourceValueOf(o)?.value ?? (typeof o.valueString === 'string' ? o.valueString : undefined) ?? (typeof firstCode === 'string' ? firstCode : undefined) ?? (typeof cc?.text === 'string' ? cc.text : undefined) ?? quantity;
+    const code = await this.element(o.code as Json, [...segs, 'code'], `${shown}.code`, o, 'code');
+    if (cell === undefined || code === undefined) {
+      this.report.add(shown, 'remove', `field ${field}`);
+      return undefined;
+    }
+    let value: string;
+    switch (action) {
+      case 'pseudonymize':
+        value = await this.p.token(`field:${field}`, cell.trim());
+        break;
+      case 'mask':
+        value = maskValue(cell);
+        break;
+      case 'generalize':
+        value = generalizeCell(cell, inferGeneralization(field, cell));
+        break;
+      case 'shift':
+        value = shiftTableDate(cell, this.offset) ?? this.scrub(cell, `${shown}.value`);
+        break;
+      default:
+        value = this.scrub(cell, `${shown}.value`);
+    }
+    this.report.add(`${shown}.value`, action, `field ${field}`);
+    if (!value) return undefined;
+    return { code, valueString: value };
   }
 
   private scrub(v: string, shown: string): string {

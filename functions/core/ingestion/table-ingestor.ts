@@ -5,15 +5,27 @@ import type { PatientIndex } from '../patients/patient-index';
 import type { ResearchRecords, TimelineEvent } from '../patients/research-records';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item } from '../ports/document-store';
+import type { FhirValidator } from '../ports/fhir-validator';
 import type { IdGenerator } from '../ports/id-generator';
 import { SpreadsheetRejected, type SpreadsheetReader } from '../ports/spreadsheet-reader';
 import { platformIdOf } from './fhir-ingestor';
 import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
 import { fileIdOf, IngestJobs, wholeFile, type IngestSource } from './ingest-support';
 import { isSupportedZone, localToUtc } from './local-time';
+import {
+  EXT_SOURCE_LOCAL_TIME,
+  EXT_SOURCE_VALUE,
+  EXT_TABLE_FREE_TEXT,
+  FILE_ID_SYSTEM,
+  LOINC_SYSTEM,
+  OBSERVATION_CATEGORY_SYSTEM,
+  TABLE_FIELD_SYSTEM,
+  TABLE_TARGET_SYSTEM,
+  TABLE_VALUE_SYSTEM,
+} from '../fhir/platform-extensions';
 
 /** Version of the table pipeline, recorded in lineage. */
-export const TABLE_INGEST_VERSION = 'table-ingest/1.0.0';
+export const TABLE_INGEST_VERSION = 'table-ingest/1.1.0';
 
 /** Content type of a declared column mapping (the export's `tables/column-mapping.json`). */
 export const COLUMN_MAPPING_CONTENT_TYPE = 'application/vnd.mdrp.column-mapping+json';
@@ -41,6 +53,10 @@ export const ColumnMappingSchema = z.object({
     z.string(),
     z.object({
       target: z.string().min(1),
+      /** LOINC panel code of a row (`Observation.code`), e.g. 85353-1 for vital signs. */
+      loinc: z.string().regex(/^\d{1,7}-\d$/, 'not a LOINC code').optional(),
+      /** Human-readable name of a row (`Observation.code.text`). */
+      display: z.string().min(1).optional(),
       patientKey: z.object({ column: z.string().min(1) }),
       columns: z.array(ColumnSchema).min(1),
     }),
@@ -78,6 +94,40 @@ const TIMELINE_TYPES: Record<string, { type: string; zh: string; en: string }> =
   'vital-sign-series': { type: 'vital-signs', zh: '生命体征', en: 'Vital signs' },
 };
 
+/**
+ * What a row of a well-known table target is in FHIR terms when the mapping declares nothing:
+ * its LOINC panel (only where one obviously fits) and its Observation category.
+ */
+const KNOWN_TARGETS: Record<string, { loinc?: { code: string; display: string }; category: { code: string; display: string }; text: string }> = {
+  'vital-sign-series': {
+    loinc: { code: '85353-1', display: 'Vital signs, weight, height, head circumference, oxygen saturation and BMI panel' },
+    category: { code: 'vital-signs', display: 'Vital Signs' },
+    text: 'Vital signs',
+  },
+  // Nursing assessments (pain, Barthel, Braden, Morse scores) are assessment-tool results.
+  'nursing-record': { category: { code: 'survey', display: 'Survey' }, text: 'Nursing record' },
+};
+
+type Table = ColumnMapping['tables'][string];
+
+/** `Observation.code` of a row: the declared (or obvious) LOINC panel and the platform's target code. */
+function rowCode(table: Table): Record<string, unknown> {
+  const known = KNOWN_TARGETS[table.target];
+  const loinc = table.loinc ? { code: table.loinc, ...(table.display ? { display: table.display } : {}) } : known?.loinc;
+  return {
+    coding: [...(loinc ? [{ system: LOINC_SYSTEM, ...loinc }] : []), { system: TABLE_TARGET_SYSTEM, code: table.target }],
+    text: table.display ?? known?.text ?? table.target,
+  };
+}
+
+/** `component.code` of a column: its LOINC code when declared, always the platform field; the source header as text. */
+function columnCode(c: Column): Record<string, unknown> {
+  return {
+    coding: [...(c.loinc ? [{ system: LOINC_SYSTEM, code: c.loinc }] : []), { system: TABLE_FIELD_SYSTEM, code: c.target }],
+    text: c.column,
+  };
+}
+
 type MappingItem = Item & { mapping: ColumnMapping };
 
 /**
@@ -85,13 +135,16 @@ type MappingItem = Item & { mapping: ColumnMapping };
  * (R-ING-1, -2, -5, -6, -7):
  * - the mapping is uploaded first (`application/vnd.mdrp.column-mapping+json`) and kept per
  *   dataset and institution; a CSV is then matched to its table by file name;
- * - each row becomes an Observation-like record: units normalized to UCUM with the source value
- *   and unit beside them, wall-clock times (Asia/Shanghai) normalized to UTC, the patient found by
- *   MRN (keyed hash) within the institution;
+ * - each row becomes a FHIR R4 Observation, validated before it is written: `code` from the table
+ *   target (its LOINC panel where declared or obvious), one component per mapped cell (`code`
+ *   from the column's LOINC code and platform field), units normalized to UCUM with the source
+ *   value and unit kept in a `source-value` extension, wall-clock times (Asia/Shanghai) normalized
+ *   to UTC with the local time in a `source-local-time` extension (see `platform-extensions.ts`),
+ *   the patient found by MRN (keyed hash) within the institution;
  * - rows with an unmapped, missing or malformed cell are rejected with their line and column
  *   (`INVALID_ROW`), the rest accepted;
  * - free-text columns (notes naming patients) never reach the database: they are kept per
- *   patient in one envelope-encrypted object, referenced by file id;
+ *   patient in one envelope-encrypted object, referenced by file id (`table-free-text` extension);
  * - per patient and day, one timeline event links that day's rows.
  */
 export class TableIngestor {
@@ -102,6 +155,8 @@ export class TableIngestor {
     private readonly index: PatientIndex,
     private readonly records: ResearchRecords,
     private readonly catalog: CatalogService,
+    /** Every row is checked as the FHIR R4 Observation it becomes before anything is written. */
+    private readonly validator: FhirValidator,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly spreadsheets?: SpreadsheetReader,
@@ -214,7 +269,6 @@ export class TableIngestor {
         continue;
       }
       const components: Array<Record<string, unknown>> = [];
-      const attributes: Record<string, string> = {};
       const freeText: Record<string, string> = {};
       let effective: { utc: string; local: string } | undefined;
       let recordId: string | undefined;
@@ -257,10 +311,10 @@ export class TableIngestor {
             break;
           }
           components.push({
-            field: c.target,
-            ...(c.loinc ? { code: { coding: [{ system: 'http://loinc.org', code: c.loinc }] } } : {}),
+            // The cell as written and its declared unit, beside the normalized UCUM quantity (R-ING-2).
+            extension: [{ url: EXT_SOURCE_VALUE, extension: [{ url: 'value', valueString: raw }, ...(c.unit ? [{ url: 'unit', valueString: c.unit }] : [])] }],
+            code: columnCode(c),
             valueQuantity: { value: unit ? unit.convert(value) : value, ...(unit ? { unit: unit.ucum, system: 'http://unitsofmeasure.org', code: unit.ucum } : {}) },
-            source: { value: raw, ...(c.unit ? { unit: c.unit } : {}) },
           });
           continue;
         }
@@ -270,7 +324,10 @@ export class TableIngestor {
           break;
         }
         if (c.target === 'recordId') recordId = raw;
-        else if (raw) attributes[c.target] = raw;
+        else if (raw) {
+          // Categorical cells: a declared enumeration is a code of the field's value set, anything else a string.
+          components.push({ code: columnCode(c), ...(c.enum ? { valueCodeableConcept: { coding: [{ system: `${TABLE_VALUE_SYSTEM}/${c.target}`, code: raw }], text: raw } } : { valueString: raw }) });
+        }
       }
       if (bad) continue;
       if (!effective) {
@@ -279,23 +336,32 @@ export class TableIngestor {
       }
       const sourceId = recordId || `line-${line}`;
       const id = platformIdOf(src.institution, table.target, sourceId);
-      if (Object.keys(freeText).length) {
+      const notesFileId = fileIdOf(src.institution, `table-notes|${name}`, patientId);
+      const freeFields = Object.keys(freeText);
+      const resource = {
+        resourceType: 'Observation',
+        id,
+        extension: [
+          { url: EXT_SOURCE_LOCAL_TIME, extension: [{ url: 'localDateTime', valueString: effective.local }, { url: 'timeZone', valueCode: mapping.timeZone }] },
+          ...(freeFields.length ? [{ url: EXT_TABLE_FREE_TEXT, extension: [{ url: 'file', valueIdentifier: { system: FILE_ID_SYSTEM, value: notesFileId } }, ...freeFields.map((f) => ({ url: 'field', valueString: f }))] }] : []),
+        ],
+        status: 'final',
+        category: [{ ...(KNOWN_TARGETS[table.target] ? { coding: [{ system: OBSERVATION_CATEGORY_SYSTEM, ...KNOWN_TARGETS[table.target]!.category }] } : {}), text: table.target }],
+        code: rowCode(table),
+        subject: { reference: `Patient/${patientId}` },
+        effectiveDateTime: effective.utc,
+        ...(components.length ? { component: components } : {}),
+      };
+      const issues = this.validator.validate(resource);
+      if (issues.length) {
+        rejected.push({ line, resourceType: table.target, code: 'INVALID_FHIR', issues: issues.slice(0, 20) });
+        continue;
+      }
+      if (freeFields.length) {
         const perPatient = notes.get(patientId) ?? {};
         perPatient[id] = freeText;
         notes.set(patientId, perPatient);
       }
-      const resource = {
-        resourceType: 'Observation',
-        id,
-        status: 'final',
-        category: [{ text: table.target }],
-        subject: { reference: `Patient/${patientId}` },
-        effectiveDateTime: effective.utc,
-        effectiveSource: { value: effective.local, timeZone: mapping.timeZone },
-        component: components,
-        ...(Object.keys(attributes).length ? { attributes } : {}),
-        ...(Object.keys(freeText).length ? { freeText: { fileId: fileIdOf(src.institution, `table-notes|${name}`, patientId), fields: Object.keys(freeText) } } : {}),
-      };
       const day = new Date(Date.parse(effective.utc) + 8 * 3600_000).toISOString().slice(0, 10);
       accepted.push({ patientId, resource, lineage: { ...lineageBase, sourceId: `${table.target}/${sourceId}`, transformations }, day, at: effective.utc });
     }

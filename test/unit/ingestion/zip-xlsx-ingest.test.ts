@@ -5,6 +5,8 @@ import { COLUMN_MAPPING, VITAL_COLUMNS } from '../../../infra/local/demo/write-h
 import type { DemoPatient } from '../../../infra/local/demo/demo-model';
 import { YauzlArchiveReader } from '../../../functions/adapters/shared/yauzl-archive-reader';
 import { STUDY_ZIP_LIMITS, studyRecordIdOf } from '../../../functions/core/ingestion/dicom-ingestor';
+import { MedplumFhirValidator } from '../../../functions/adapters/shared/medplum-fhir-validator';
+import { sourceLocalTimeOf } from '../../../functions/core/fhir/platform-extensions';
 import { containerWith, demoCohort, patientIdOf, source } from './multimodal-fixture';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -95,7 +97,9 @@ describe('Zipped DICOM studies and XLSX tables (R-ING-1, R-ING-5)', () => {
     expect(job.counts).toMatchObject({ accepted: 1, rejected: 1 });
     expect(job.rejected[0]).toMatchObject({ line: 4, code: 'INVALID_ROW' });
     const patientId = await patientIdOf(c, p);
-    const obs = (await c.research.records(patientId, 'Observation')).find((r) => r.effectiveSource);
+    const obs = (await c.research.records(patientId, 'Observation')).find((r) => sourceLocalTimeOf(r));
+    expect(new MedplumFhirValidator().validate(obs)).toEqual([]);
+    expect(sourceLocalTimeOf(obs)?.localDateTime).toBe('2024-10-03 07:05:00');
     // Excel wall-clock 07:05 in Asia/Shanghai is 23:05 UTC the day before.
     expect(obs!.effectiveDateTime).toBe('2024-10-02T23:05:00.000Z');
     // A file that is not a workbook gets a machine-readable reason.

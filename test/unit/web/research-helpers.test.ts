@@ -122,6 +122,20 @@ describe('research data helpers (R-DSR-2, R-GOV-5)', () => {
     expect(o).toContainEqual({ label: 'category', value: 'Laboratory' });
     expect(o).toContainEqual({ label: 'effective', value: '2024-07-25T03:00:00Z', kind: 'date' });
     expect(recordFacts(encounter)).toContainEqual({ label: 'period', value: '2024-07-25T02:40:00Z', end: '2024-07-25T03:40:00Z', kind: 'period' });
+    // A table-ingested row (vital signs): panel code, one readable component per cell.
+    const row = {
+      resourceType: 'Observation',
+      id: 'tbl1',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '85353-1' }, { system: 'https://mdrp.example.org/fhir/CodeSystem/table-target', code: 'vital-sign-series' }], text: 'Vital signs' },
+      effectiveDateTime: '2024-10-02T23:05:00.000Z',
+      component: [
+        { code: { coding: [{ system: 'http://loinc.org', code: '8310-5' }, { system: 'https://mdrp.example.org/fhir/CodeSystem/table-field', code: 'temperature' }], text: '体温' }, valueQuantity: { value: 36.9, unit: 'Cel' } },
+        { code: { coding: [{ system: 'https://mdrp.example.org/fhir/CodeSystem/table-field', code: 'source' }], text: '来源' }, valueCodeableConcept: { coding: [{ code: 'manual' }], text: 'manual' } },
+      ],
+    } as FhirResource;
+    expect(recordFacts(row)).toContainEqual({ label: 'code', value: 'Vital signs (85353-1)' });
+    expect(recordFacts(row)).toContainEqual({ label: 'components', value: '体温 (8310-5): 36.9 Cel; 来源 (source): manual' });
     // Every fact label has a message in both languages.
     const labels = new Set(records.flatMap(recordFacts).map((f) => f.label));
     for (const messages of [en, zh]) for (const l of labels) expect((messages.research.fhir.fields as Record<string, string>)[l], l).toBeTypeOf('string');
