@@ -96,3 +96,41 @@ export function fileIdOf(institution: string, kind: string, key: string): string
 export function wholeFile(code: RejectedItem['code'], issue: string): RejectedItem {
   return { line: 0, code, issues: [issue] };
 }
+
+/**
+ * At most `limit` writes in flight: a job's independent writes (distinct items, each batch or
+ * transaction complete in itself) overlap their round trips instead of waiting for each other.
+ * The first failure is rethrown by `add` or `drain`, after the writes already started have
+ * settled, so a failed job never leaves a write running behind its error.
+ *
+ * @example
+ * const pool = new WritePool(4);
+ * for (const chunk of chunks) await pool.add(() => store.batchPut('main', chunk));
+ * await pool.drain();
+ */
+export class WritePool {
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  async add(task: () => Promise<void>): Promise<void> {
+    while (this.inFlight.size >= this.limit) await Promise.race(this.inFlight);
+    if (this.failure) await this.drain();
+    const p: Promise<void> = task()
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.inFlight);
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
+}
