@@ -4,7 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseCsv } from '../../functions/core/ingestion/table-ingestor';
+import ExcelJS from 'exceljs';
+import { ExcelJsSpreadsheetReader } from '../../functions/adapters/shared/exceljs-spreadsheet-reader';
+import { parseCsv, XLSX_CONTENT_TYPE } from '../../functions/core/ingestion/table-ingestor';
 
 /** One file as the CLI uploads it (FHIR and tables are split per institution first). */
 interface Planned {
@@ -47,6 +49,7 @@ const TYPES: Array<[RegExp, string]> = [
   [/\.png$/i, 'image/png'],
   [/\.jpe?g$/i, 'image/jpeg'],
   [/\.csv$/i, 'text/csv; charset=utf-8'],
+  [/\.xlsx$/i, XLSX_CONTENT_TYPE],
 ];
 
 async function walk(dir: string): Promise<string[]> {
@@ -121,20 +124,48 @@ export async function planExport(dir: string, only?: string): Promise<Planned[]>
   const institutions = [...new Set([...mrnInstitution.values(), ...(only ? [only] : [])])].filter(want);
   if (mapping) for (const inst of institutions) plan.push({ phase: 'tables', label: `tables/column-mapping.json [${inst}]`, fileName: 'column-mapping.json', contentType: 'application/vnd.mdrp.column-mapping+json', institution: inst, bytes: await readFile(mapping) });
   const keyColumn = mapping ? (JSON.parse(readFileSync(mapping, 'utf8')) as { tables: Record<string, { patientKey: { column: string } }> }).tables : {};
-  for (const f of tables.filter((t) => t.endsWith('.csv'))) {
-    const [header, ...rows] = parseCsv((await readFile(f, 'utf8')).replace(/^\uFEFF/, '')).map((r) => r.cells);
-    const keyIndex = header?.indexOf(keyColumn[basename(f)]?.patientKey.column ?? '') ?? -1;
-    const cellOut = (c: string) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c);
-    const groups = new Map<string, string[]>();
+  // Which institution a row belongs to, by the institution of the MRN in the table's key column.
+  const byInstitution = (name: string, header: string[] | undefined, rows: string[][]) => {
+    const column = (keyColumn[name] ?? keyColumn[name.replace(/\.xlsx$/i, '.csv')])?.patientKey.column ?? '';
+    const keyIndex = header?.indexOf(column) ?? -1;
+    const groups = new Map<string, string[][]>();
     for (const row of rows) {
       if (row.length === 1 && !row[0]) continue;
       const inst = mrnInstitution.get(row[keyIndex] ?? '') ?? only ?? 'unknown';
-      groups.set(inst, [...(groups.get(inst) ?? []), row.map(cellOut).join(',')]);
+      groups.set(inst, [...(groups.get(inst) ?? []), row]);
     }
+    return groups;
+  };
+  for (const f of tables.filter((t) => /\.csv$/i.test(t))) {
+    const [header, ...rows] = parseCsv((await readFile(f, 'utf8')).replace(/^\uFEFF/, '')).map((r) => r.cells);
+    const cellOut = (c: string) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c);
     const headerLine = (header ?? []).map(cellOut).join(',');
-    for (const [inst, list] of groups) if (want(inst)) plan.push({ phase: 'tables', label: `tables/${basename(f)} [${inst}]`, fileName: basename(f), contentType: 'text/csv; charset=utf-8', institution: inst, bytes: new TextEncoder().encode(`\uFEFF${[headerLine, ...list].join('\r\n')}\r\n`) });
+    for (const [inst, list] of byInstitution(basename(f), header, rows)) {
+      if (want(inst)) plan.push({ phase: 'tables', label: `tables/${basename(f)} [${inst}]`, fileName: basename(f), contentType: 'text/csv; charset=utf-8', institution: inst, bytes: new TextEncoder().encode(`\uFEFF${[headerLine, ...list.map((r) => r.map(cellOut).join(','))].join('\r\n')}\r\n`) });
+    }
+  }
+  // XLSX workbooks (first sheet, like the table pipeline reads them): uploaded as they are when
+  // every row is one institution's, else one workbook per institution with its rows only.
+  for (const f of tables.filter((t) => /\.xlsx$/i.test(t))) {
+    const bytes = await readFile(f);
+    const [header, ...rows] = await new ExcelJsSpreadsheetReader().readFirstSheet(bytes, { maxRows: 200_000, maxColumns: 200 });
+    const groups = byInstitution(basename(f), header, rows);
+    for (const [inst, list] of groups) {
+      if (!want(inst)) continue;
+      const out = groups.size === 1 ? new Uint8Array(bytes) : await workbookOf(header ?? [], list);
+      plan.push({ phase: 'tables', label: `tables/${basename(f)} [${inst}]`, fileName: basename(f), contentType: XLSX_CONTENT_TYPE, institution: inst, bytes: out });
+    }
   }
   return plan;
+}
+
+/** A one-sheet workbook of text cells (what the table pipeline reads back from any workbook). */
+async function workbookOf(header: string[], rows: string[][]): Promise<Uint8Array> {
+  const wb = new ExcelJS.Workbook();
+  const sheet = wb.addWorksheet('Sheet1');
+  sheet.addRow(header);
+  for (const r of rows) sheet.addRow(r);
+  return new Uint8Array(await wb.xlsx.writeBuffer());
 }
 
 async function api(opts: IngestExportOptions, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any

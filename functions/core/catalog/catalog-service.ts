@@ -22,13 +22,18 @@ export class CatalogService {
     return item.dataset;
   }
 
-  /** Updates a dataset's aggregate counts after an ingest job (optimistic, retried). */
-  async recordIngest(datasetId: string, delta: { records: number; patientCount: number; files?: number; at: string }): Promise<void> {
+  /**
+   * Updates a dataset's aggregate counts after an ingest job (optimistic, retried). The patient
+   * count is either recounted by the caller (`patientCount`), or moved by the patients the job
+   * added to the dataset (`newPatients`), or left as it is: a job should not have to scan the
+   * dataset's whole membership to report one file (R-GOV-1 counts, ingest benchmark).
+   */
+  async recordIngest(datasetId: string, delta: { records: number; patientCount?: number; newPatients?: number; files?: number; at: string }): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const item = await this.store.get<DatasetItem>('main', { pk: 'DATASET', sk: datasetId });
       if (!item) throw new NotFoundError('dataset', { datasetId });
       const d = item.dataset;
-      const next: Dataset = { ...d, recordCount: d.recordCount + delta.records, fileCount: d.fileCount + (delta.files ?? 0), patientCount: delta.patientCount, updatedAt: delta.at };
+      const next: Dataset = { ...d, recordCount: d.recordCount + delta.records, fileCount: d.fileCount + (delta.files ?? 0), patientCount: delta.patientCount ?? d.patientCount + (delta.newPatients ?? 0), updatedAt: delta.at };
       try {
         await this.store.put('main', { pk: 'DATASET', sk: datasetId, dataset: next, version: ((item.version as number | undefined) ?? 0) + 1 }, { expectedVersion: (item.version as number | undefined) ?? undefined });
         return;

@@ -1,13 +1,14 @@
 import type { CatalogService } from '../catalog/catalog-service';
 import type { PatientIndex } from '../patients/patient-index';
-import type { ResearchRecords, TimelineEvent } from '../patients/research-records';
+import type { ResearchRecords, StoredFile, TimelineEvent } from '../patients/research-records';
+import type { TransactOperation } from '../ports/document-store';
 import type { Clock } from '../ports/clock';
 import type { IdGenerator } from '../ports/id-generator';
 import { ArchiveRejected, type ArchiveLimits, type ArchiveReader } from '../ports/archive-reader';
 import { DicomParseError, parseDicom, renderPreview, type DicomSummary } from './dicom-image';
 import { platformIdOf } from './fhir-ingestor';
 import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
-import { fileIdOf, IngestJobs, wholeFile, type IngestSource } from './ingest-support';
+import { fileIdOf, IngestJobs, wholeFile, WritePool, type IngestSource } from './ingest-support';
 import { localToUtc } from './local-time';
 
 /** Version of the DICOM pipeline, recorded in lineage. */
@@ -24,13 +25,31 @@ export const ZIP_CONTENT_TYPES = ['application/zip', 'application/x-zip-compress
 export const STUDY_ZIP_LIMITS: ArchiveLimits = { maxEntries: 5000, maxEntryBytes: 64 * 1024 * 1024, maxTotalBytes: 1024 * 1024 * 1024, maxRatio: 100 };
 
 /**
- * What an archive's instances share: patient lookups, study records and events are read once and
- * written once per study at the end, not once per instance (the benchmark's bottleneck).
+ * What the instances of one job share (one instance for a single file, every entry of a study
+ * archive): patient lookups and study records are read once, merged in memory, and written once
+ * at the end with the job report; objects of one SOP instance are written one after another.
  */
-interface ArchiveBatch {
+interface InstanceBatch {
   mrn: Map<string, Promise<string | undefined>>;
-  studies: Map<string, { patientId: string; record: ImagingStudyRecord | undefined; event: TimelineEvent | undefined; existedBefore: boolean; lineage?: Lineage; loaded: boolean }>;
+  studies: Map<string, StudyState>;
+  /** Metadata of the objects stored, by file id (a repeated instance: the object written last). */
+  files: Map<string, StoredFile>;
+  /** The object writes of each SOP instance, chained so its object and metadata always agree. */
+  objectWrites: Map<string, Promise<unknown>>;
 }
+
+interface StudyState {
+  patientId: string;
+  /** The study record and event as stored before this job, read once per study. */
+  stored: Promise<{ record: ImagingStudyRecord | undefined; event: TimelineEvent | undefined }>;
+  merged: boolean;
+  record?: ImagingStudyRecord;
+  event?: TimelineEvent;
+  existedBefore: boolean;
+  lineage?: Lineage;
+}
+
+const newBatch = (): InstanceBatch => ({ mrn: new Map(), studies: new Map(), files: new Map(), objectWrites: new Map() });
 
 /** Files a zip tool adds beside the study: skipped, not rejected. */
 const ZIP_NOISE = /(^|\/)(__MACOSX\/|\.DS_Store$|Thumbs\.db$|DICOMDIR$)/i;
@@ -80,13 +99,15 @@ export class DicomIngestor {
   private readonly jobs: IngestJobs;
 
   constructor(
-    store: ConstructorParameters<typeof IngestJobs>[0],
+    private readonly store: ConstructorParameters<typeof IngestJobs>[0],
     private readonly index: PatientIndex,
     private readonly records: ResearchRecords,
     private readonly catalog: CatalogService,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly archives?: ArchiveReader,
+    /** Archive entries parsed, rendered, encrypted and stored at once (CPU overlaps object writes). */
+    private readonly instanceConcurrency = 4,
   ) {
     this.jobs = new IngestJobs(store, clock);
   }
@@ -99,18 +120,18 @@ export class DicomIngestor {
     if (src.bytes.byteLength === 0) return this.jobs.finish(src, base, {}, [wholeFile('EMPTY_FILE', 'the file is empty')]);
     const bare = src.contentType.split(';')[0]!.trim().toLowerCase();
     if ((ZIP_CONTENT_TYPES as readonly string[]).includes(bare)) return this.ingestArchive(src, base);
-    const outcome = await this.instance(src, src.bytes, base, 0);
+    const batch = newBatch();
+    const outcome = await this.instance(src, src.bytes, base, 0, batch);
     if ('rejected' in outcome) return this.jobs.finish(src, base, {}, [outcome.rejected]);
-    const job = await this.jobs.finish(src, base, { accepted: 1, patients: 1, timelineEvents: outcome.newEvent ? 1 : 0 }, []);
-    await this.recordFiles(src.datasetId, 1, job.finishedAt);
-    return job;
+    return this.commit(src, base, batch, { accepted: 1, patients: 1 }, []);
   }
 
   /**
    * A zipped study (R-ING-1): unpacked safely (path traversal, entry count, declared and actual
    * sizes, ratio and total checked first; any violation refuses the whole archive before anything
-   * is written), then each entry runs through the same instance pipeline under one job, its
-   * rejections reported by entry index (entry names may carry patient names, so never them).
+   * is written), then each entry runs through the same instance pipeline under one job, up to
+   * `instanceConcurrency` at a time, its rejections reported by entry index (entry names may carry
+   * patient names, so never them).
    */
   private async ingestArchive(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }): Promise<IngestJob> {
     if (!this.archives) return this.jobs.finish(src, base, {}, [wholeFile('UNSUPPORTED_CONTENT_TYPE', 'zip archives are not processed here')]);
@@ -121,38 +142,64 @@ export class DicomIngestor {
       if (e instanceof ArchiveRejected) return this.jobs.finish(src, base, {}, [wholeFile(e.code, e.message)]);
       throw e;
     }
+    const files = entries.filter((e) => !ZIP_NOISE.test(e.path));
+    const batch = newBatch();
+    const outcomes: Array<Awaited<ReturnType<DicomIngestor['instance']>> | 'empty'> = new Array(files.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < files.length; i = next++) {
+        const entry = files[i]!;
+        outcomes[i] = entry.bytes.byteLength === 0 ? 'empty' : await this.instance(src, entry.bytes, base, entry.index, batch);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.instanceConcurrency, files.length) }, worker));
     const rejected: RejectedItem[] = [];
     const patients = new Set<string>();
     let accepted = 0;
-    let events = 0;
-    const batch: ArchiveBatch = { mrn: new Map(), studies: new Map() };
-    for (const entry of entries) {
-      if (ZIP_NOISE.test(entry.path)) continue;
-      if (entry.bytes.byteLength === 0) {
-        rejected.push({ line: entry.index, resourceType: 'DICOM', code: 'EMPTY_FILE', issues: [`entry ${entry.index}: the file is empty`] });
-        continue;
-      }
-      const outcome = await this.instance(src, entry.bytes, base, entry.index, batch);
-      if ('rejected' in outcome) rejected.push({ ...outcome.rejected, line: entry.index, issues: outcome.rejected.issues.map((i) => `entry ${entry.index}: ${i}`) });
+    outcomes.forEach((outcome, i) => {
+      const index = files[i]!.index;
+      if (outcome === 'empty') rejected.push({ line: index, resourceType: 'DICOM', code: 'EMPTY_FILE', issues: [`entry ${index}: the file is empty`] });
+      else if ('rejected' in outcome) rejected.push({ ...outcome.rejected, line: index, issues: outcome.rejected.issues.map((x) => `entry ${index}: ${x}`) });
       else {
         accepted += 1;
         patients.add(outcome.patientId);
       }
-    }
-    // Each study's record with its event, once, in one transaction.
-    for (const s of batch.studies.values()) {
-      if (!s.record || !s.lineage) continue;
-      await this.records.saveRecord(s.patientId, s.record, s.lineage, s.event);
-      if (s.event && !s.existedBefore) events += 1;
-    }
+    });
     if (accepted === 0 && rejected.length === 0) rejected.push(wholeFile('EMPTY_FILE', 'the archive holds no files'));
-    const job = await this.jobs.finish(src, base, { accepted, patients: patients.size, timelineEvents: events }, rejected);
-    if (accepted > 0) await this.recordFiles(src.datasetId, accepted, job.finishedAt);
+    if (accepted === 0) return this.jobs.finish(src, base, { accepted, patients: 0 }, rejected);
+    return this.commit(src, base, batch, { accepted, patients: patients.size }, rejected);
+  }
+
+  /**
+   * Writes what the instances left in the batch, after all their objects are stored: file
+   * metadata, each study's record with its event, then the job report and content marker; in one
+   * transaction when they fit (a single file always does), else metadata and studies first.
+   */
+  private async commit(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }, batch: InstanceBatch, counts: { accepted: number; patients: number }, rejected: RejectedItem[]): Promise<IngestJob> {
+    const studies = [...batch.studies.values()].filter((s) => s.record && s.lineage);
+    const timelineEvents = studies.filter((s) => s.event && !s.existedBefore).length;
+    const fileOps = this.records.fileOperations([...batch.files.values()]);
+    const studyOps = studies.map((s) => this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event));
+    let job: IngestJob;
+    if (fileOps.length + studyOps.flat().length <= 98) {
+      job = await this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [...fileOps, ...studyOps.flat()]);
+    } else {
+      const pool = new WritePool(4);
+      for (let i = 0; i < fileOps.length; i += 25) {
+        const items = fileOps.slice(i, i + 25).map((o) => (o as Extract<TransactOperation, { kind: 'put' }>).item);
+        await pool.add(() => this.store.batchPut('main', items));
+      }
+      await pool.drain();
+      for (const ops of studyOps) await pool.add(() => this.store.transact(ops));
+      await pool.drain();
+      job = await this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected);
+    }
+    await this.recordFiles(src.datasetId, counts.accepted, job.finishedAt);
     return job;
   }
 
   /** One Part 10 instance: parsed, matched, stored; or the reason it was not. `entry` is 0 for a single file. */
-  private async instance(src: IngestSource, bytes: Uint8Array, base: { jobId: string; sha256: string; startedAt: string }, entry: number, batch?: ArchiveBatch): Promise<{ patientId: string; newEvent: boolean } | { rejected: RejectedItem }> {
+  private async instance(src: IngestSource, bytes: Uint8Array, base: { jobId: string; sha256: string; startedAt: string }, entry: number, batch: InstanceBatch): Promise<{ patientId: string } | { rejected: RejectedItem }> {
     let parsed;
     try {
       parsed = parseDicom(bytes);
@@ -160,10 +207,10 @@ export class DicomIngestor {
       if (e instanceof DicomParseError) return { rejected: { line: 0, resourceType: 'DICOM', code: e.code, issues: [e.message] } };
       throw e;
     }
-    let lookup = batch?.mrn.get(parsed.patientId);
+    let lookup = batch.mrn.get(parsed.patientId);
     if (!lookup) {
       lookup = this.index.lookupMrn(src.institution, parsed.patientId);
-      batch?.mrn.set(parsed.patientId, lookup);
+      batch.mrn.set(parsed.patientId, lookup);
     }
     const patientId = await lookup;
     if (!patientId) return { rejected: { line: 0, resourceType: 'DICOM', code: 'UNKNOWN_PATIENT', issues: ['PatientID (0010,0020) is not the MRN of a known patient of this institution'] } };
@@ -173,23 +220,37 @@ export class DicomIngestor {
     const studyId = platformIdOf(src.institution, 'DicomStudy', s.studyInstanceUid);
     const eventId = `ev-img-${studyId.slice(2)}`; // from the hashed id: never reveals the study UID
     const fileId = fileIdOf(src.institution, 'dicom', s.sopInstanceUid);
+    const occurredAt = s.studyDate ? (localToUtc(`${s.studyDate} ${timeOf(s.studyTime)}`) ?? localToUtc(s.studyDate)) : undefined;
+    const key = `${patientId}|${studyId}`;
+    let study = batch.studies.get(key);
+    if (!study) {
+      // Read while the objects are encrypted and stored, not after.
+      const stored = Promise.all([this.records.getRecord(patientId, 'ImagingStudy', studyId), occurredAt ? this.records.getEvent(patientId, occurredAt, eventId) : undefined]).then(([record, event]) => ({ record: record as ImagingStudyRecord | undefined, event }));
+      study = { patientId, stored, merged: false, existedBefore: false };
+      batch.studies.set(key, study);
+    }
     const preview = renderPreview(parsed);
     const previewFileId = preview ? fileIdOf(src.institution, 'dicom-preview', s.sopInstanceUid) : undefined;
     const label = s.seriesDescription ?? s.studyDescription ?? s.modality;
-    await this.records.saveFiles([
+    const objects = [
       { meta: { fileId, patientId, kind: 'dicom', contentType: 'application/dicom', fileName: `${s.sopInstanceUid}.dcm`, eventId, description: { zh: label, en: label }, datasetId: src.datasetId }, bytes },
       ...(preview && previewFileId
         ? [{ meta: { fileId: previewFileId, patientId, kind: 'dicom-preview', contentType: 'image/png', fileName: `${s.sopInstanceUid}.png`, eventId, description: { zh: `${label}（预览）`, en: `${label} (preview)` }, datasetId: src.datasetId }, bytes: preview }]
         : []),
-    ]);
+    ];
+    // The same instance twice in one archive: the second write waits for the first, and the
+    // metadata kept is always that of the object written last.
+    const write = (batch.objectWrites.get(s.sopInstanceUid) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async () => {
+        for (const f of await this.records.storeObjects(objects)) batch.files.set(f.fileId, f);
+      });
+    batch.objectWrites.set(s.sopInstanceUid, write);
+    const [, stored] = await Promise.all([write, study.stored]);
 
-    const occurredAt = s.studyDate ? (localToUtc(`${s.studyDate} ${timeOf(s.studyTime)}`) ?? localToUtc(s.studyDate)) : undefined;
-    const key = `${patientId}|${studyId}`;
-    const cached = batch?.studies.get(key);
-    const stored = cached?.loaded ? cached.record : ((await this.records.getRecord(patientId, 'ImagingStudy', studyId)) as ImagingStudyRecord | undefined);
-    const record = mergeStudy(stored, studyId, patientId, s, occurredAt, { fileId, ...(previewFileId ? { previewFileId } : {}) });
-    // One get, not a scan of the patient's whole timeline per instance.
-    const existing = cached?.loaded ? cached.event : occurredAt ? await this.records.getEvent(patientId, occurredAt, eventId) : undefined;
+    // From here to the end nothing awaits: instances of one study merge one at a time.
+    const record = mergeStudy(study.merged ? study.record : stored.record, studyId, patientId, s, occurredAt, { fileId, ...(previewFileId ? { previewFileId } : {}) });
+    const existing = study.merged ? study.event : stored.event;
     const title = s.studyDescription ?? `${s.modality} study`;
     const event: TimelineEvent | undefined = occurredAt
       ? {
@@ -223,19 +284,14 @@ export class DicomIngestor {
       operator: src.operator,
       at: base.startedAt,
     };
-    if (batch) {
-      // Written once per study when the archive is done.
-      batch.studies.set(key, { patientId, record, event, existedBefore: cached ? cached.existedBefore : Boolean(existing), lineage, loaded: true });
-      return { patientId, newEvent: false };
-    }
-    await this.records.saveRecord(patientId, record, lineage, event);
-    return { patientId, newEvent: Boolean(event && !existing) };
+    if (!study.merged) study.existedBefore = Boolean(stored.event);
+    Object.assign(study, { record, event, lineage, merged: true });
+    return { patientId };
   }
 
   /** Counts new files in the catalogue; DICOM never creates patients, so the patient count stands. */
   private async recordFiles(datasetId: string, files: number, at: string): Promise<void> {
-    const { patientCount } = await this.catalog.getDataset(datasetId);
-    await this.catalog.recordIngest(datasetId, { records: 0, files, patientCount, at });
+    await this.catalog.recordIngest(datasetId, { records: 0, files, at });
   }
 
   getJob(jobId: string): Promise<IngestJob | undefined> {

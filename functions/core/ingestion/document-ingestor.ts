@@ -117,7 +117,8 @@ export class DocumentIngestor {
     };
     await this.records.saveRecord(patientId, record, lineage);
     const job = await this.jobs.finish(src, base, { accepted: 1, patients: 1 }, []);
-    await this.catalog.recordIngest(src.datasetId, { records: 1, files: 1, patientCount: (await this.records.profilesOf(src.datasetId)).length, at: job.finishedAt });
+    // A document links an indexed patient and never adds one to the dataset: the patient count stands.
+    await this.catalog.recordIngest(src.datasetId, { records: 1, files: 1, at: job.finishedAt });
     return job;
   }
 

@@ -8,6 +8,7 @@ import type { DocumentStore, Item } from '../ports/document-store';
 import type { FhirValidator } from '../ports/fhir-validator';
 import type { IdGenerator } from '../ports/id-generator';
 import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
+import { WritePool } from './ingest-support';
 
 /** Resource types the platform accepts (R-ING-1). */
 export const ACCEPTED_RESOURCE_TYPES = [
@@ -63,6 +64,8 @@ export class FhirIngestor {
     private readonly validator: FhirValidator,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    /** Record batches and transactions of one job in flight at once. */
+    private readonly writeConcurrency = 4,
   ) {}
 
   async ingest(src: FhirSource): Promise<IngestJob> {
@@ -80,6 +83,9 @@ export class FhirIngestor {
     // Patients first, so every other resource can be linked to its pseudonym.
     const patientIds = new Map<string, string>();
     const identities = new Map<string, PatientIdentity[]>();
+    // Profiles are read once per patient, changed in memory (demographics, diagnosis, consent)
+    // and written once per patient at the end: not a read-modify-write per Condition or Consent.
+    const profiles = new Map<string, ProfileDraft>();
     let newPatients = 0;
     let probableDuplicates = 0;
     const accepted: Array<{ line: number; resource: FhirResource }> = [];
@@ -99,12 +105,14 @@ export class FhirIngestor {
         continue;
       }
       try {
+        // Sequential on purpose: two records of one person in the same file must meet in the index.
         const r = await this.index.register({ sourcePatientId: `${src.institution}/${resource.id}`, institution: src.institution, identity });
         patientIds.set(resource.id!, r.patientId);
         identities.set(r.patientId, [identity]);
         if (r.created) newPatients += 1;
         if (r.probableDuplicateOf) probableDuplicates += 1;
-        await this.upsertProfile(r.patientId, src, resource);
+        const draft = await this.draftOf(profiles, r.patientId);
+        draft.profile = this.upsertProfile(draft.profile, r.patientId, src, resource);
       } catch (e) {
         if (isDomainError(e, 'VALIDATION_FAILED')) rejected.push({ line, resourceType: 'Patient', code: 'INVALID_RESIDENT_ID', issues: ['identifier: resident ID fails the GB 11643 check'] });
         else throw e;
@@ -113,13 +121,21 @@ export class FhirIngestor {
 
     const lineageBase = { sourceSystem: src.sourceSystem, institution: src.institution, fileName: src.fileName, fileSha256: sha256, ...(src.uploadId ? { uploadId: src.uploadId } : {}), jobId, operator: src.operator, at: startedAt };
     let acceptedCount = patientIds.size;
-    let events = 0;
     const touchedPatients = new Set(patientIds.values());
-    const bulk: Array<{ patientId: string; resource: FhirResource; lineage: Lineage }> = [];
-    const withEvents: Array<{ patientId: string; resource: FhirResource; lineage: Lineage; event: TimelineEvent }> = [];
+    // One lookup per source patient, not per resource (bulk exports put Observations in their own file).
+    const sourceLookups = new Map<string, Promise<string | undefined>>();
+    // Keyed by item: a source file repeating a resource id writes its last version once, so no
+    // two concurrent writes ever touch the same item.
+    const bulk = new Map<string, { patientId: string; resource: FhirResource; lineage: Lineage }>();
+    const withEvents = new Map<string, { patientId: string; resource: FhirResource; lineage: Lineage; event: TimelineEvent }>();
     for (const { line, resource } of accepted) {
       const subject = patientRefOf(resource);
-      const patientId = subject ? (patientIds.get(subject) ?? (await this.index.lookupSource(`${src.institution}/${subject}`))) : undefined;
+      let patientId = subject ? patientIds.get(subject) : undefined;
+      if (subject && !patientId) {
+        let lookup = sourceLookups.get(subject);
+        if (!lookup) sourceLookups.set(subject, (lookup = this.index.lookupSource(`${src.institution}/${subject}`)));
+        patientId = await lookup;
+      }
       if (!patientId) {
         rejected.push({ line, resourceType: resource.resourceType, code: 'UNKNOWN_PATIENT', issues: ['subject/patient does not reference a known patient of this institution'] });
         continue;
@@ -139,20 +155,43 @@ export class FhirIngestor {
         ],
       };
       const event = timelineEventOf(record, patientId);
-      // A record with a timeline event is written with it in one transaction (50 pairs per
-      // transaction); the rest in bulk.
-      if (event) withEvents.push({ patientId, resource: record, lineage, event });
-      else bulk.push({ patientId, resource: record, lineage });
-      if (bulk.length >= 100) await this.records.saveRecordsWithLineage(bulk.splice(0));
-      if (withEvents.length >= 50) await this.records.saveRecordsWithEvents(withEvents.splice(0));
-      if (event) events += 1;
+      const key = `${patientId}|${record.resourceType}|${platformId}`;
+      bulk.delete(key);
+      withEvents.delete(key);
+      if (event) withEvents.set(key, { patientId, resource: record, lineage, event });
+      else bulk.set(key, { patientId, resource: record, lineage });
       acceptedCount += 1;
       touchedPatients.add(patientId);
-      if (resource.resourceType === 'Condition' || resource.resourceType === 'Consent') await this.enrichProfile(patientId, record);
+      if (resource.resourceType === 'Condition' || resource.resourceType === 'Consent') {
+        const draft = await this.draftOf(profiles, patientId);
+        if (draft.profile) draft.profile = enrichProfile(draft.profile, record);
+      }
     }
 
-    await this.records.saveRecordsWithLineage(bulk);
-    await this.records.saveRecordsWithEvents(withEvents);
+    // A record with a timeline event is written with it in one transaction (50 pairs per
+    // transaction, each pair atomic); the rest by BatchWriteItem (25 items, each item atomic);
+    // up to `writeConcurrency` of these in flight. Everything lands before the job report and its
+    // content marker, so a crash before the marker leaves a job that simply runs again.
+    const pool = new WritePool(this.writeConcurrency);
+    const recordList = [...bulk.values()];
+    for (let i = 0; i < recordList.length; i += 25) {
+      const chunk = recordList.slice(i, i + 25);
+      await pool.add(() => this.records.saveRecordsWithLineage(chunk));
+    }
+    const eventList = [...withEvents.values()];
+    for (let i = 0; i < eventList.length; i += 50) {
+      const chunk = eventList.slice(i, i + 50);
+      await pool.add(() => this.records.saveRecordsWithEvents(chunk));
+    }
+    let joinedDataset = 0;
+    for (const draft of profiles.values()) {
+      const profile = draft.profile;
+      if (!profile || profile === draft.loaded) continue;
+      if (!draft.loaded?.datasetIds.includes(src.datasetId) && profile.datasetIds.includes(src.datasetId)) joinedDataset += 1;
+      await pool.add(() => this.records.saveProfile({ ...profile, updatedAt: new Date(this.clock.now()).toISOString() }));
+    }
+    await pool.drain();
+    const events = withEvents.size;
     const job: IngestJob = {
       jobId,
       datasetId: src.datasetId,
@@ -173,7 +212,8 @@ export class FhirIngestor {
       { kind: 'put', table: 'main', item: { pk: `JOB#${jobId}`, sk: 'JOB', gsi1pk: `JOBS#${src.datasetId}`, gsi1sk: startedAt, job } },
       { kind: 'put', table: 'main', item: { pk: `CONTENT#${src.datasetId}#${sha256}`, sk: 'CONTENT', jobId } },
     ]);
-    await this.catalog.recordIngest(src.datasetId, { records: acceptedCount - patientIds.size, patientCount: (await this.records.profilesOf(src.datasetId)).length, at: job.finishedAt });
+    // The patients this file added to the dataset, not a scan of its whole membership per file.
+    await this.catalog.recordIngest(src.datasetId, { records: acceptedCount - patientIds.size, newPatients: joinedDataset, at: job.finishedAt });
     return job;
   }
 
@@ -190,9 +230,19 @@ export class FhirIngestor {
     return issues.length ? { code: 'INVALID_FHIR', issues: issues.slice(0, 20) } : undefined;
   }
 
-  private async upsertProfile(patientId: string, src: FhirSource, patient: FhirResource): Promise<void> {
-    const existing = await this.records.getProfile(patientId);
-    const profile: PatientProfile = {
+  /** The profile draft of a patient, read from the store the first time this job needs it. */
+  private async draftOf(drafts: Map<string, ProfileDraft>, patientId: string): Promise<ProfileDraft> {
+    let draft = drafts.get(patientId);
+    if (!draft) {
+      const loaded = await this.records.getProfile(patientId);
+      draft = { loaded, profile: loaded };
+      drafts.set(patientId, draft);
+    }
+    return draft;
+  }
+
+  private upsertProfile(existing: PatientProfile | undefined, patientId: string, src: FhirSource, patient: FhirResource): PatientProfile {
+    return {
       ...(existing ?? { consent: { duoCode: 'DUO:0000042', status: 'active' as const } }),
       patientId,
       datasetIds: [...new Set([...(existing?.datasetIds ?? []), src.datasetId])],
@@ -201,29 +251,29 @@ export class FhirIngestor {
       birthYear: Number(String(patient.birthDate ?? '0').slice(0, 4)),
       updatedAt: new Date(this.clock.now()).toISOString(),
     };
-    await this.records.saveProfile(profile);
   }
+}
 
-  /** Research-side facts used by search and consent matching: diagnosis, stage, consent (R-DSR-2). */
-  private async enrichProfile(patientId: string, r: FhirResource): Promise<void> {
-    const profile = await this.records.getProfile(patientId);
-    if (!profile) return;
-    let next = profile;
-    if (r.resourceType === 'Condition') {
-      const coding = ((r.code as { coding?: Array<{ system?: string; code?: string; display?: string }> } | undefined)?.coding ?? []).find((c) => c.code);
-      const stage = (r.stage as Array<{ summary?: { text?: string; coding?: Array<{ display?: string }> } }> | undefined)?.[0]?.summary;
-      next = {
-        ...next,
-        ...(coding && !next.diagnosis ? { diagnosis: { system: coding.system ?? '', code: coding.code!, display: coding.display ?? '' } } : {}),
-        ...(stage ? { stage: stage.text ?? stage.coding?.[0]?.display ?? next.stage } : {}),
-      };
-    } else {
-      const duo = /DUO[_:](\d{7})/.exec(JSON.stringify(r.provision ?? {}))?.[1];
-      const status = r.status === 'active' ? 'active' : r.status === 'rejected' ? 'rejected' : 'withdrawn';
-      next = { ...next, consent: { duoCode: duo ? `DUO:${duo}` : next.consent.duoCode, status } };
-    }
-    if (next !== profile) await this.records.saveProfile(next);
+/** A patient's profile as stored when the job started (`loaded`) and as the job leaves it. */
+interface ProfileDraft {
+  loaded: PatientProfile | undefined;
+  profile: PatientProfile | undefined;
+}
+
+/** Research-side facts used by search and consent matching: diagnosis, stage, consent (R-DSR-2). */
+function enrichProfile(profile: PatientProfile, r: FhirResource): PatientProfile {
+  if (r.resourceType === 'Condition') {
+    const coding = ((r.code as { coding?: Array<{ system?: string; code?: string; display?: string }> } | undefined)?.coding ?? []).find((c) => c.code);
+    const stage = (r.stage as Array<{ summary?: { text?: string; coding?: Array<{ display?: string }> } }> | undefined)?.[0]?.summary;
+    return {
+      ...profile,
+      ...(coding && !profile.diagnosis ? { diagnosis: { system: coding.system ?? '', code: coding.code!, display: coding.display ?? '' } } : {}),
+      ...(stage ? { stage: stage.text ?? stage.coding?.[0]?.display ?? profile.stage } : {}),
+    };
   }
+  const duo = /DUO[_:](\d{7})/.exec(JSON.stringify(r.provision ?? {}))?.[1];
+  const status = r.status === 'active' ? 'active' : r.status === 'rejected' ? 'rejected' : 'withdrawn';
+  return { ...profile, consent: { duoCode: duo ? `DUO:${duo}` : profile.consent.duoCode, status } };
 }
 
 function parse(src: FhirSource, rejected: RejectedItem[]): Array<{ line: number; resource: FhirResource }> {

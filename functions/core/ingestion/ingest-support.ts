@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PatientIndex } from '../patients/patient-index';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, Item } from '../ports/document-store';
+import type { DocumentStore, Item, TransactOperation } from '../ports/document-store';
 import type { IngestJob, RejectedItem } from './ingest-job';
 
 /** One source file handed to an ingestor (by the staged-upload processor or a test). */
@@ -50,8 +50,10 @@ export class IngestJobs {
   /**
    * Writes the report with the content marker. A file rejected as a whole gets no marker: once the
    * cause is fixed (the patient indexed, the mapping declared) the same bytes can be ingested again.
+   * `alsoWrite` (at most 98 writes) commits in the same transaction: what the job wrote last lands
+   * with its report and marker, or none of it does.
    */
-  async finish(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }, counts: Partial<IngestJob['counts']>, rejected: RejectedItem[]): Promise<IngestJob> {
+  async finish(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }, counts: Partial<IngestJob['counts']>, rejected: RejectedItem[], alsoWrite: TransactOperation[] = []): Promise<IngestJob> {
     const job: IngestJob = {
       jobId: base.jobId,
       datasetId: src.datasetId,
@@ -69,6 +71,7 @@ export class IngestJobs {
       rejected: rejected.slice(0, 1000),
     };
     await this.store.transact([
+      ...alsoWrite,
       { kind: 'put', table: 'main', item: { pk: `JOB#${job.jobId}`, sk: 'JOB', gsi1pk: `JOBS#${src.datasetId}`, gsi1sk: job.startedAt, job } },
       ...(job.counts.accepted > 0 ? [{ kind: 'put' as const, table: 'main' as const, item: { pk: `CONTENT#${src.datasetId}#${job.sha256}`, sk: 'CONTENT', jobId: job.jobId } }] : []),
     ]);
@@ -95,4 +98,42 @@ export function fileIdOf(institution: string, kind: string, key: string): string
 /** A one-item rejection of the whole file. */
 export function wholeFile(code: RejectedItem['code'], issue: string): RejectedItem {
   return { line: 0, code, issues: [issue] };
+}
+
+/**
+ * At most `limit` writes in flight: a job's independent writes (distinct items, each batch or
+ * transaction complete in itself) overlap their round trips instead of waiting for each other.
+ * The first failure is rethrown by `add` or `drain`, after the writes already started have
+ * settled, so a failed job never leaves a write running behind its error.
+ *
+ * @example
+ * const pool = new WritePool(4);
+ * for (const chunk of chunks) await pool.add(() => store.batchPut('main', chunk));
+ * await pool.drain();
+ */
+export class WritePool {
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  async add(task: () => Promise<void>): Promise<void> {
+    while (this.inFlight.size >= this.limit) await Promise.race(this.inFlight);
+    if (this.failure) await this.drain();
+    const p: Promise<void> = task()
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.inFlight);
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
 }

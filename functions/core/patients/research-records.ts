@@ -107,11 +107,19 @@ export class ResearchRecords {
    * transaction (nothing half-written). Deterministic keys make a repeat a no-op overwrite.
    */
   async saveRecord(patientId: string, resource: { resourceType: string; id?: string }, lineage: Lineage, event?: TimelineEvent): Promise<void> {
+    await this.store.transact(this.recordOperations(patientId, resource, lineage, event));
+  }
+
+  /**
+   * The writes of `saveRecord`, for a caller that commits them in one transaction with its own
+   * (the DICOM pipeline writes a study, its event, its files' metadata and the job report at once).
+   */
+  recordOperations(patientId: string, resource: { resourceType: string; id?: string }, lineage: Lineage, event?: TimelineEvent): TransactOperation[] {
     const key = `REC#${resource.resourceType}#${resource.id}`;
-    await this.store.transact([
+    return [
       { kind: 'put', table: 'main', item: { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${lineage.jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage } },
       ...(event ? [{ kind: 'put' as const, table: 'main' as const, item: { pk: `PATIENT#${patientId}`, sk: `EVT#${event.occurredAt}#${event.eventId}`, event } }] : []),
-    ]);
+    ];
   }
 
   /**
@@ -201,6 +209,17 @@ export class ResearchRecords {
    * at worst an unreferenced ciphertext, never metadata pointing at nothing.
    */
   async saveFiles(files: Array<{ meta: Omit<StoredFile, 'sha256' | 'keyId' | 'objectKey' | 'sizeBytes'>; bytes: Uint8Array }>, concurrency = 8): Promise<StoredFile[]> {
+    const out = await this.storeObjects(files, concurrency);
+    await this.store.batchPut('main', out.map(fileItem));
+    return out;
+  }
+
+  /**
+   * The first half of `saveFiles`: each object encrypted under its own fresh data key (never a
+   * cached one, R-ING-3) and stored, up to `concurrency` at a time; returns the metadata the
+   * caller must then write (`fileOperations`) once the objects are all in place.
+   */
+  async storeObjects(files: Array<{ meta: Omit<StoredFile, 'sha256' | 'keyId' | 'objectKey' | 'sizeBytes'>; bytes: Uint8Array }>, concurrency = 8): Promise<StoredFile[]> {
     const out: StoredFile[] = new Array(files.length);
     let next = 0;
     const worker = async () => {
@@ -214,8 +233,12 @@ export class ResearchRecords {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-    await this.store.batchPut('main', out.map((file) => ({ pk: `PATIENT#${file.patientId}`, sk: `FILE#${file.fileId}`, file })));
     return out;
+  }
+
+  /** The metadata items of stored files, as writes for a transaction or a batch. */
+  fileOperations(files: StoredFile[]): TransactOperation[] {
+    return files.map((file) => ({ kind: 'put', table: 'main', item: fileItem(file) }));
   }
 
   /** Reads and decrypts a file, verifying its SHA-256 (R-ING-4). */
@@ -232,4 +255,8 @@ export class ResearchRecords {
   now(): string {
     return new Date(this.clock.now()).toISOString();
   }
+}
+
+function fileItem(file: StoredFile): Item {
+  return { pk: `PATIENT#${file.patientId}`, sk: `FILE#${file.fileId}`, file };
 }

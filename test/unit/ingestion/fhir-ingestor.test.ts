@@ -131,4 +131,48 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
     expect(job.counts.probableDuplicates).toBe(1);
     expect(await c.patientIndex.reviewQueue()).toHaveLength(1);
   });
+
+  it('R-GOV-1: the catalogue counts the patients a file adds to the dataset, without recounting the dataset per file', async () => {
+    // Prepare
+    const queried: string[] = [];
+    const realQuery = c.documents.query.bind(c.documents);
+    c.documents.query = async (table, input) => {
+      queried.push(input.pk);
+      return realQuery(table, input);
+    };
+    // Act
+    await c.ingest.ingest(source(0, enc(cohort.patients[0]!.fhir)));
+    await c.ingest.ingest(source(1, enc(cohort.patients[1]!.fhir)));
+    // the same patient again, in another file: no new member
+    await c.ingest.ingest(source(0, enc(cohort.patients[0]!.fhir.slice(0, 3))));
+    // Assess
+    expect(queried.filter((pk) => pk.startsWith('DSMEMBER#'))).toEqual([]);
+    const dataset = await c.catalog.getDataset('bc-nrt-io');
+    expect(dataset.patientCount).toBe(2);
+    expect(dataset.patientCount).toBe((await c.research.profilesOf('bc-nrt-io')).length);
+  });
+
+  it('R-ING-5/R-DSR-2: a file repeating a resource keeps its last version once; diagnosis and consent reach the profile in one write per patient', async () => {
+    // Prepare
+    const p = cohort.patients[2]!;
+    const obs = p.fhir.find((r) => r.resourceType === 'Observation') as unknown as Record<string, unknown>;
+    const changed = { ...obs, status: 'amended' };
+    let profileWrites = 0;
+    const realTransact = c.documents.transact.bind(c.documents);
+    c.documents.transact = async (ops) => {
+      profileWrites += ops.filter((o) => o.kind === 'put' && o.item.sk === 'PROFILE').length;
+      return realTransact(ops);
+    };
+    // Act
+    const job = await c.ingest.ingest(source(2, enc([...p.fhir, changed])));
+    // Assess
+    expect(job.counts.rejected).toBe(0);
+    const pid = (await c.patientIndex.lookupSource(`${p.institutionId}/${p.fhir[0]!.id}`))!;
+    const records = await c.research.records(pid, 'Observation');
+    expect(records.filter((r) => r.status === 'amended')).toHaveLength(1);
+    expect(records.length).toBe(p.fhir.filter((r) => r.resourceType === 'Observation').length);
+    expect(profileWrites).toBe(1);
+    const profile = (await c.research.getProfile(pid))!;
+    expect(profile.diagnosis?.code).toBeTruthy();
+  });
 });

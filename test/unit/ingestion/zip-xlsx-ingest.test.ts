@@ -52,6 +52,38 @@ describe('Zipped DICOM studies and XLSX tables (R-ING-1, R-ING-5)', () => {
     expect((await c.ingestRouter.ingest(source(p, 'study.zip', 'application/zip', archive))).jobId).toBe(job.jobId);
   });
 
+  it('R-ING-5: an archive whose final write fails leaves no study, event or report; run again it is complete, each file readable and intact', async () => {
+    // Prepare
+    const c = await containerWith([p]);
+    const patientId = await patientIdOf(c, p);
+    const files: Record<string, Uint8Array> = {};
+    dicom.forEach((b, i) => (files[`study/IM${i}.dcm`] = b));
+    // The same instance twice: its object and its metadata must still agree.
+    files['study/again.dcm'] = dicom[0]!;
+    const archive = zip(files);
+    const before = (await c.research.records(patientId, 'ImagingStudy')).length;
+    const realTransact = c.documents.transact.bind(c.documents);
+    c.documents.transact = async (ops) => {
+      if (ops.some((o) => o.kind === 'put' && o.item.sk === 'JOB')) throw new Error('emulator restarted');
+      return realTransact(ops);
+    };
+    // Act
+    await expect(c.ingestRouter.ingest(source(p, 'study.zip', 'application/zip', archive))).rejects.toThrow('emulator restarted');
+    const afterCrash = (await c.research.records(patientId, 'ImagingStudy')).length;
+    c.documents.transact = realTransact;
+    const job = await c.ingestRouter.ingest(source(p, 'study.zip', 'application/zip', archive));
+    // Assess
+    expect(afterCrash).toBe(before);
+    expect(job.counts).toMatchObject({ accepted: dicom.length + 1, rejected: 0 });
+    const ids = new Set(p.files.filter((f) => f.contentType === 'application/dicom').map((f) => studyRecordIdOf(p.institutionId, f.dicom!.studyInstanceUid)));
+    const studies = (await c.research.records(patientId, 'ImagingStudy')).filter((s) => ids.has(String(s.id)));
+    expect(studies.reduce((n, s) => n + Number(s.numberOfInstances), 0)).toBe(dicom.length);
+    const fileIds = studies.flatMap((s) => (s.series as Array<{ instances: Array<{ fileId: string; previewFileId?: string }> }>).flatMap((x) => x.instances.flatMap((i) => [i.fileId, ...(i.previewFileId ? [i.previewFileId] : [])])));
+    for (const fileId of fileIds) expect((await c.research.readFile(patientId, fileId))?.bytes.byteLength).toBeGreaterThan(0);
+    const dataset = await c.catalog.getDataset('bc-test');
+    expect(dataset.fileCount).toBe(dicom.length + 1);
+  });
+
   it('R-ING-5: a zip with a ../ path or an absolute path is refused as a whole, nothing written', async () => {
     const c = await containerWith([p]);
     const patientId = await patientIdOf(c, p);
