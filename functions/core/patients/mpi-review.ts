@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { CatalogService } from '../catalog/catalog-service';
+import { ConflictError, isDomainError, NotFoundError, ValidationError } from '../errors';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item, ItemKey, TableName } from '../ports/document-store';
 import type { IdGenerator } from '../ports/id-generator';
@@ -202,6 +203,7 @@ export class MpiReview {
       { kind: 'put', table: 'identity', item: { ...current, merge: done, version: current.version + 1 }, options: { expectedVersion: current.version } },
       { kind: 'delete', table: 'identity', key: { pk: `MPI#MERGED#${m.mergedId}`, sk: 'LINK' } },
     ]);
+    await this.recountDatasets(snapshot);
     return done;
   }
 
@@ -213,7 +215,30 @@ export class MpiReview {
     for (const t of snapshot.before) if (!after.has(keyOf(t))) await this.store.delete(t.table, { pk: t.item.pk, sk: t.item.sk });
     const done: PatientMerge = { ...item.merge, status: 'merged' };
     await this.store.put('identity', { ...item, merge: done, version: item.version + 1 }, { expectedVersion: item.version });
+    await this.recountDatasets(snapshot);
     return done;
+  }
+
+  /**
+   * The catalogue's patient counts of the datasets a merge touched, counted again from their
+   * members (ingestion only adds the patients a file brings, so a merge or unmerge must correct them).
+   */
+  private async recountDatasets(snapshot: MergeSnapshot): Promise<void> {
+    const datasets = new Set([...snapshot.before, ...snapshot.after].filter((t) => t.table === 'main' && t.item.pk.startsWith('DSMEMBER#')).map((t) => t.item.pk.slice('DSMEMBER#'.length)));
+    const catalog = new CatalogService(this.store);
+    const at = this.now();
+    for (const datasetId of datasets) {
+      let members = 0;
+      let cursor: string | undefined;
+      do {
+        const page = await this.store.query('main', { pk: `DSMEMBER#${datasetId}`, limit: 1000, cursor });
+        members += page.items.length;
+        cursor = page.cursor;
+      } while (cursor);
+      await catalog.recordIngest(datasetId, { records: 0, patientCount: members, at }).catch((e: unknown) => {
+        if (!isDomainError(e, 'NOT_FOUND')) throw e;
+      });
+    }
   }
 
   /** Builds the before/after images of merging `mergedId` into `survivorId`. */

@@ -7,13 +7,13 @@ import { containerWith, patientIdOf, source } from '../ingestion/multimodal-fixt
 
 type C = Awaited<ReturnType<typeof containerWith>>;
 
-/** Every item of the main and identity tables except the merge history itself. */
+/** Every item of the main and identity tables except the merge history and the catalogue's counters (checked apart). */
 function dump(c: C): Record<string, unknown> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const tables = (c.documents as any).tables as Map<string, Map<string, { pk: string }>>;
   const out: Record<string, unknown> = {};
   for (const t of ['main', 'identity']) {
-    for (const [k, v] of tables.get(t) ?? []) if (!v.pk.startsWith('MPI#MERGE')) out[`${t}|${k}`] = v;
+    for (const [k, v] of tables.get(t) ?? []) if (!v.pk.startsWith('MPI#MERGE') && v.pk !== 'DATASET') out[`${t}|${k}`] = v;
   }
   return out;
 }
@@ -64,6 +64,8 @@ describe('MPI review: probable duplicates, merge, unmerge, dismiss (R-MPI-2, R-M
     const recordsA = (await c.research.records(ida)).length;
     const recordsB = (await c.research.records(idb)).length;
     const eventsB = (await c.research.timeline(idb)).length;
+    const patientCount = async () => (await c.catalog.getDataset('bc-test')).patientCount;
+    expect(await patientCount()).toBe(2);
     const [kase] = await review.cases();
 
     const m = await review.merge('dm-1', kase!.reviewId, ida);
@@ -79,6 +81,8 @@ describe('MPI review: probable duplicates, merge, unmerge, dismiss (R-MPI-2, R-M
     const profile = (await c.research.getProfile(ida))!;
     expect(profile.institutions.sort()).toEqual([a.institutionId, b.institutionId].sort());
     expect((await c.research.profilesOf('bc-test')).map((p) => p.patientId)).toEqual([ida]);
+    // The catalogue counts one patient where there were two.
+    expect(await patientCount()).toBe(1);
     // Identifiers of the merged patient now resolve to the survivor; its vault entries are readable.
     expect(await c.patientIndex.lookupMrn(b.institutionId, b.identity.mrn)).toBe(ida);
     expect(await c.patientIndex.lookupSource(`${b.institutionId}/${b.sourcePatientId.split('/').pop()}`)).toBeOneOf([ida, undefined]);
@@ -96,6 +100,7 @@ describe('MPI review: probable duplicates, merge, unmerge, dismiss (R-MPI-2, R-M
     const u = await review.unmerge('dm-2', m.mergeId);
     expect(u).toMatchObject({ status: 'unmerged', unmergedBy: 'dm-2' });
     expect(dump(c)).toEqual(before);
+    expect(await patientCount()).toBe(2);
     expect(await c.patientIndex.lookupMrn(b.institutionId, b.identity.mrn)).toBe(idb);
     expect((await review.cases()).map((x) => x.reviewId)).toEqual([kase!.reviewId]);
     // Idempotent: a repeated unmerge changes nothing.
