@@ -184,10 +184,12 @@ describe('R-SEC-6 MFA for L4/L5 data and security-admin decisions', () => {
     expect(c.workflow.sent.map((s) => s.token)).toEqual(['t0', 't2']);
   });
 
-  it('R-SEC-6: the actor is MFA-authenticated only when the token says so (amr)', () => {
-    expect(actorFromEvent(event('GET', '/v1/me', { claims: claims('sam', ['security-admin'], { amr: ['pwd', 'mfa'] }) })).mfa).toBe(true);
-    expect(actorFromEvent(event('GET', '/v1/me', { claims: claims('sam', ['security-admin'], { amr: ['pwd'] }) })).mfa).toBe(false);
+  it('R-SEC-6: the actor is MFA-authenticated only when the trigger-written mdrp:mfa claim says so', () => {
+    expect(actorFromEvent(event('GET', '/v1/me', { claims: claims('sam', ['security-admin'], { 'mdrp:mfa': 'true' }) })).mfa).toBe(true);
+    expect(actorFromEvent(event('GET', '/v1/me', { claims: claims('sam', ['security-admin'], { 'mdrp:mfa': 'false' }) })).mfa).toBe(false);
     expect(actorFromEvent(event('GET', '/v1/me', { claims: claims('sam', ['security-admin']) })).mfa).toBe(false);
+    // Neither a user attribute nor an `amr` claim can stand in for the trigger's claim.
+    expect(actorFromEvent(event('GET', '/v1/me', { claims: claims('sam', ['security-admin'], { 'custom:mfa': 'true', amr: ['pwd', 'mfa'] }) })).mfa).toBe(false);
   });
 });
 
