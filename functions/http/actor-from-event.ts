@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { anonymousActor, isRole, type Actor } from '../core/identity/actor';
+import { mfaFromClaims } from '../core/identity/mfa-claim';
 
 /**
  * Builds the Actor from what API Gateway's authorizer verified (the local front fills the same
@@ -40,8 +41,9 @@ export function actorFromEvent(event: APIGatewayProxyEvent): Actor {
       displayName: str(claims.name),
       roles: groups.filter(isRole),
       institution: str(claims['custom:institution']),
-      // Cognito puts the methods used in `amr` when MFA was performed at sign-in.
-      mfa: String(claims.amr ?? '').includes('mfa') || claims['custom:mfa'] === 'true',
+      // User-pool ID tokens carry no `amr`: the pre-token-generation trigger writes `mdrp:mfa`
+      // (functions/core/identity/mfa-claim.ts); the same claim, and only it, counts everywhere.
+      mfa: mfaFromClaims(claims),
       scopes: [],
       sourceIp: ip,
       userAgent,

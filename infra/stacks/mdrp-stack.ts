@@ -14,6 +14,7 @@ import { Data } from '../constructs/data';
 import { Identity } from '../constructs/identity';
 import { IngestionEvents } from '../constructs/ingestion';
 import { PROJECT_ROOT } from '../constructs/lambda-function';
+import { MfaClaimTrigger } from '../constructs/mfa-claim-trigger';
 import { Network } from '../constructs/network';
 import { Notifications } from '../constructs/notifications';
 import { grantModule } from '../constructs/permissions';
@@ -37,6 +38,8 @@ export class MdrpStack extends Stack {
   public readonly data: Data;
   public readonly identity: Identity;
   public readonly compute: Compute;
+  /** R-SEC-6: the `mdrp:mfa` ID-token claim (pre-token-generation trigger). */
+  public readonly mfaClaims: MfaClaimTrigger;
   public readonly workflows: Workflows;
   public readonly api: Api;
   public readonly audit: Audit;
@@ -97,6 +100,18 @@ export class MdrpStack extends Stack {
       reservedConcurrency: aws ? ctx.reservedConcurrency : undefined,
       architecture: aws ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
       vpc: this.network ? { vpc: this.network.vpc, securityGroup: this.network.functionSecurityGroup } : undefined,
+    });
+
+    this.mfaClaims = new MfaClaimTrigger(this, 'MfaClaims', {
+      stage: ctx.stage,
+      handlersDir: ctx.handlersDir,
+      userPool: this.identity.userPool,
+      logsKey: this.data.logsKey,
+      deadLetterQueue: this.compute.deadLetterQueue,
+      architecture: aws ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      reservedConcurrency: aws ? ctx.reservedConcurrency : undefined,
+      vpc: this.network ? { vpc: this.network.vpc, securityGroup: this.network.functionSecurityGroup } : undefined,
+      adaptiveAuthentication: aws,
     });
 
     this.workflows = new Workflows(this, 'Workflows', {

@@ -42,7 +42,7 @@ describe('governance on the local runtime: documents, renewal through the workfl
     });
   };
 
-  it('R-GOV-9: versioned request documents, stored encrypted, viewable inline by the applicant and reviewers only', async () => {
+  it('R-GOV-9: versioned request documents, stored encrypted, viewable inline by the applicant, the request\'s own reviewers and auditors only', async () => {
     const id = (await api.researcher!.post('/v1/access-requests', { ...request, title: 'Request with documents attached' })).json.requestId as string;
     const protocol = '%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n';
     const up = (body: object) => api.researcher!.post(`/v1/access-requests/${id}/documents`, body);
@@ -66,13 +66,21 @@ describe('governance on the local runtime: documents, renewal through the workfl
     expect([pdf.status, pdf.headers.get('content-type'), pdf.text]).toEqual([200, 'application/pdf', protocol]);
     expect((await api['data-provider']!.get(`/v1/access-requests/${id}/documents/${id}-protocol-v1`)).status).toBe(404);
     expect((await api['data-provider']!.get(`/v1/access-requests/${id}/documents`)).status).toBe(404);
+    // Only reviewers of this request's steps (L3: ethics → approver → data owner) and auditors read;
+    // the security admin has no step on an L3 request, the generic reviewer role none at all.
+    expect((await api.approver!.get(`/v1/access-requests/${id}/documents/${id}-protocol-v1`)).status).toBe(200);
+    expect((await api.auditor!.get(`/v1/access-requests/${id}/documents`)).status).toBe(200);
+    for (const other of ['security-admin', 'reviewer']) {
+      expect((await api[other]!.get(`/v1/access-requests/${id}/documents/${id}-protocol-v1`)).status, other).toBe(404);
+      expect((await api[other]!.get(`/v1/access-requests/${id}/documents`)).status, other).toBe(404);
+    }
     // The request lists its documents; every view is in the audit trail.
     expect((await api.researcher!.get(`/v1/access-requests/${id}`)).json.attachments).toHaveLength(3);
     const events = await eventually(async () => {
       const r = await api.auditor!.get(`/v1/audit/events?resourceType=RequestDocument&resourceId=${encodeURIComponent(`${id}-protocol-v1`)}`);
       return r.status === 200 && r.json.items.length >= 3 ? r.json.items : undefined;
     });
-    expect(events.map((e: { operation: string }) => e.operation).sort()).toEqual(['getRequestDocumentContent', 'getRequestDocumentContent', 'uploadRequestDocument']);
+    expect(events.map((e: { operation: string }) => e.operation).sort()).toEqual(['getRequestDocumentContent', 'getRequestDocumentContent', 'getRequestDocumentContent', 'getRequestDocumentContent', 'getRequestDocumentContent', 'uploadRequestDocument']);
   });
 
   it('R-GOV-5: a renewal goes through ethics and the approval chain and extends the grant; a rejected renewal changes nothing', async () => {

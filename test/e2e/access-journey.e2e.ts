@@ -7,9 +7,10 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium, seriousViolations } from '../support/browser';
+import { PortalSessions, type Locale } from '../support/portal-session';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
@@ -18,8 +19,7 @@ const DATASET = 'bc-nrt-io';
 describe('access request journey (R-GOV-1..5)', () => {
   const platform = inject('platform');
   let browser: Browser | undefined;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
+  let sessions: PortalSessions;
 
   beforeAll(async () => {
     if (!existsSync(path.join(repoRoot, 'web', 'out', 'access-requests', 'new', 'index.html'))) {
@@ -27,36 +27,16 @@ describe('access request journey (R-GOV-1..5)', () => {
     }
     mkdirSync(screenshotDir, { recursive: true });
     browser = await launchChromium();
+    sessions = new PortalSessions(platform, browser);
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
+    await sessions?.closeAll();
     await browser?.close();
   }, 60_000);
 
   /** A fresh browser session signed in as `username`, left on `pathname`. */
-  async function signedIn(username: string, pathname: string, locale: 'zh-CN' | 'en'): Promise<Page> {
-    const account = platform.accounts.find((a) => a.username === username);
-    expect(account, `demo account ${username}`).toBeDefined();
-    // Browsers in UTC: the portal must still show times in the institution's zone.
-    const context = await browser!.newContext({ locale, timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(`${username} pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      // next-intl reports missing or broken messages on the console; so does the CSP.
-      if (msg.type() === 'error' && /MISSING_MESSAGE|FORMATTING_ERROR|INVALID_KEY|Content Security Policy|Refused to/i.test(msg.text())) {
-        problems.push(`${username}: ${msg.text()}`);
-      }
-    });
-    await page.goto(`${platform.webUrl}${pathname}`);
-    await page.locator('#username').waitFor();
-    await page.locator('#username').fill(account!.username);
-    await page.locator('#password').fill(account!.password);
-    await page.getByTestId('sign-in-submit').click();
-    await page.getByTestId('user-menu').waitFor();
-    return page;
-  }
+  const signedIn = (username: string, pathname: string, locale: Locale): Promise<Page> => sessions.signIn(username, pathname, locale);
 
   /** Opens the request from the caller's review queue (reloading while the step opens) and approves it. */
   async function approveFromQueue(username: string, requestId: string, step: string, locale: 'zh-CN' | 'en', runAxe: boolean): Promise<Page> {
@@ -212,7 +192,7 @@ describe('access request journey (R-GOV-1..5)', () => {
     await expect.poll(async () => adminRow.getByTestId('grant-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('revoked');
     await admin.screenshot({ path: path.join(screenshotDir, 'access-grants-admin-en.png'), fullPage: true });
 
-    expect(problems).toEqual([]);
+    expect(sessions.problems).toEqual([]);
     expect(Date.now() - t0).toBeLessThan(90_000);
   }, 120_000);
 });

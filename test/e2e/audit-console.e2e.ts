@@ -5,10 +5,11 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiAs, eventually, idTokenFor } from '../support/api-client';
 import { launchChromium, seriousViolations } from '../support/browser';
+import { PortalSessions, type Locale } from '../support/portal-session';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
@@ -17,8 +18,7 @@ describe('audit console (R-AUD-2, R-AUD-4, R-AUD-5)', () => {
   // The platform is started once for all platform tests (test/support/platform-setup.ts).
   const platform = inject('platform');
   let browser: Browser | undefined;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
+  let sessions: PortalSessions;
 
   beforeAll(async () => {
     if (!existsSync(path.join(repoRoot, 'web', 'out', 'index.html'))) {
@@ -26,36 +26,16 @@ describe('audit console (R-AUD-2, R-AUD-4, R-AUD-5)', () => {
     }
     mkdirSync(screenshotDir, { recursive: true });
     browser = await launchChromium();
+    sessions = new PortalSessions(platform, browser);
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
+    await sessions?.closeAll();
     await browser?.close();
   }, 60_000);
 
   /** A fresh browser session signed in as `username`, left on `pathname`. */
-  async function signedIn(username: string, pathname: string, locale: 'zh-CN' | 'en'): Promise<Page> {
-    const account = platform.accounts.find((a) => a.username === username);
-    expect(account, `demo account ${username}`).toBeDefined();
-    // Browser in UTC: the console must still show times in the institution's zone.
-    const context = await browser!.newContext({ locale, timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(`${username} pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      // next-intl reports missing or broken messages on the console; so does the CSP.
-      if (msg.type() === 'error' && /MISSING_MESSAGE|FORMATTING_ERROR|INVALID_KEY|Content Security Policy|Refused to/i.test(msg.text())) {
-        problems.push(`${username}: ${msg.text()}`);
-      }
-    });
-    await page.goto(`${platform.webUrl}${pathname}`);
-    await page.locator('#username').waitFor();
-    await page.locator('#username').fill(account!.username);
-    await page.locator('#password').fill(account!.password);
-    await page.getByTestId('sign-in-submit').click();
-    await page.getByTestId('user-menu').waitFor();
-    return page;
-  }
+  const signedIn = (username: string, pathname: string, locale: Locale): Promise<Page> => sessions.signIn(username, pathname, locale);
 
   it('R-AUD-4: auditor searches a researcher’s events, opens one, verifies the chain (R-AUD-2) and lists alerts (R-AUD-5)', async () => {
     // The researcher acts through the API so there are events to find.
@@ -151,7 +131,7 @@ describe('audit console (R-AUD-2, R-AUD-4, R-AUD-5)', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(screenshotDir, 'audit-search-zh.png'), fullPage: true });
 
-    expect(problems).toEqual([]);
+    expect(sessions.problems).toEqual([]);
   }, 120_000);
 
   it('R-AUD-2: a researcher opening /audit/ is refused and sees no audit data', async () => {
@@ -165,6 +145,6 @@ describe('audit console (R-AUD-2, R-AUD-4, R-AUD-5)', () => {
     expect(await page.getByTestId('audit-events').count()).toBe(0);
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(screenshotDir, 'audit-forbidden-zh.png'), fullPage: true });
-    expect(problems).toEqual([]);
+    expect(sessions.problems).toEqual([]);
   }, 60_000);
 });

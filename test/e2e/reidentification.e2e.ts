@@ -6,20 +6,19 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiAs, eventually, idTokenFor } from '../support/api-client';
 import { launchChromium, seriousViolations } from '../support/browser';
+import { grantFor, PortalSessions, type Locale } from '../support/portal-session';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
-const DATASET = 'bc-nrt-io';
 
 describe('re-identification: request, two approvals, one view (R-DEID-3)', () => {
   const platform = inject('platform');
   let browser: Browser | undefined;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
+  let sessions: PortalSessions;
 
   beforeAll(async () => {
     if (!existsSync(path.join(repoRoot, 'web', 'out', 'reidentification', 'index.html'))) {
@@ -27,65 +26,19 @@ describe('re-identification: request, two approvals, one view (R-DEID-3)', () =>
     }
     mkdirSync(screenshotDir, { recursive: true });
     browser = await launchChromium();
+    sessions = new PortalSessions(platform, browser);
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
+    await sessions?.closeAll();
     await browser?.close();
   }, 60_000);
 
-  async function grantThroughApi(): Promise<string> {
-    const researcher = apiAs(platform, await idTokenFor(platform, 'researcher'));
-    const submitted = await researcher.post('/v1/access-requests', {
-      title: 'Re-identification e2e',
-      purposeCode: 'DUO:0000007',
-      purpose: 'Pathological complete response after neoadjuvant RT plus IO.',
-      academicStatement: 'Retrospective cohort study with multivariable logistic regression on de-identified data; aggregate results only.',
-      scope: { datasetIds: [DATASET], modalities: [], fields: [] },
-      requestedDurationDays: 30,
-      agreementVersion: 'DSA-2026.1',
-      agreementAccepted: true,
-    });
-    expect(submitted.status, submitted.text).toBe(201);
-    const requestId = submitted.json.requestId as string;
-    for (const [username, step] of [
-      ['ethics-reviewer', 'ethics'],
-      ['approver', 'approver'],
-      ['data-owner', 'data-owner'],
-    ] as const) {
-      const reviewer = apiAs(platform, await idTokenFor(platform, username));
-      await eventually(async () => {
-        const queue = await reviewer.get('/v1/access-requests?view=queue');
-        return (queue.json?.items as Array<{ requestId: string; pending?: { step: string } }> | undefined)?.some((r) => r.requestId === requestId && r.pending?.step === step);
-      });
-      const decided = await reviewer.post(`/v1/access-requests/${requestId}/decisions`, { step, outcome: 'approved' });
-      expect(decided.status, decided.text).toBe(200);
-    }
-    const grant = await eventually(async () => {
-      const list = await researcher.get('/v1/grants');
-      return (list.json?.items as Array<{ grantId: string; requestId: string; status: string }> | undefined)?.find((g) => g.requestId === requestId && g.status === 'active');
-    });
-    return grant.grantId;
-  }
+  /** A grant for the researcher through the API (every step approved as it opens). */
+  const grantThroughApi = async (): Promise<string> => (await grantFor(platform, 'researcher', { title: 'Re-identification e2e' })).grantId;
 
-  async function signedIn(username: string, pathname: string, locale: 'zh-CN' | 'en'): Promise<Page> {
-    const account = platform.accounts.find((a) => a.username === username);
-    expect(account, `demo account ${username}`).toBeDefined();
-    const context = await browser!.newContext({ locale, timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(`${username} pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /MISSING_MESSAGE|FORMATTING_ERROR|INVALID_KEY|Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${username}: ${msg.text()}`);
-    });
-    await page.goto(`${platform.webUrl}${pathname}`);
-    await page.locator('#username').waitFor();
-    await page.locator('#username').fill(account!.username);
-    await page.locator('#password').fill(account!.password);
-    await page.getByTestId('sign-in-submit').click();
-    await page.getByTestId('user-menu').waitFor();
-    return page;
-  }
+  /** A fresh browser session signed in as `username`, left on `pathname`. */
+  const signedIn = (username: string, pathname: string, locale: Locale): Promise<Page> => sessions.signIn(username, pathname, locale);
 
   it('R-DEID-3: researcher requests from the patient view; ethics reviewer and security admin approve; the result is shown once', async () => {
     const grantId = await grantThroughApi();
@@ -144,6 +97,6 @@ describe('re-identification: request, two approvals, one view (R-DEID-3)', () =>
     await researcher.reload();
     await researcher.locator('[data-testid="reid-mine-item"]', { hasText: requestId }).waitFor();
     expect(await researcher.locator('[data-testid="reid-mine-item"]', { hasText: requestId }).getByTestId('reid-view').count()).toBe(0);
-    expect(problems).toEqual([]);
+    expect(sessions.problems).toEqual([]);
   }, 600_000);
 });

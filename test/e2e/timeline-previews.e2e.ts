@@ -8,45 +8,24 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiAs, eventually, idTokenFor } from '../support/api-client';
-import { launchChromium, seriousViolations } from '../support/browser';
+import { canvasStats, launchChromium, seriousViolations } from '../support/browser';
+import { grantFor, PortalSessions, type Locale } from '../support/portal-session';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
-const DATASET = 'bc-nrt-io';
 const STAMP = `E2E follow-up ${Date.now().toString(36)}`;
 // What a data manager might carelessly type: a phone number and a date (must not reach researchers as typed).
 const NOTE = 'Called the patient on 13812345678 on 2024-06-01: no recurrence, margins clear.';
 
 type ReleasedEvent = { eventId: string; type: string; source: string; title: { en: string }; files: Array<{ fileId: string; kind: string }>; annotations: Array<{ text: string }> };
 
-/** Pixel statistics of a canvas: variance of the luminance and a checksum. */
-async function canvasStats(canvas: Locator): Promise<{ variance: number; checksum: number; width: number }> {
-  return canvas.evaluate((el) => {
-    // The test project compiles without DOM types: the canvas is described by what is used.
-    const c = el as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
-    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let sum = 0;
-    let sq = 0;
-    let checksum = 0;
-    const n = data.length / 4;
-    for (let i = 0; i < n; i++) {
-      const v = (data[i * 4]! + data[i * 4 + 1]! + data[i * 4 + 2]!) / 3;
-      sum += v;
-      sq += v * v;
-      checksum = (checksum * 31 + data[i * 4]!) % 1_000_000_007;
-    }
-    return { variance: n ? sq / n - (sum / n) ** 2 : 0, checksum, width: c.width };
-  });
-}
-
 describe('timeline curation and inline previews (R-ANA-2)', () => {
   const platform = inject('platform');
   let browser: Browser | undefined;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
+  let sessions: PortalSessions;
 
   beforeAll(async () => {
     if (!existsSync(path.join(repoRoot, 'web', 'out', 'timeline', 'index.html'))) {
@@ -54,65 +33,20 @@ describe('timeline curation and inline previews (R-ANA-2)', () => {
     }
     mkdirSync(screenshotDir, { recursive: true });
     browser = await launchChromium();
+    sessions = new PortalSessions(platform, browser);
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
+    await sessions?.closeAll();
     await browser?.close();
   }, 60_000);
 
-  async function grantThroughApi(): Promise<string> {
-    const researcher = apiAs(platform, await idTokenFor(platform, 'researcher'));
-    const submitted = await researcher.post('/v1/access-requests', {
-      title: 'Timeline previews e2e',
-      purposeCode: 'DUO:0000007',
-      purpose: 'Radiotherapy dose and pathological response after neoadjuvant treatment.',
-      academicStatement: 'Retrospective cohort study with multivariable logistic regression on de-identified data; aggregate results only.',
-      scope: { datasetIds: [DATASET], modalities: [], fields: [] },
-      requestedDurationDays: 30,
-      agreementVersion: 'DSA-2026.1',
-      agreementAccepted: true,
-    });
-    expect(submitted.status, submitted.text).toBe(201);
-    const requestId = submitted.json.requestId as string;
-    for (const [username, step] of [
-      ['ethics-reviewer', 'ethics'],
-      ['approver', 'approver'],
-      ['data-owner', 'data-owner'],
-    ] as const) {
-      const reviewer = apiAs(platform, await idTokenFor(platform, username));
-      await eventually(async () => {
-        const queue = await reviewer.get('/v1/access-requests?view=queue');
-        return (queue.json?.items as Array<{ requestId: string; pending?: { step: string } }> | undefined)?.some((r) => r.requestId === requestId && r.pending?.step === step);
-      });
-      const decided = await reviewer.post(`/v1/access-requests/${requestId}/decisions`, { step, outcome: 'approved' });
-      expect(decided.status, decided.text).toBe(200);
-    }
-    const grant = await eventually(async () => {
-      const list = await researcher.get('/v1/grants');
-      return (list.json?.items as Array<{ grantId: string; requestId: string; status: string }> | undefined)?.find((g) => g.requestId === requestId && g.status === 'active');
-    });
-    return grant.grantId;
-  }
+  /** A grant for the researcher through the API (every step approved as it opens). */
+  const grantThroughApi = async (): Promise<string> =>
+    (await grantFor(platform, 'researcher', { title: 'Timeline previews e2e', purpose: 'Radiotherapy dose and pathological response after neoadjuvant treatment.' })).grantId;
 
-  async function signedIn(username: string, pathname: string, locale: 'zh-CN' | 'en'): Promise<Page> {
-    const account = platform.accounts.find((a) => a.username === username);
-    expect(account, `demo account ${username}`).toBeDefined();
-    const context = await browser!.newContext({ locale, timezoneId: 'UTC', viewport: { width: 1400, height: 1000 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(`${username} pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /MISSING_MESSAGE|FORMATTING_ERROR|INVALID_KEY|Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${username}: ${msg.text()}`);
-    });
-    await page.goto(`${platform.webUrl}${pathname}`);
-    await page.locator('#username').waitFor();
-    await page.locator('#username').fill(account!.username);
-    await page.locator('#password').fill(account!.password);
-    await page.getByTestId('sign-in-submit').click();
-    await page.getByTestId('user-menu').waitFor();
-    return page;
-  }
+  /** A fresh browser session signed in as `username`, left on `pathname`. */
+  const signedIn = (username: string, pathname: string, locale: Locale) => sessions.signIn(username, pathname, locale);
 
   it('R-MPI-4, R-ANA-2, R-DEID-1: a data manager adds and annotates an event; the researcher sees it de-identified beside PDF and DICOM previews', async () => {
     const grantId = await grantThroughApi();
@@ -214,6 +148,6 @@ describe('timeline curation and inline previews (R-ANA-2)', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(screenshotDir, 'timeline-preview-dicom-en.png'), fullPage: false });
 
-    expect(problems).toEqual([]);
+    expect(sessions.problems).toEqual([]);
   }, 420_000);
 });

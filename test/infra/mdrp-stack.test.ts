@@ -318,6 +318,64 @@ describe('identity', () => {
   });
 });
 
+describe('MFA claim trigger (R-SEC-6)', () => {
+  let nested: Template;
+  let nestedResources: Resources;
+  const nestedId = (c: { node: { defaultChild?: unknown } }) => stack.mfaClaims.getLogicalId(c.node.defaultChild as never);
+  beforeAll(() => {
+    nested = Template.fromStack(stack.mfaClaims);
+    nestedResources = nested.toJSON().Resources as Resources;
+  });
+
+  it('R-SEC-6: the pool runs the pre-token-generation trigger (event V2_0) by its fixed name, and Cognito may invoke it', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      LambdaConfig: { PreTokenGenerationConfig: { LambdaVersion: 'V2_0', LambdaArn: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':function:mdrp-dev-pre-token-generation$')])] } } },
+    });
+    const fn = nestedResources[nestedId(stack.mfaClaims.function.fn)]!.Properties!;
+    expect(fn.FunctionName).toBe('mdrp-dev-pre-token-generation');
+    nested.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [nestedId(stack.mfaClaims.function.fn), 'Arn'] },
+      Principal: 'cognito-idp.amazonaws.com',
+      SourceArn: Match.anyValue(),
+    });
+    // The nested stack adds one resource to the parent (which is near the 500-resource limit).
+    expect(byType('AWS::CloudFormation::Stack').length).toBe(1);
+  });
+
+  it('R-SEC-6: the trigger may only read one pool\'s users: no data, keys or platform configuration', () => {
+    const roleId = nestedId(stack.mfaClaims.function.role);
+    const statements = Object.values(nestedResources)
+      .filter((p) => p.Type === 'AWS::IAM::ManagedPolicy' && (p.Properties!.Roles ?? []).some((r: any) => r.Ref === roleId))
+      .flatMap((p) => p.Properties!.PolicyDocument.Statement as any[]);
+    const actions = statements.flatMap((st) => ([] as string[]).concat(st.Action));
+    expect(actions.filter((a) => a.startsWith('cognito-idp:'))).toEqual(['cognito-idp:AdminGetUser']);
+    const cognitoStatement = statements.find((st) => st.Action === 'cognito-idp:AdminGetUser');
+    expect(JSON.stringify(cognitoStatement.Resource)).toContain('UserPool');
+    expect(actions.filter((a) => /^(dynamodb|s3|states|scheduler|sns|secretsmanager|kms:Sign|kms:Encrypt)/.test(a))).toEqual([]);
+    const fn = nestedResources[nestedId(stack.mfaClaims.function.fn)]!.Properties!;
+    expect(Object.keys(fn.Environment.Variables).sort()).toEqual(['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME']);
+    expect(fn.Timeout).toBe(5);
+    expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(fn.ReservedConcurrentExecutions).toBeGreaterThan(0);
+  });
+
+  it('R-SEC-6: nothing lets a user with TOTP skip it at sign-in (no remembered devices; every risk level asks for MFA)', () => {
+    const pool = byType('AWS::Cognito::UserPool')[0]![1].Properties!;
+    expect(pool.DeviceConfiguration).toBeUndefined();
+    nested.hasResourceProperties('AWS::Cognito::UserPoolRiskConfigurationAttachment', {
+      ClientId: 'ALL',
+      AccountTakeoverRiskConfiguration: {
+        Actions: {
+          LowAction: { EventAction: 'MFA_IF_CONFIGURED', Notify: false },
+          MediumAction: { EventAction: 'MFA_IF_CONFIGURED', Notify: false },
+          HighAction: { EventAction: 'MFA_REQUIRED', Notify: false },
+        },
+      },
+    });
+  });
+});
+
 describe('workflows, schedules, ingestion events', () => {
   it('R-GOV-3, D5: the access-request machine runs the ASL with the workflow-tasks ARN substituted, and may invoke it', () => {
     const sm = resources[idOf(stack.workflows.accessRequestStateMachine)]!.Properties!;

@@ -7,7 +7,7 @@ import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item } from '../ports/document-store';
 import type { KeyProvider } from '../ports/key-provider';
 import type { ObjectStore } from '../ports/object-store';
-import type { AccessRequest, Attachment } from './access-request';
+import { roleForStep, type AccessRequest, type Attachment } from './access-request';
 
 /** Kinds of governance documents a request carries (R-GOV-9). */
 export const DOCUMENT_KINDS = ['protocol', 'ethics-approval', 'data-sharing-agreement', 'consent-form', 'other'] as const;
@@ -56,8 +56,9 @@ const CLOSED = new Set(['approved', 'rejected', 'failed']);
  * agreement, consent form, other. Each upload of a kind is a new version (earlier ones stay
  * listable and readable); bytes are checked (size, declared type against the content, SHA-256)
  * and stored envelope-encrypted with the request and document ids bound as encryption context.
- * Who may attach or read is decided by Cedar on the request (applicant; reviewers and auditors
- * read); anyone else gets not-found, so the existence of a request is not revealed.
+ * Who may attach or read is decided by Cedar on the request (the applicant; reviewers of its steps'
+ * roles or who acted on a step; auditors); anyone else gets not-found, so the existence of a
+ * request is not revealed.
  */
 export class RequestDocumentService {
   constructor(
@@ -170,8 +171,14 @@ export class RequestDocumentService {
   }
 }
 
+/**
+ * The request as Cedar sees it for documents: who applied, the roles of its steps (ethics, then its
+ * approval chain) and the reviewers who acted on a step (recorded in its history).
+ */
 function resourceOf(r: AccessRequest) {
-  return { type: 'AccessRequest' as const, id: r.requestId, attributes: { applicant: `user:${r.applicantId}`, institution: r.institution } };
+  const stepRoles = [...new Set(['ethics' as const, ...r.approvalChain].map((s) => `role:${roleForStep(s)}`))];
+  const reviewers = [...new Set(r.history.filter((h) => h.step !== undefined && h.actorId !== 'system' && h.actorId !== r.applicantId).map((h) => `user:${h.actorId}`))];
+  return { type: 'AccessRequest' as const, id: r.requestId, attributes: { applicant: `user:${r.applicantId}`, institution: r.institution, stepRoles, reviewers } };
 }
 
 /** The media type of the bytes: by signature for PDF and images; UTF-8 without control bytes for text. */

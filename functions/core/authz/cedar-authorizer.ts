@@ -112,12 +112,18 @@ function principalOf(actor: Actor): { uid: cedar.TypeAndId; entities: cedar.Enti
   return { uid, entities: [{ uid, attrs: {}, parents: [] }] };
 }
 
+/** Values that reference users (`user:<id>`), partner systems (`partner:<id>`) or roles (`role:<name>`) become entity references. */
+function attributeValue(v: string | number | boolean): cedar.CedarValueJson {
+  if (typeof v !== 'string') return v;
+  for (const [prefix, type] of [['user:', 'User'], ['partner:', 'Partner'], ['role:', 'Role']] as const) {
+    if (v.startsWith(prefix)) return { __entity: { type: `${NS}::${type}`, id: v.slice(prefix.length) } };
+  }
+  return v;
+}
+
 function resourceEntity(uid: cedar.TypeAndId, resource: AuthzResource): cedar.EntityJson {
   const attrs: Record<string, cedar.CedarValueJson> = {};
-  for (const [k, v] of Object.entries(resource.attributes ?? {})) {
-    // Attributes that reference users (`user:<id>`) or partner systems (`partner:<id>`) become entity references.
-    attrs[k] = typeof v === 'string' && v.startsWith('user:') ? { __entity: { type: `${NS}::User`, id: v.slice(5) } } : typeof v === 'string' && v.startsWith('partner:') ? { __entity: { type: `${NS}::Partner`, id: v.slice(8) } } : v;
-  }
+  for (const [k, v] of Object.entries(resource.attributes ?? {})) attrs[k] = Array.isArray(v) ? v.map(attributeValue) : attributeValue(v);
   const parents = uid.type === `${NS}::Platform` ? [] : [{ type: `${NS}::Platform`, id: 'mdrp' }];
   return { uid, attrs, parents };
 }

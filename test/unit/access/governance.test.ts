@@ -184,10 +184,12 @@ describe('R-SEC-6 MFA for L4/L5 data and security-admin decisions', () => {
     expect(c.workflow.sent.map((s) => s.token)).toEqual(['t0', 't2']);
   });
 
-  it('R-SEC-6: the actor is MFA-authenticated only when the token says so (amr)', () => {
-    expect(actorFromEvent(event('GET', '/v1/me', { claims: claims('sam', ['security-admin'], { amr: ['pwd', 'mfa'] }) })).mfa).toBe(true);
-    expect(actorFromEvent(event('GET', '/v1/me', { claims: claims('sam', ['security-admin'], { amr: ['pwd'] }) })).mfa).toBe(false);
+  it('R-SEC-6: the actor is MFA-authenticated only when the trigger-written mdrp:mfa claim says so', () => {
+    expect(actorFromEvent(event('GET', '/v1/me', { claims: claims('sam', ['security-admin'], { 'mdrp:mfa': 'true' }) })).mfa).toBe(true);
+    expect(actorFromEvent(event('GET', '/v1/me', { claims: claims('sam', ['security-admin'], { 'mdrp:mfa': 'false' }) })).mfa).toBe(false);
     expect(actorFromEvent(event('GET', '/v1/me', { claims: claims('sam', ['security-admin']) })).mfa).toBe(false);
+    // Neither a user attribute nor an `amr` claim can stand in for the trigger's claim.
+    expect(actorFromEvent(event('GET', '/v1/me', { claims: claims('sam', ['security-admin'], { 'custom:mfa': 'true', amr: ['pwd', 'mfa'] }) })).mfa).toBe(false);
   });
 });
 
@@ -247,6 +249,28 @@ describe('R-GOV-9 request documents (versioned, encrypted, access-controlled, au
     expect(events).toHaveLength(6);
     expect(events.filter((e) => e.result.status === 404)).toHaveLength(2);
     expect(events.every((e) => e.resources.some((r) => r.type === 'RequestDocument' && r.id === `${requestId}-protocol-v1`))).toBe(true);
+  });
+
+  it('R-GOV-9: only reviewers of the request\'s own steps (or who acted on one) read its documents; others get 404', async () => {
+    // Prepare: an L2 request (ethics → approver only) with a document; the ethics step decided by erin.
+    c = await setup(2);
+    api = makeApiHandler('access', accessOps, async () => c, { logger });
+    requestId = (await c.accessRequests.submit(alice, input())).requestId;
+    expect((await upload(claims('alice', ['researcher']), pdfBody())).statusCode).toBe(201);
+    await c.accessRequests.runWorkflowTask({ task: 'openReviewStep', requestId, step: 'ethics', stepIndex: -1, taskToken: 't0' });
+    await c.accessRequests.decide(ethics, requestId, { step: 'ethics', outcome: 'approved' });
+    const get = (who: Record<string, unknown>) => api(event('GET', '/v1/access-requests/{requestId}/documents/{documentId}', { claims: who, params: { requestId, documentId: `${requestId}-protocol-v1` } }), lambdaCtx);
+    const list = (who: Record<string, unknown>) => api(event('GET', '/v1/access-requests/{requestId}/documents', { claims: who, params: { requestId } }), lambdaCtx);
+    // Act + Assess: the chain's roles, the auditor, and erin (who acted, even after moving to another role) read.
+    for (const who of [claims('adam', ['approver']), claims('erin2', ['ethics-reviewer']), claims('audrey', ['auditor']), claims('erin', ['researcher'])]) {
+      expect((await get(who)).statusCode, String(who.sub)).toBe(200);
+      expect((await list(who)).statusCode, String(who.sub)).toBe(200);
+    }
+    // A data owner and a security admin are not on this request's chain: not-found, not forbidden.
+    for (const who of [claims('olga', ['data-owner']), claims('sam', ['security-admin']), claims('bob', ['researcher'])]) {
+      expect((await get(who)).statusCode, String(who.sub)).toBe(404);
+      expect((await list(who)).statusCode, String(who.sub)).toBe(404);
+    }
   });
 
   it('R-GOV-9: refuses uploads by others, wrong checksums, types outside PDF/images/text, oversize files, and closed requests', async () => {

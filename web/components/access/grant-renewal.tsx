@@ -19,7 +19,7 @@ export function RenewalHistory({ grant }: { grant: Grant }) {
   const renewals = (grant as GrantWithRenewals).renewals ?? [];
   if (renewals.length === 0) return null;
   return (
-    <ul className="plain-list small" data-testid="grant-renewals">
+    <ul className="plain-list small" style={{ whiteSpace: 'normal' }} data-testid="grant-renewals">
       {renewals.map((r) => (
         <li key={r.requestId}>
           {t('renewed', { from: when(r.previousExpiresAt), to: when(r.expiresAt) })} (<Link href={`/access-requests/view/?id=${encodeURIComponent(r.requestId)}`}>{r.requestId}</Link>)

@@ -153,7 +153,14 @@ export function RequestDocuments({ requestId, canUpload, onUploaded }: { request
           {t('uploadFailed')}
         </p>
       ) : null}
-      {error ? <ErrorPanel error={error} onRetry={load} /> : null}
+      {error?.code === 'NOT_FOUND' ? (
+        // R-GOV-9: documents are shown to reviewers of this request's steps, not to every reviewer.
+        <p className="notice" data-testid="documents-not-yours">
+          {t('notYourReview')}
+        </p>
+      ) : error ? (
+        <ErrorPanel error={error} onRetry={load} />
+      ) : null}
       {!docs && !error ? (
         <p role="status" className="muted">
           {t('loading')}

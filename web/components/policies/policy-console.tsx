@@ -1,7 +1,7 @@
 'use client';
 
 import { useTranslations } from 'next-intl';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { changePolicy, getPolicySet, listPolicyVersions, policyMessages, rollbackPolicies, type PolicySet, type PolicyVersion } from '../../lib/governance-api';
 import { useDateTime } from '../access/access-parts';
 import { ErrorPanel } from '../error-panel';
@@ -26,6 +26,11 @@ export function PolicyConsole() {
   const [messages, setMessages] = useState<string[] | undefined>();
   const [status, setStatus] = useState('');
   const [busy, setBusy] = useState(false);
+  // The file in view survives reloads after a change or rollback (read through a ref: `load` is stable).
+  const fileRef = useRef(file);
+  useEffect(() => {
+    fileRef.current = file;
+  }, [file]);
 
   const load = useCallback(async () => {
     setError(undefined);
@@ -33,7 +38,7 @@ export function PolicyConsole() {
       const [s, v] = await Promise.all([getPolicySet(api), listPolicyVersions(api)]);
       setSet(s);
       setVersions(v.items);
-      const current = s.files.find((f) => f.file === file) ?? s.files[0];
+      const current = s.files.find((f) => f.file === fileRef.current) ?? s.files[0];
       if (current) {
         setFile(current.file);
         setText(current.text);
@@ -41,7 +46,7 @@ export function PolicyConsole() {
     } catch (err) {
       setError(toShownError(err));
     }
-  }, [api]); // `file` is read only when reloading, on purpose.
+  }, [api]);
   useEffect(() => void load(), [load]);
 
   const selectFile = (name: string) => {
