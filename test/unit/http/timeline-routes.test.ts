@@ -36,7 +36,7 @@ describe('timeline and preview routes through the API pipeline (R-ANA-2, R-MPI-4
   let token: string;
   const ingestion = () => makeApiHandler('ingestion', ingestionOps, async () => c, { logger });
   const access = () => makeApiHandler('access', accessOps, async () => c, { logger });
-  const lastAudit = async () => (await c.audit.query({ limit: 100 })).items.at(0)!;
+  const lastAudit = async () => (await c.audit.query({ limit: 100, to: new Date(c.clock.now()).toISOString() })).items.at(0)!;
   const dm = claims(['data-manager'], 'dm-1');
   const researcherClaims = claims(['researcher'], 'alice');
 
