@@ -18,7 +18,12 @@ export interface PlatformConfig {
   scheduler:
     | { kind: 'eventbridge'; groupName: string; targetArn: string; roleArn: string }
     | { kind: 'local' };
-  identity: { userPoolId: string; issuer: string };
+  /**
+   * `partnerTokenEndpoint`: where partner systems get client-credentials tokens (the Cognito
+   * domain's `/oauth2/token` in AWS, stack output `PartnerTokenEndpoint`); shown in the
+   * onboarding response so a partner need not look it up.
+   */
+  identity: { userPoolId: string; issuer: string; partnerTokenEndpoint?: string };
   notifications: { topicArn?: string };
   /** Portal origin allowed by CORS. */
   allowedOrigin: string;
@@ -59,6 +64,7 @@ export const ENV = {
   schedulerTargetArn: 'MDRP_SCHEDULER_TARGET_ARN',
   schedulerRoleArn: 'MDRP_SCHEDULER_ROLE_ARN',
   userPoolId: 'MDRP_USER_POOL_ID',
+  partnerTokenEndpoint: 'MDRP_PARTNER_TOKEN_ENDPOINT',
   notifyTopicArn: 'MDRP_NOTIFY_TOPIC_ARN',
   allowedOrigin: 'MDRP_ALLOWED_ORIGIN',
 } as const;
@@ -88,7 +94,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Platform
     },
     workflow: { kind: 'step-functions', accessRequestStateMachineArn: need(ENV.accessRequestStateMachineArn) },
     scheduler: { kind: 'eventbridge', groupName: need(ENV.schedulerGroup), targetArn: need(ENV.schedulerTargetArn), roleArn: need(ENV.schedulerRoleArn) },
-    identity: { userPoolId, issuer: `https://cognito-idp.${region}.amazonaws.com/${userPoolId}` },
+    identity: { userPoolId, issuer: `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`, partnerTokenEndpoint: need(ENV.partnerTokenEndpoint) },
     notifications: { topicArn: env[ENV.notifyTopicArn] },
     allowedOrigin: need(ENV.allowedOrigin),
     assetsDir: env.LAMBDA_TASK_ROOT ?? '.',

@@ -192,7 +192,7 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
       documents,
       overrides.apiKeys ?? new ApiGatewayKeyIssuer(new APIGatewayClient(sdk()), config.stage),
       overrides.oauthClients ??
-        new CognitoOAuthClientRegistry(new CognitoIdentityProviderClient(sdk(config.endpoints?.cognito)), { userPoolId: config.identity.userPoolId, resourceServerId: PARTNER_EDGE.resourceServerId }),
+        new CognitoOAuthClientRegistry(new CognitoIdentityProviderClient(sdk(config.endpoints?.cognito)), { userPoolId: config.identity.userPoolId, resourceServerId: PARTNER_EDGE.resourceServerId, ...(config.identity.partnerTokenEndpoint ? { tokenEndpoint: config.identity.partnerTokenEndpoint } : {}) }),
       scheduler,
       clock,
       ids,

@@ -101,6 +101,7 @@ export class Compute extends Construct {
       [ENV.schedulerTargetArn]: stack.formatArn({ service: 'lambda', resource: 'function', resourceName: names.scheduledJobsFunction, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       [ENV.schedulerRoleArn]: stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: names.schedulerRole }),
       [ENV.userPoolId]: identity.userPool.userPoolId,
+      [ENV.partnerTokenEndpoint]: identity.partnerTokenEndpoint,
       [ENV.notifyTopicArn]: props.notifyTopicArn,
       [ENV.allowedOrigin]: props.allowedOrigin,
     };

@@ -31,6 +31,8 @@ export class Identity extends Construct {
   /** The default partner client; onboarding creates one client per partner (partners module). */
   public readonly partnerClient: cognito.UserPoolClient;
   public readonly domain: cognito.UserPoolDomain;
+  /** The client-credentials token endpoint on the user pool domain (given to partners at onboarding). */
+  public readonly partnerTokenEndpoint: string;
   /** Full scope names (`mdrp/catalog.read`, …) keyed by short name. */
   public readonly scopes: Record<PartnerScope, cognito.OAuthScope>;
 
@@ -117,5 +119,6 @@ export class Identity extends Construct {
     const stackUuidPart = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(this).stackId))));
     const prefix = props.domainPrefix ?? `mdrp-${props.stage}-${stackUuidPart}`;
     this.domain = this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: prefix } });
+    this.partnerTokenEndpoint = `${this.domain.baseUrl()}/oauth2/token`;
   }
 }

@@ -211,7 +211,7 @@ export class MdrpStack extends Stack {
     new CfnOutput(this, 'PartnerApiUrl', { value: this.api.partnerUrl });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
     new CfnOutput(this, 'PortalClientId', { value: this.identity.portalClient.userPoolClientId });
-    new CfnOutput(this, 'PartnerTokenEndpoint', { value: `${this.identity.domain.baseUrl()}/oauth2/token` });
+    new CfnOutput(this, 'PartnerTokenEndpoint', { value: this.identity.partnerTokenEndpoint });
     new CfnOutput(this, 'PartnerUsagePlanId', { value: this.api.partnerUsagePlan.usagePlanId });
     new CfnOutput(this, 'AccessRequestStateMachineArn', { value: this.workflows.accessRequestStateMachine.stateMachineArn });
   }

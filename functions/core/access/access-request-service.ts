@@ -110,6 +110,7 @@ export class AccessRequestService {
       if (!datasets.some((d) => d.modalities.includes(m))) throw new ValidationError('scope names a modality the datasets do not have', { field: 'scope.modalities', modality: m });
     }
     const securityLevel = Math.max(...datasets.map((d) => d.securityLevel));
+    if (actor.kind === 'partner') this.checkPartnerMayHold(actor, securityLevel);
     const patientCount = datasets.reduce((n, d) => n + d.patientCount, 0);
     const now = new Date(this.clock.now()).toISOString();
     const requestId = await this.nextRequestNumber();
@@ -146,6 +147,21 @@ export class AccessRequestService {
       throw new DomainError('DEPENDENCY_UNAVAILABLE', 'the approval workflow could not be started', { requestId }, { cause: e });
     }
     return request;
+  }
+
+  /**
+   * R-SEC-3/R-SEC-6: a partner system holds the grants of the requests it submits, and the policy
+   * set forbids some data levels to partner systems (`sensitive-data-never-to-partner-systems`:
+   * level 4-5 is read only by a person in an MFA session). Such a request could only produce a
+   * grant its holder can never use, so it is refused up front; the same Cedar decision as at read
+   * time is asked, so a runtime policy change moves both.
+   */
+  private checkPartnerMayHold(actor: Actor, securityLevel: number): void {
+    const d = this.authorizer.decide({ actor, action: 'ReadResearchData', resource: { type: 'Grant', id: 'grt_requested', attributes: { partner: `partner:${actor.id}`, institution: actor.institution ?? '' } }, context: { dataLevel: securityLevel } });
+    const forbids = d.policyIds.filter((id) => id.startsWith('sensitive-data-never-to-partner'));
+    if (d.effect !== 'allow' && forbids.length) {
+      throw new ForbiddenError(`data of level ${securityLevel} is never released to partner systems; the researcher requests it in the portal`, { reason: 'NOT_FOR_PARTNER_SYSTEMS', securityLevel, policyIds: forbids });
+    }
   }
 
   /** A request, if the caller may read it (applicant, or a governance role). */

@@ -35,6 +35,7 @@ export class GrantService {
       requestId: request.requestId,
       holderId: request.applicantId,
       holderName: request.applicantName,
+      ...(request.partnerId && request.partnerId === request.applicantId ? { holderKind: 'partner' as const } : {}),
       institution: request.institution,
       scope: request.scope,
       purposeCode: request.purposeCode,

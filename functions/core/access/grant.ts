@@ -6,6 +6,13 @@ export interface Grant {
   requestId: string;
   holderId: string;
   holderName: string;
+  /**
+   * `partner` when the holder is a partner system: the grant was issued on a request the partner
+   * submitted for a named researcher (R-INT-1; `holderName` is the researcher's name). Absent for
+   * a person. Decides how the holder appears to the authorization engine (fail closed: a grant
+   * without it is never a partner's).
+   */
+  holderKind?: 'partner';
   institution: string;
   scope: RequestScope;
   purposeCode: PurposeCode;
@@ -40,6 +47,17 @@ export interface GrantRenewal {
 export const DEFAULT_GRANT_DAYS = 90;
 /** Reminders before expiry, in days. */
 export const REMINDER_DAYS = [14, 3] as const;
+
+/**
+ * The grant as the authorization engine sees it (R-GOV-7): held by a person (`holder`) or by a
+ * partner system (`partner`), and its institution.
+ */
+export function grantResource(grant: Grant): { type: 'Grant'; id: string; attributes: Record<string, string> } {
+  const attributes: Record<string, string> = { institution: grant.institution };
+  if (grant.holderKind === 'partner') attributes.partner = `partner:${grant.holderId}`;
+  else attributes.holder = `user:${grant.holderId}`;
+  return { type: 'Grant', id: grant.grantId, attributes };
+}
 
 /** Decision-time validity: a grant is usable only while active AND not past its end (ARCHITECTURE D3/D4). */
 export function isGrantUsable(grant: Grant, now: number): boolean {

@@ -14,7 +14,7 @@ import type { DocumentStore, Item } from '../ports/document-store';
 import type { KeyProvider } from '../ports/key-provider';
 import { consentCovers } from './duo';
 import { ReleaseIndexCache, ReleaseSearchIndex } from './release-search-index';
-import { isGrantUsable, type Grant } from './grant';
+import { grantResource, isGrantUsable, type Grant } from './grant';
 import type { GrantService } from './grant-service';
 import type { Resource } from '@medplum/fhirtypes';
 
@@ -214,10 +214,13 @@ export class ResearchAccessService {
     const grant = await this.grants.get(grantId).catch(() => undefined);
     if (!grant || grant.holderId !== actor.id) throw new NotFoundError('grant', { grantId });
     if (!isGrantUsable(grant, this.clock.now())) throw new ForbiddenError('the grant is not usable (expired, revoked or not started)', { grantId, status: grant.status, expiresAt: grant.expiresAt });
-    const d = this.authorizer?.decide({ actor, action: 'ReadResearchData', resource: { type: 'Grant', id: grantId, attributes: { holder: `user:${grant.holderId}`, institution: grant.institution } }, context: { dataLevel: grant.dataLevel } });
+    const d = this.authorizer?.decide({ actor, action: 'ReadResearchData', resource: grantResource(grant), context: { dataLevel: grant.dataLevel } });
     if (d && d.effect !== 'allow') {
       const mfa = d.policyIds.some((id) => id.startsWith('mfa-required'));
-      throw new ForbiddenError(mfa ? `data of level ${grant.dataLevel} is read only in a multi-factor authenticated session` : 'access denied', { grantId, policyIds: d.policyIds, ...(mfa ? { reason: 'MFA_REQUIRED', dataLevel: grant.dataLevel } : {}) });
+      const machine = d.policyIds.includes('sensitive-data-never-to-partner-systems');
+      const message = mfa ? `data of level ${grant.dataLevel} is read only in a multi-factor authenticated session` : machine ? `data of level ${grant.dataLevel} is never released to partner systems` : 'access denied';
+      const reason = mfa ? { reason: 'MFA_REQUIRED', dataLevel: grant.dataLevel } : machine ? { reason: 'NOT_FOR_PARTNER_SYSTEMS', dataLevel: grant.dataLevel } : {};
+      throw new ForbiddenError(message, { grantId, policyIds: d.policyIds, ...reason });
     }
     return grant;
   }

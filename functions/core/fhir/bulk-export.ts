@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { policyForLevel } from '../access/research-access-service';
 import { getPolicy } from '../deid/deid-policy';
 import { Pseudonymizer } from '../deid/pseudonym';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { ForbiddenError, isDomainError, NotFoundError, ValidationError } from '../errors';
 import type { Actor } from '../identity/actor';
 import type { ResearchRecords } from '../patients/research-records';
 import type { Clock } from '../ports/clock';
@@ -164,7 +164,17 @@ export class BulkExportService {
       await save({ ...job, status: 'failed', error: 'grant not usable', completedAt: transactionTime });
       return job;
     }
-    const released = await view.releasedPatients(job.grantId);
+    let released: Awaited<ReturnType<typeof view.releasedPatients>>;
+    try {
+      released = await view.releasedPatients(job.grantId);
+    } catch (e) {
+      // The grant-level decision refused the job's caller (e.g. level 4-5 data without MFA, or to
+      // a partner system): a definite answer, so the job fails rather than being retried.
+      if (!isDomainError(e, 'FORBIDDEN')) throw e;
+      const reason = typeof e.details.reason === 'string' ? ` (${e.details.reason})` : '';
+      await save({ ...job, status: 'failed', error: `grant not readable by the caller${reason}`, completedAt: transactionTime });
+      return job;
+    }
     await save({ ...job, status: 'running', transactionTime, progress: { done: 0, total: released.length } });
     const lines = new Map<ExportType, string[]>(job.types.map((t) => [t, []]));
     const since = job.since ? Date.parse(job.since) : undefined;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadPolicyBundle } from '../../../functions/adapters/shared/load-policies';
 import { CedarAuthorizer } from '../../../functions/core/authz/cedar-authorizer';
+import { grantResource, type Grant } from '../../../functions/core/access/grant';
 import { anonymousActor, ROLES, type Actor, type Role } from '../../../functions/core/identity/actor';
+import { PARTNER_SCOPES } from '../../../functions/core/partners/partner-service';
 import { PLATFORM_RESOURCE } from '../../../functions/http/route-definition';
 import { routes } from '../../../functions/http/routes';
 
@@ -76,10 +78,10 @@ const EXPECTED: Record<string, { roles: readonly Role[]; anonymous?: boolean; pa
   listPartnerAccessRequests: { roles: [], partnerScopes: ['access-requests.read'] },
   getPartnerAccessRequest: { roles: [], partnerScopes: ['access-requests.read'] },
   syncPartnerGrants: { roles: [], partnerScopes: ['grants.read'] },
-  registerPartnerWebhook: { roles: [], partnerScopes: ['access-requests.read'] },
-  listPartnerWebhooks: { roles: [], partnerScopes: ['grants.read'] },
-  deletePartnerWebhook: { roles: [], partnerScopes: ['access-requests.read'] },
-  listPartnerWebhookDeliveries: { roles: [], partnerScopes: ['access-requests.read'] },
+  registerPartnerWebhook: { roles: [], partnerScopes: ['access-requests.read', 'grants.read'] },
+  listPartnerWebhooks: { roles: [], partnerScopes: ['access-requests.read', 'grants.read'] },
+  deletePartnerWebhook: { roles: [], partnerScopes: ['access-requests.read', 'grants.read'] },
+  listPartnerWebhookDeliveries: { roles: [], partnerScopes: ['access-requests.read', 'grants.read'] },
   listWebhooksOfPartner: { roles: ['security-admin'] },
   registerWebhookForPartner: { roles: ['security-admin'] },
   deleteWebhookOfPartner: { roles: ['security-admin'] },
@@ -119,7 +121,13 @@ describe('authorization matrix: every route × every role', () => {
       const bare = authz.decide({ actor: partner([]), action: route.action, resource });
       expect(bare.effect).toBe(exp.anonymous ? 'allow' : 'deny');
       if (exp.partnerScopes) {
-        expect(authz.decide({ actor: partner(exp.partnerScopes), action: route.action, resource }).effect).toBe('allow');
+        // `partnerScopes` lists every scope that opens the route: each one alone does, all the others together do not.
+        for (const scope of exp.partnerScopes) expect({ scope, effect: authz.decide({ actor: partner([scope]), action: route.action, resource }).effect }).toEqual({ scope, effect: 'allow' });
+        const others = PARTNER_SCOPES.filter((s) => !exp.partnerScopes!.includes(s));
+        expect(authz.decide({ actor: partner(others), action: route.action, resource }).effect).toBe(exp.anonymous ? 'allow' : 'deny');
+      } else {
+        // A partner holding every scope is still refused a route not listed for partners.
+        expect(authz.decide({ actor: partner([...PARTNER_SCOPES]), action: route.action, resource }).effect).toBe(exp.anonymous ? 'allow' : 'deny');
       }
     });
   }
@@ -154,6 +162,39 @@ describe('fine-grained policies', () => {
     expect(authz.decide({ actor: r, action: 'ReadGrant', resource: grant(r.id) }).effect).toBe('allow');
     expect(authz.decide({ actor: r, action: 'ReadGrant', resource: grant('other') }).effect).toBe('deny');
     expect(authz.decide({ actor: user('auditor'), action: 'ReadGrant', resource: grant('other') }).effect).toBe('allow');
+  });
+
+  describe('R-INT-1/R-DEID-1: partner systems read research data only through grants they hold', () => {
+    const grant = (over: Partial<Grant>): Grant => ({ grantId: 'grt_1', requestId: 'AR-2026-000001', holderId: 'p-1', holderName: 'Dr. Zhou', holderKind: 'partner', institution: 'demo-hospital-2', scope: { datasetIds: ['bc-nrt-io'], modalities: [], fields: [] }, purposeCode: 'DUO:0000007', dataLevel: 3, agreementVersion: 'DSA-2026.1', startsAt: '2026-11-01T00:00:00Z', expiresAt: '2026-12-01T00:00:00Z', status: 'active', issuedAt: '2026-11-01T00:00:00Z', approvals: [], remindersSent: [], version: 1, ...over });
+    const read = (actor: Actor, g: Grant, dataLevel: number | null = g.dataLevel) => authz.decide({ actor, action: 'ReadResearchData', resource: grantResource(g), context: dataLevel === null ? {} : { dataLevel } });
+    const fhir = partner(['fhir.read']);
+
+    it('allows its own grant with fhir.read at levels 1-3, by the partner permit', () => {
+      for (const dataLevel of [1, 2, 3]) expect(read(fhir, grant({ dataLevel }))).toMatchObject({ effect: 'allow', policyIds: ['partners-read-data-of-own-grants-with-scope'] });
+    });
+
+    it('denies without fhir.read, on another partner\'s grant, on a person\'s grant, across institutions', () => {
+      expect(read(partner(PARTNER_SCOPES.filter((s) => s !== 'fhir.read')), grant({})).effect).toBe('deny');
+      expect(read(fhir, grant({ holderId: 'p-2' })).effect).toBe('deny');
+      // A person's grant whose holder id happens to equal the partner's id is still a person's.
+      expect(read(fhir, grant({ holderKind: undefined })).effect).toBe('deny');
+      expect(read(fhir, grant({ institution: 'demo-hospital-1' })).effect).toBe('deny');
+      // The route-level decision (platform resource) never opens research reads to partners.
+      expect(authz.decide({ actor: fhir, action: 'ReadResearchData', resource: PLATFORM_RESOURCE, context: { dataLevel: 1 } }).effect).toBe('deny');
+    });
+
+    it('R-SEC-3/R-SEC-6: level 4-5 data (or an unknown level) is never released to a partner system, whatever the grant', () => {
+      for (const dataLevel of [4, 5]) expect(read(fhir, grant({ dataLevel }))).toMatchObject({ effect: 'deny', policyIds: ['sensitive-data-never-to-partner-systems'] });
+      expect(read(fhir, grant({}), null)).toMatchObject({ effect: 'deny', policyIds: ['sensitive-data-never-to-partner-systems'] });
+    });
+
+    it('a person\'s grant still needs MFA at level 4-5; a partner-held grant is not readable by the named researcher', () => {
+      const r = user('researcher');
+      expect(read(r, grant({ holderId: r.id, holderKind: undefined, dataLevel: 4 })).effect).toBe('allow');
+      expect(read({ ...r, mfa: false }, grant({ holderId: r.id, holderKind: undefined, dataLevel: 4 }))).toMatchObject({ effect: 'deny', policyIds: ['mfa-required-for-sensitive-data'] });
+      // Grant-holder checks for people live in the service (holderId === caller); ReadGrant is the holder's only.
+      expect(authz.decide({ actor: r, action: 'ReadGrant', resource: grantResource(grant({})) }).effect).toBe('deny');
+    });
   });
 
   it('R-DEID-3: nobody approves their own re-identification request, whatever their roles', () => {
