@@ -26,7 +26,7 @@ import { REPO_ROOT } from './platform';
  *    rules run off the request path, from the stream / the local feed) and with a no-op sink,
  *    interleaved call by call in the same run; median and p99 of each, and their ratio.
  * 2. Query latency over N stored events (default 20,000; loading is bounded by DynamoDB Local's
- *    write speed, about 150–400 events/s on this machine): by user (`gsi1`, newest 100 of one user
+ *    write speed: ~900 events/s with 8–12 concurrent BatchWriteItem streams on this machine, so 1,000,000 take ~20 min; `MDRP_BENCH_LOAD_WORKERS` sets the concurrency): by user (`gsi1`, newest 100 of one user
  *    in a month) and by data item (`gsi2`), p50/p95/p99 over 300 queries each. An index query reads
  *    one partition's newest page, so its cost follows the page size, not the table size.
  *
