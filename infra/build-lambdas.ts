@@ -7,12 +7,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { apiModules, INGEST_EVENTS_MODULE, PARTNER_AUTHORIZER_MODULE, SCHEDULED_JOBS_MODULE, WORKFLOW_TASKS_MODULE } from './constructs/compute';
+import { apiModules, NON_API_MODULES } from './constructs/compute';
 import { BUNDLE_COPIED_DIRS, BUNDLE_NODE_MODULES, BUNDLE_SETTINGS, PROJECT_ROOT } from './constructs/lambda-function';
+import { PRE_TOKEN_GENERATION_MODULE } from './constructs/mfa-claim-trigger';
 
 const outRoot = path.join(PROJECT_ROOT, 'dist', 'lambdas');
 const handlersDir = path.join(PROJECT_ROOT, process.env.MDRP_HANDLERS_DIR ?? 'functions/handlers');
-const modules = [...apiModules(), WORKFLOW_TASKS_MODULE, SCHEDULED_JOBS_MODULE, INGEST_EVENTS_MODULE, PARTNER_AUTHORIZER_MODULE];
+const modules = [...apiModules(), ...NON_API_MODULES, PRE_TOKEN_GENERATION_MODULE];
 
 function dirSize(p: string): number {
   const st = fs.statSync(p);

@@ -77,6 +77,8 @@ export interface Container {
   directory: IdentityDirectory;
   notifier: InboxNotifier;
   audit: AuditTrail;
+  /** Alert rules (R-AUD-5), run off the request path on stored events (stream / local feed). */
+  auditAlerts: AuditAlertEvaluator;
   auditChain: AuditChain;
   /** The Cedar authorizer of the current stored policy version (reloaded on change, R-GOV-7). */
   authorizer: ReloadingAuthorizer;
@@ -174,8 +176,10 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
     scheduler,
     directory,
     notifier,
-    // Alert rules (R-AUD-5) run on every written event; a failing rule never fails the write.
-    audit: new AuditTrail(documents, { alerts: new AuditAlertEvaluator(documents, notifier) }),
+    // One conditional put per event on the request path; the alert rules (R-AUD-5) run on the
+    // stored events asynchronously (audit-alerts handler: DynamoDB Stream in AWS, feed locally).
+    audit: new AuditTrail(documents),
+    auditAlerts: new AuditAlertEvaluator(documents, notifier),
     auditChain: new AuditChain({ store: documents, objects, signer: overrides.digestSigner ?? digestSigner(config, sdk()), clock }),
     authorizer,
     catalog,

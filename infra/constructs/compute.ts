@@ -19,6 +19,13 @@ export const INGEST_EVENTS_MODULE = 'ingest-events';
 export const PARTNER_AUTHORIZER_MODULE = 'partner-authorizer';
 /** R-INT-1: drains the webhook outbox on a schedule (infra/constructs/webhooks.ts adds the schedule). */
 export const WEBHOOK_DELIVERY_MODULE = 'webhook-delivery';
+/** R-AUD-5: alert rules over the audit table's stream (infra/constructs/audit-events.ts wires the source). */
+export const AUDIT_ALERTS_MODULE = 'audit-alerts';
+/** R-AUD-1: Cognito sign-in/out, password and MFA calls recorded by CloudTrail → audit events. */
+export const AUTH_EVENTS_MODULE = 'auth-events';
+
+/** Every function that is not an API handler module (each is `functions/handlers/<name>.handler.ts`). */
+export const NON_API_MODULES = [WORKFLOW_TASKS_MODULE, SCHEDULED_JOBS_MODULE, INGEST_EVENTS_MODULE, PARTNER_AUTHORIZER_MODULE, WEBHOOK_DELIVERY_MODULE, AUDIT_ALERTS_MODULE, AUTH_EVENTS_MODULE] as const;
 
 /** Fixed names (resolved with `formatArn`, so env vars need no references and create no cycles). */
 export function resourceNames(stage: string) {
@@ -67,6 +74,11 @@ export class Compute extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   /** The environment every function receives. */
   public readonly environment: Readonly<Record<string, string>>;
+  /**
+   * A function built like every other (same environment, log group, DLQ, concurrency, VPC), in
+   * another scope: the event-driven audit functions live in a nested stack (AuditEvents).
+   */
+  public readonly makeIn: (scope: Construct, module: string, description: string, timeout: Duration, memorySize?: number) => MdrpFunction;
 
   constructor(scope: Construct, id: string, props: ComputeProps) {
     super(scope, id);
@@ -107,8 +119,8 @@ export class Compute extends Construct {
     };
     this.environment = env;
 
-    const make = (module: string, description: string, timeout: Duration, memorySize = 1024): MdrpFunction =>
-      new MdrpFunction(this, `Fn-${module}`, {
+    this.makeIn = (scope: Construct, module: string, description: string, timeout: Duration, memorySize = 1024): MdrpFunction =>
+      new MdrpFunction(scope, `Fn-${module}`, {
         module,
         handlersDir: props.handlersDir,
         stage: props.stage,
@@ -122,8 +134,9 @@ export class Compute extends Construct {
         memorySize,
         vpc: props.vpc,
       });
+    const make = (module: string, description: string, timeout: Duration, memorySize = 1024) => this.makeIn(this, module, description, timeout, memorySize);
 
-    const modules = [...apiModules(), WORKFLOW_TASKS_MODULE, SCHEDULED_JOBS_MODULE, INGEST_EVENTS_MODULE, PARTNER_AUTHORIZER_MODULE, WEBHOOK_DELIVERY_MODULE];
+    const modules = [...apiModules(), ...NON_API_MODULES];
     const missing = modules.map((m) => path.join(props.handlersDir, `${m}.handler.ts`)).filter((f) => !fs.existsSync(path.resolve(PROJECT_ROOT, f)));
     if (missing.length) {
       throw new Error(`missing Lambda handler file(s), each exporting \`handler\`: ${missing.join(', ')} (route-table modules: ${apiModules().join(', ')})`);

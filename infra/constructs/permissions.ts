@@ -60,6 +60,11 @@ export const MODULE_CAPABILITIES: Readonly<Record<string, readonly Capability[]>
   'scheduled-jobs': ['main-read', 'main-write', 'audit-read', 'audit-append', 'archive-write', 'archive-read', 'audit-sign', 'audit-verify', 'schedules', 'notify', 'alerts', 'pseudonym-hmac', 'fhir-exports-write', 'partner-onboarding'],
   // Partner API authorizer: reads partner and key records, audits refusals. Nothing else.
   'partner-authorizer': ['main-read', 'audit-append'],
+  // R-AUD-5 over the audit stream: counts an actor's recent events (audit index), stores alerts
+  // (write-once, in the audit table) and notifies the security admins' inbox (main table). No data access.
+  'audit-alerts': ['audit-read', 'audit-append', 'main-write'],
+  // R-AUD-1: CloudTrail's Cognito records → audit events. Appends to the audit table, nothing else.
+  'auth-events': ['audit-append'],
   'ingest-events': ['main-read', 'main-write', 'audit-append', 'staging-objects', 'data-read', 'data-write', 'identity-vault', 'match-hmac', 'pseudonym-hmac', 'alerts'],
 };
 

@@ -22,10 +22,11 @@ import { REPO_ROOT } from './platform';
  * local store, in memory, started by this script on a free port):
  *
  * 1. Audit overhead per request: the same `listDatasets` handler (full pipeline: actor, zod,
- *    Cedar, operation, response schema) with the real audit trail and with a no-op sink,
+ *    Cedar, operation, response schema) with the real audit trail (one conditional put; the alert
+ *    rules run off the request path, from the stream / the local feed) and with a no-op sink,
  *    interleaved call by call in the same run; median and p99 of each, and their ratio.
  * 2. Query latency over N stored events (default 20,000; loading is bounded by DynamoDB Local's
- *    write speed, about 150–400 events/s on this machine): by user (`gsi1`, newest 100 of one user
+ *    write speed: ~900 events/s with 8–12 concurrent BatchWriteItem streams on this machine, so 1,000,000 take ~20 min; `MDRP_BENCH_LOAD_WORKERS` sets the concurrency): by user (`gsi1`, newest 100 of one user
  *    in a month) and by data item (`gsi2`), p50/p95/p99 over 300 queries each. An index query reads
  *    one partition's newest page, so its cost follows the page size, not the table size.
  *
@@ -121,6 +122,8 @@ function apiEvent(): APIGatewayProxyEvent {
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 20_000);
   const calls = Number(process.argv[3] ?? 400);
+  // Concurrent BatchWriteItem streams while loading (DynamoDB Local is bounded by its CPU).
+  const workers = Number(process.env.MDRP_BENCH_LOAD_WORKERS ?? 8);
   const port = await freePort();
   const dynamo = await startDynamoDbLocal({ port, corsOrigin: 'http://127.0.0.1' });
   try {
@@ -205,11 +208,11 @@ async function main(): Promise<void> {
       const cap = new CapturingStore();
       const trail = new AuditTrail(cap);
       for (let i = from; i < Math.min(n, from + chunk); i++) await trail.write(event(i, t0 + Math.floor((i * spanMs) / n), users, itemsN));
-      await Promise.all(Array.from({ length: 4 }, (_, w) => documents.batchPut('audit', cap.items.filter((_, k) => Math.floor(k / 25) % 4 === w))));
+      await Promise.all(Array.from({ length: workers }, (_, w) => documents.batchPut('audit', cap.items.filter((_, k) => Math.floor(k / 25) % workers === w))));
       process.stdout.write(`\rloaded ${Math.min(n, from + chunk)} / ${n} events`);
     }
     const loadMs = performance.now() - loadStart;
-    console.log(`\nloaded ${n} events in ${(loadMs / 1000).toFixed(1)} s`);
+    console.log(`\nloaded ${n} events in ${(loadMs / 1000).toFixed(1)} s (${Math.round(n / (loadMs / 1000))} events/s, ${workers} concurrent batch writers)`);
     await sleep(200);
     const trail = new AuditTrail(documents);
     const q = 300;
@@ -230,6 +233,7 @@ async function main(): Promise<void> {
     }
     const query = {
       events: n,
+      load: { seconds: Math.round(loadMs / 100) / 10, eventsPerSecond: Math.round(n / (loadMs / 1000)), concurrentBatchWriters: workers },
       users,
       items: itemsN,
       byUser: { ...stats(byUser), avgReturned: Math.round(returnedUser / q) },

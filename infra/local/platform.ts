@@ -25,6 +25,7 @@ import { cognitoAuthAuditor } from './emulators/cognito-auth-audit';
 import { ensureTables, startDynamoDbLocal } from './emulators/dynamodb-local';
 import { allowPortalUploads, ensureBuckets, startS3Local } from './emulators/s3-local';
 import { processStagedObject, type StagedObjectEvent } from '../../functions/handlers/ingest-events.handler';
+import { auditAlertFeedOf } from '../../functions/handlers/audit-alerts.handler';
 import { runAuditSealing } from '../../functions/handlers/audit.handler';
 import { runDailySweep } from '../../functions/handlers/scheduled-jobs.handler';
 import { runWebhookDelivery } from '../../functions/handlers/webhook-delivery.handler';
@@ -55,6 +56,8 @@ export interface StartPlatformOptions {
   quiet?: boolean;
   /** Serve the built portal from web/out (default true; skipped if it is not built). */
   portal?: boolean;
+  /** Interval of the audit alert feed (default 1 s). */
+  alertFeedIntervalMs?: number;
   /** Local scheduler poll interval (default 5 s). */
   schedulerIntervalMs?: number;
   /** How often the local runtime delivers due webhooks from the outbox (default 2 s). */
@@ -219,7 +222,20 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
         .catch((e: unknown) => log(`webhook delivery failed: ${e instanceof Error ? e.message : String(e)}`))
         .finally(() => (delivering = false));
     };
-    const timers = [setInterval(() => void seal(), 60_000), setInterval(() => void sweep(), 3_600_000), setInterval(deliver, opts.webhookIntervalMs ?? 2_000)];
+    // R-AUD-5: the alert rules over newly stored audit events (the audit table's stream in AWS),
+    // one run at a time, from a durable checkpoint: events not yet evaluated at a stop are evaluated after restart.
+    const alertFeed = auditAlertFeedOf(container, (e, eventId) => log(`alert evaluation failed for ${eventId}: ${e instanceof Error ? e.message : String(e)}`));
+    let evaluating = false;
+    const evaluateAlerts = () => {
+      if (evaluating) return;
+      evaluating = true;
+      void alertFeed
+        .run()
+        .catch((e: unknown) => log(`alert feed failed: ${e instanceof Error ? e.message : String(e)}`))
+        .finally(() => (evaluating = false));
+    };
+    evaluateAlerts();
+    const timers = [setInterval(evaluateAlerts, opts.alertFeedIntervalMs ?? 1_000), setInterval(() => void seal(), 60_000), setInterval(() => void sweep(), 3_600_000), setInterval(deliver, opts.webhookIntervalMs ?? 2_000)];
     stops.push(async () => timers.forEach(clearInterval));
 
     await workflows.resume();

@@ -9,6 +9,7 @@ import { InlineToManagedPolicies } from '../aspects/managed-policies';
 import type { MdrpContext } from '../context';
 import { Api } from '../constructs/api';
 import { Audit } from '../constructs/audit';
+import { AuditEvents } from '../constructs/audit-events';
 import { Compute, resourceNames, WEBHOOK_DELIVERY_MODULE } from '../constructs/compute';
 import { Data } from '../constructs/data';
 import { Identity } from '../constructs/identity';
@@ -43,6 +44,7 @@ export class MdrpStack extends Stack {
   public readonly workflows: Workflows;
   public readonly api: Api;
   public readonly audit: Audit;
+  public readonly auditEvents: AuditEvents;
   public readonly portal: PortalHosting;
   public readonly network?: Network;
 
@@ -163,6 +165,8 @@ export class MdrpStack extends Stack {
     grantModule('partner-authorizer', this.compute.partnerAuthorizer, targets);
     // R-INT-1: signed webhook deliveries from the outbox (one-minute schedule).
     grantModule(WEBHOOK_DELIVERY_MODULE, this.compute.webhookDelivery, targets);
+    // R-AUD-5 (audit stream → alert rules) and R-AUD-1 (CloudTrail Cognito calls → audit events).
+    this.auditEvents = new AuditEvents(this, 'AuditEvents', { stage: ctx.stage, compute: this.compute, targets, messagingKey: this.data.messagingKey, alertsTopic: this.audit.alertsTopic });
     new WebhookDeliverySchedule(this, 'WebhookDelivery', { stage: ctx.stage, deliveryFunction: this.compute.webhookDelivery.fn });
 
     let truststoreBucket: s3.Bucket | undefined;

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../../infra/app';
-import { apiModules, INGEST_EVENTS_MODULE, PARTNER_AUTHORIZER_MODULE, SCHEDULED_JOBS_MODULE, WEBHOOK_DELIVERY_MODULE, WORKFLOW_TASKS_MODULE } from '../../infra/constructs/compute';
+import { apiModules, NON_API_MODULES } from '../../infra/constructs/compute';
 import { PROJECT_ROOT } from '../../infra/constructs/lambda-function';
 import { PRE_TOKEN_GENERATION_MODULE } from '../../infra/constructs/mfa-claim-trigger';
 
@@ -15,7 +15,7 @@ const cdkJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 
  */
 export function testHandlersDir(): string {
   const real = path.join(PROJECT_ROOT, 'functions', 'handlers');
-  const modules = [...apiModules(), WORKFLOW_TASKS_MODULE, SCHEDULED_JOBS_MODULE, INGEST_EVENTS_MODULE, PARTNER_AUTHORIZER_MODULE, WEBHOOK_DELIVERY_MODULE, PRE_TOKEN_GENERATION_MODULE];
+  const modules = [...apiModules(), ...NON_API_MODULES, PRE_TOKEN_GENERATION_MODULE];
   if (modules.every((m) => fs.existsSync(path.join(real, `${m}.handler.ts`)))) return 'functions/handlers';
   const dir = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'mdrp-infra-test', 'handlers');
   fs.mkdirSync(dir, { recursive: true });

@@ -16,38 +16,21 @@ export interface AuditQuery {
 
 type AuditItem = Item & { event: AuditEvent };
 
-/** Optional behaviour after a successful write (R-AUD-5 alert rules). */
-export interface AuditTrailOptions {
-  /** Called with each event once it is durably written (e.g. `AuditAlertEvaluator`). */
-  alerts?: { evaluate(event: AuditEvent): Promise<unknown> };
-  /**
-   * A failing alert evaluation does not fail the write: the event is already recorded (and is
-   * what the alert would point to), so the caller is not refused. Report it here instead.
-   */
-  onAlertError?: (error: unknown, event: AuditEvent) => void;
-}
-
 /**
  * The platform's own audit trail on the document store (table `audit`). Every event is written
  * once with a not-exists condition (never updated), plus one pointer item per extra resource so
  * "everything that happened to item X" is a single index query (gsi2), and "everything user U
  * did" is another (gsi1). Tamper evidence (digests, signatures) is layered on top by the sealer.
+ *
+ * A write is one conditional put (or one transaction), nothing more: it is on every request's
+ * path and fails the request if it fails (fail closed). The alert rules (R-AUD-5) read the stored
+ * events asynchronously — a DynamoDB Stream in AWS, `AuditAlertFeed` locally.
  */
 export class AuditTrail implements AuditSink {
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly options: AuditTrailOptions = {},
-  ) {}
+  constructor(private readonly store: DocumentStore) {}
 
   async write(event: AuditEvent): Promise<void> {
     await this.writeOnce(event);
-    if (this.options.alerts) {
-      try {
-        await this.options.alerts.evaluate(event);
-      } catch (e) {
-        this.options.onAlertError?.(e, event);
-      }
-    }
   }
 
   /** Alerts raised from the trail (R-AUD-5), newest first. */

@@ -1,24 +1,36 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryDocumentStore } from '../../../functions/adapters/memory/memory-document-store';
 import { AuditAlertEvaluator } from '../../../functions/core/audit/audit-alert-evaluator';
+import { AuditAlertFeed } from '../../../functions/core/audit/audit-alert-feed';
+import type { AuditEvent } from '../../../functions/core/audit/audit-event';
 import { AuditTrail } from '../../../functions/core/audit/audit-trail';
 import type { Notification } from '../../../functions/core/ports/notifier';
+import { TestClock } from '../../support/test-container';
 import { auditEvent } from './audit-fixtures';
 
 /** 2026-11-24 is a Tuesday; 02:00Z is 10:00 in Asia/Shanghai (office hours), 14:00Z is 22:00. */
 const at = (hhmmss: string) => `2026-11-24T${hhmmss}.000Z`;
 
-describe('audit alert rules (R-AUD-5)', () => {
+/** After every event of these tests; the feed looks back a week. */
+const clock = new TestClock(Date.parse('2026-11-28T03:00:00.000Z'));
+const WEEK = 7 * 86_400_000;
+
+describe('audit alert rules (R-AUD-5), evaluated asynchronously by the alert feed', () => {
   let documents: MemoryDocumentStore;
   let sent: Notification[];
   let trail: AuditTrail;
-  const alerts = async () => (await trail.listAlerts({ limit: 100 })).items;
+  let evaluator: AuditAlertEvaluator;
+  /** The alerts once the feed has caught up with the trail (the local runtime polls it every second). */
+  const alerts = async () => {
+    await new AuditAlertFeed(documents, evaluator, clock, { initialLookbackMs: WEEK }).run();
+    return (await trail.listAlerts({ limit: 100 })).items;
+  };
 
   beforeEach(() => {
     documents = new MemoryDocumentStore();
     sent = [];
-    const evaluator = new AuditAlertEvaluator(documents, { notify: async (n) => void sent.push(n) }, { highFrequency: { threshold: 10, windowMs: 60_000 } });
-    trail = new AuditTrail(documents, { alerts: evaluator });
+    evaluator = new AuditAlertEvaluator(documents, { notify: async (n) => void sent.push(n) }, { highFrequency: { threshold: 10, windowMs: 60_000 } });
+    trail = new AuditTrail(documents);
   });
 
   it('R-AUD-5: five 401s from one source within 5 minutes raise one high alert, notified to security admins once', async () => {
@@ -89,15 +101,62 @@ describe('audit alert rules (R-AUD-5)', () => {
     ]);
   });
 
-  it('R-AUD-1: a failing alert evaluation never undoes or refuses the audit write', async () => {
+  it('R-AUD-5: writing an event does not evaluate the rules (no extra round trip on the request path); the feed does', async () => {
     // Prepare
-    const errors: unknown[] = [];
-    const t = new AuditTrail(documents, { alerts: { evaluate: () => Promise.reject(new Error('boom')) }, onAlertError: (e) => errors.push(e) });
-    const e = auditEvent(at('02:00:00'));
+    for (let i = 0; i < 7; i++) await trail.write(auditEvent(at(`02:00:0${i}`), { category: 'auth', actor: { kind: 'anonymous', id: 'anonymous', roles: [] }, source: { ip: '203.0.113.7' }, resources: [], result: { outcome: 'denied', status: 401 } }));
+    // Assess: nothing yet, then one alert once the feed ran
+    expect((await trail.listAlerts({ limit: 100 })).items).toEqual([]);
+    expect(sent).toEqual([]);
+    expect(await alerts()).toEqual([expect.objectContaining({ rule: 'failed-logins', sourceIp: '203.0.113.7' })]);
+  });
+
+  it('R-AUD-1: a failing alert evaluation never undoes or refuses the audit write; it is retried, then set aside as a dead letter', async () => {
+    // Prepare
+    const errors: string[] = [];
+    let calls = 0;
+    const failing = { evaluate: async (e: AuditEvent) => { calls++; if (e.operation === 'poison') throw new Error('boom'); } };
+    const feed = () => new AuditAlertFeed(documents, failing, clock, { initialLookbackMs: WEEK, maxAttempts: 3, onError: (_e, id) => errors.push(id) });
+    const poison = auditEvent(at('02:00:00'), { operation: 'poison' });
+    const next = auditEvent(at('02:00:01'));
     // Act
-    await t.write(e);
+    await trail.write(poison);
+    await trail.write(next);
+    const r1 = await feed().run();
+    const r2 = await feed().run();
+    const r3 = await feed().run();
+    const r4 = await feed().run();
     // Assess
-    expect((await t.query({ actorId: 'user-1', limit: 10 })).items.map((x) => x.eventId)).toEqual([e.eventId]);
-    expect(errors).toHaveLength(1);
+    expect((await trail.query({ actorId: 'user-1', limit: 10 })).items.map((x) => x.eventId)).toEqual([next.eventId, poison.eventId]);
+    expect([r1.blocked, r2.blocked, r3.blocked]).toEqual([expect.stringContaining(poison.eventId), expect.stringContaining(poison.eventId), undefined]);
+    expect(r3).toMatchObject({ evaluated: 1, deadLettered: 1 });
+    expect(r4).toMatchObject({ evaluated: 0, deadLettered: 0 });
+    expect(errors).toEqual([poison.eventId, poison.eventId, poison.eventId]);
+    expect(calls).toBe(4);
+    expect((await documents.query('main', { pk: 'AUDIT-ALERT-FEED#DEAD' })).items).toEqual([expect.objectContaining({ eventId: poison.eventId, attempts: 3 })]);
+  });
+
+  it('R-AUD-5: the feed is durable — events written but not yet evaluated when it stopped are evaluated after a restart, each once', async () => {
+    // Prepare
+    const seenIds: string[] = [];
+    const recording = { evaluate: async (e: AuditEvent) => { seenIds.push(e.eventId); return evaluator.evaluate(e); } };
+    const written: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const e = auditEvent(at(`02:00:${String(i * 2).padStart(2, '0')}`));
+      written.push(e.eventId);
+      await trail.write(e);
+    }
+    // Act: a first process evaluates 5 events and stops; a new one (a restart) continues.
+    const first = await new AuditAlertFeed(documents, recording, clock, { initialLookbackMs: WEEK, maxEventsPerRun: 5 }).run();
+    const late = auditEvent(at('02:00:03'));
+    await trail.write(late); // written behind the checkpoint, within the grace window
+    const second = await new AuditAlertFeed(documents, recording, clock, { initialLookbackMs: WEEK }).run();
+    const third = await new AuditAlertFeed(documents, recording, clock, { initialLookbackMs: WEEK }).run();
+    // Assess
+    expect(first.evaluated).toBe(5);
+    expect(second.evaluated).toBe(8);
+    expect(third.evaluated).toBe(0);
+    expect([...seenIds].sort()).toEqual([...written, late.eventId].sort());
+    expect((await trail.listAlerts({ limit: 100 })).items).toEqual([expect.objectContaining({ rule: 'high-frequency-access', actorId: 'user-1' })]);
+    expect(sent).toHaveLength(1);
   });
 });

@@ -4,6 +4,7 @@ import { LocalDigestSigner } from '../../../functions/adapters/local/local-diges
 import { AuditChain } from '../../../functions/core/audit/audit-chain';
 import { quarterRange } from '../../../functions/core/audit/audit-report';
 import type { Actor } from '../../../functions/core/identity/actor';
+import { auditAlertFeedOf } from '../../../functions/handlers/audit-alerts.handler';
 import { operations } from '../../../functions/handlers/audit.handler';
 import { HttpResult, type AuditNotes, type OperationContext } from '../../../functions/http/operation';
 import { testContainer } from '../../support/test-container';
@@ -59,6 +60,7 @@ describe('quarterly audit report (R-AUD-6)', () => {
       );
     await container.audit.write(auditEvent('2026-11-24T07:30:00.000Z', { operation: 'exportGrantData', resources: [{ type: 'Grant', id: 'grt_1' }] }));
     await container.audit.write(auditEvent('2026-09-30T23:59:59.000Z'));
+    await auditAlertFeedOf(container).run(); // the alert rules, as the local runtime runs them
     await container.auditChain.seal();
     // Act
     const created = await call('createAuditReport', { body: { period: '2026-Q4' } });

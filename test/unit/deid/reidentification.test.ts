@@ -4,6 +4,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CURRENT_AGREEMENT_VERSION } from '../../../functions/core/access/access-request-service';
 import { isDomainError } from '../../../functions/core/errors';
 import type { Actor } from '../../../functions/core/identity/actor';
+import { auditAlertFeedOf } from '../../../functions/handlers/audit-alerts.handler';
 import { reidentificationOf } from '../../../functions/handlers/deid-operations';
 import { operations as accessOps } from '../../../functions/handlers/access.handler';
 import { makeApiHandler } from '../../../functions/http/make-api-handler';
@@ -245,6 +246,7 @@ describe('controlled re-identification through the route pipeline (R-DEID-3)', (
       if (s.mrn) expect(trail).not.toContain(s.mrn);
     }
     // Privileged steps raise alerts for the security administrators (R-AUD-5).
+    await auditAlertFeedOf(c).run();
     const alerts = (await c.audit.listAlerts({ limit: 100, to: '2026-11-24T23:59:59Z' })).items;
     expect(alerts.filter((a) => a.rule === 'permission-change').map((a) => a.operation).sort()).toEqual(['decideReidentificationRequest', 'decideReidentificationRequest', 'requestReidentification', 'viewReidentificationResult']);
   }, 120_000);
