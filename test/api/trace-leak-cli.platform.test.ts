@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateDemoCohort } from '../../infra/local/demo/generate-demo-cohort';
-import { approvedGrant } from '../support/access-grants';
+import { grantFor } from '../support/access-grants';
 import { apiAs, idTokenFor } from '../support/api-client';
 
 const platform = inject('platform');
@@ -29,16 +29,7 @@ describe('npm run trace-leak on a file released by the running platform (R-DEID-
   let researcher: ReturnType<typeof apiAs>;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mdrp-leak-'));
-    ({ grantId } = await approvedGrant(platform, {
-      title: 'Leak tracing rehearsal',
-      purposeCode: 'DUO:0000007',
-      purpose: 'Disease-specific analysis of recurrence after breast-conserving surgery',
-      academicStatement: 'Retrospective analysis of de-identified cohort data; only aggregate results leave the platform.',
-      scope: { datasetIds: ['bc-nrt-io'], modalities: [], fields: [] },
-      requestedDurationDays: 30,
-      agreementVersion: 'DSA-2026.1',
-      agreementAccepted: true,
-    }));
+    ({ grantId } = await grantFor(platform, 'researcher', { title: 'Leak tracing rehearsal' }));
     researcher = apiAs(platform, await idTokenFor(platform, 'researcher'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -13,7 +13,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiAs, eventually, idTokenFor } from '../support/api-client';
 import { canvasStats, launchChromium, seriousViolations } from '../support/browser';
-import { approveStep, grantFor, L3_STEPS, PortalSessions } from '../support/portal-session';
+import { approveStep, grantFor, L3_STEPS } from '../support/access-grants';
+import { PortalSessions } from '../support/portal-session';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');

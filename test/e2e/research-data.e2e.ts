@@ -12,7 +12,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiAs, idTokenFor } from '../support/api-client';
 import { launchChromium, seriousViolations } from '../support/browser';
-import { grantFor, PortalSessions, type Locale } from '../support/portal-session';
+import { grantFor } from '../support/access-grants';
+import { PortalSessions, type Locale } from '../support/portal-session';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');

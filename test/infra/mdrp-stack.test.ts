@@ -339,8 +339,8 @@ describe('MFA claim trigger (R-SEC-6)', () => {
       Principal: 'cognito-idp.amazonaws.com',
       SourceArn: Match.anyValue(),
     });
-    // The nested stack adds one resource to the parent (which is near the 500-resource limit).
-    expect(byType('AWS::CloudFormation::Stack').length).toBe(1);
+    // Each nested stack (MFA claims, audit events) adds one resource to the parent, which is near the 500-resource limit.
+    expect(byType('AWS::CloudFormation::Stack').length).toBe(2);
   });
 
   it('R-SEC-6: the trigger may only read one pool\'s users: no data, keys or platform configuration', () => {

@@ -1,43 +1,55 @@
+import { expect } from 'vitest';
 import { apiAs, eventually, idTokenFor } from './api-client';
 import type { PlatformInfo } from './platform-setup';
 
-/** An access request body as the portal's form sends it. */
-export interface AccessRequestBody {
+export interface GrantForOptions {
   title: string;
-  purposeCode: string;
-  purpose: string;
-  academicStatement: string;
-  scope: { datasetIds: string[]; modalities: string[]; fields: string[] };
-  requestedDurationDays: number;
-  agreementVersion: string;
-  agreementAccepted: boolean;
+  datasetId?: string;
+  purposeCode?: string;
+  purpose?: string;
+  requestedDurationDays?: number;
 }
 
-/** The review steps of a level-3 dataset's request (ethics first, then the approval chain), with who decides each. */
-const LEVEL_3_STEPS = [
+/** The L3 demo cohort's review steps in order, with the demo user deciding each. */
+export const L3_STEPS = [
   ['ethics-reviewer', 'ethics'],
   ['approver', 'approver'],
   ['data-owner', 'data-owner'],
 ] as const;
 
+/** Waits until `username`'s review queue holds `requestId` at `step`, then approves it through the API. */
+export async function approveStep(platform: PlatformInfo, username: string, requestId: string, step: string): Promise<void> {
+  const reviewer = apiAs(platform, await idTokenFor(platform, username));
+  await eventually(async () => {
+    const queue = await reviewer.get('/v1/access-requests?view=queue');
+    return (queue.json?.items as Array<{ requestId: string; pending?: { step: string } }> | undefined)?.some((r) => r.requestId === requestId && r.pending?.step === step);
+  });
+  const decided = await reviewer.post(`/v1/access-requests/${requestId}/decisions`, { step, outcome: 'approved' });
+  expect(decided.status, decided.text).toBe(200);
+}
+
 /**
- * Submits `request` as the demo researcher and approves it through every review step of the real
- * workflow (each reviewer waits for the request to reach their queue), then returns the grant id.
+ * Submits an access request as `researcher` for the L3 demo cohort and has each step approved
+ * through the API as soon as it opens (the journeys that need a grant are about something else).
  */
-export async function approvedGrant(platform: PlatformInfo, request: AccessRequestBody, applicant = 'researcher'): Promise<{ grantId: string; requestId: string }> {
-  const researcher = apiAs(platform, await idTokenFor(platform, applicant));
-  const submitted = await researcher.post('/v1/access-requests', request);
-  if (submitted.status !== 201 && submitted.status !== 200) throw new Error(`access request refused: ${submitted.status} ${submitted.text.slice(0, 300)}`);
+export async function grantFor(platform: PlatformInfo, researcher: string, opts: GrantForOptions): Promise<{ grantId: string; requestId: string }> {
+  const api = apiAs(platform, await idTokenFor(platform, researcher));
+  const submitted = await api.post('/v1/access-requests', {
+    title: opts.title,
+    purposeCode: opts.purposeCode ?? 'DUO:0000007',
+    purpose: opts.purpose ?? 'Pathological complete response after neoadjuvant RT plus IO.',
+    academicStatement: 'Retrospective cohort study with multivariable logistic regression on de-identified data; aggregate results only.',
+    scope: { datasetIds: [opts.datasetId ?? 'bc-nrt-io'], modalities: [], fields: [] },
+    requestedDurationDays: opts.requestedDurationDays ?? 30,
+    agreementVersion: 'DSA-2026.1',
+    agreementAccepted: true,
+  });
+  expect(submitted.status, submitted.text).toBe(201);
   const requestId = submitted.json.requestId as string;
-  for (const [user, step] of LEVEL_3_STEPS) {
-    const reviewer = apiAs(platform, await idTokenFor(platform, user));
-    await eventually(async () => (await reviewer.get('/v1/access-requests?view=queue')).json.items.find((r: { requestId: string }) => r.requestId === requestId));
-    const d = await reviewer.post(`/v1/access-requests/${requestId}/decisions`, { step, outcome: 'approved', comment: 'proportionate' });
-    if (d.status !== 200) throw new Error(`${step} decision refused: ${d.status} ${d.text.slice(0, 300)}`);
-  }
-  const done = await eventually(async () => {
-    const r = await researcher.get(`/v1/access-requests/${requestId}`);
-    return r.json.status === 'approved' ? r.json : undefined;
-  }, 30_000);
-  return { grantId: done.grantId as string, requestId };
+  for (const [username, step] of L3_STEPS) await approveStep(platform, username, requestId, step);
+  const grant = await eventually(async () => {
+    const list = await api.get('/v1/grants');
+    return (list.json?.items as Array<{ grantId: string; requestId: string; status: string }> | undefined)?.find((g) => g.requestId === requestId && g.status === 'active');
+  });
+  return { grantId: grant.grantId, requestId };
 }
