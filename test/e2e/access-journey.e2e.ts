@@ -5,35 +5,18 @@
  * researcher then sees the request approved and the active, time-limited grant.
  * Prerequisite: `npm run build:web` (web/out must exist).
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium, seriousViolations } from '../support/browser';
-import { PortalSessions, type Locale } from '../support/portal-session';
+import type { Page } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
+import { seriousViolations } from '../support/browser';
+import { SCREENSHOT_DIR, usePortalSessions, type Locale } from '../support/portal-session';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
+const screenshotDir = SCREENSHOT_DIR;
 const DATASET = 'bc-nrt-io';
 
 describe('access request journey (R-GOV-1..5)', () => {
   const platform = inject('platform');
-  let browser: Browser | undefined;
-  let sessions: PortalSessions;
-
-  beforeAll(async () => {
-    if (!existsSync(path.join(repoRoot, 'web', 'out', 'access-requests', 'new', 'index.html'))) {
-      throw new Error('web/out is missing or stale: run `npx next build web` before the e2e tests');
-    }
-    mkdirSync(screenshotDir, { recursive: true });
-    browser = await launchChromium();
-    sessions = new PortalSessions(platform, browser);
-  }, 60_000);
-
-  afterAll(async () => {
-    await sessions?.closeAll();
-    await browser?.close();
-  }, 60_000);
+  const sessions = usePortalSessions(platform, 'access-requests/new/index.html');
 
   /** A fresh browser session signed in as `username`, left on `pathname`. */
   const signedIn = (username: string, pathname: string, locale: Locale): Promise<Page> => sessions.signIn(username, pathname, locale);

@@ -3,36 +3,19 @@
  * details, verifies the signed chain and opens the alerts; a researcher opening /audit/ is refused.
  * Real browser, real sign-in, real API. Prerequisite: `npm run build:web` (web/out must exist).
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
 import { apiAs, eventually, idTokenFor } from '../support/api-client';
-import { launchChromium, seriousViolations } from '../support/browser';
-import { PortalSessions, type Locale } from '../support/portal-session';
+import { seriousViolations } from '../support/browser';
+import { SCREENSHOT_DIR, usePortalSessions, type Locale } from '../support/portal-session';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
+const screenshotDir = SCREENSHOT_DIR;
 
 describe('audit console (R-AUD-2, R-AUD-4, R-AUD-5)', () => {
   // The platform is started once for all platform tests (test/support/platform-setup.ts).
   const platform = inject('platform');
-  let browser: Browser | undefined;
-  let sessions: PortalSessions;
-
-  beforeAll(async () => {
-    if (!existsSync(path.join(repoRoot, 'web', 'out', 'index.html'))) {
-      throw new Error('web/out is missing: run `npm run build:web` before the e2e tests');
-    }
-    mkdirSync(screenshotDir, { recursive: true });
-    browser = await launchChromium();
-    sessions = new PortalSessions(platform, browser);
-  }, 60_000);
-
-  afterAll(async () => {
-    await sessions?.closeAll();
-    await browser?.close();
-  }, 60_000);
+  const sessions = usePortalSessions(platform, 'index.html');
 
   /** A fresh browser session signed in as `username`, left on `pathname`. */
   const signedIn = (username: string, pathname: string, locale: Locale): Promise<Page> => sessions.signIn(username, pathname, locale);

@@ -6,18 +6,15 @@
  * policy at run time from /policies/ and rolls it back (R-GOV-7). Screenshots in test-results/e2e/.
  * Prerequisite: `npx next build web` (web/out must exist).
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import PDFDocument from 'pdfkit';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { apiAs, eventually, idTokenFor } from '../support/api-client';
-import { canvasStats, launchChromium, seriousViolations } from '../support/browser';
+import { canvasStats, seriousViolations } from '../support/browser';
 import { approveStep, grantFor, L3_STEPS } from '../support/access-grants';
-import { PortalSessions } from '../support/portal-session';
+import { SCREENSHOT_DIR, usePortalSessions } from '../support/portal-session';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
+const screenshotDir = SCREENSHOT_DIR;
 const shot = (name: string) => path.join(screenshotDir, `governance-${name}.png`);
 
 /** A one-page protocol PDF with real text (pdfkit), so the rendered canvas has something to show. */
@@ -37,22 +34,7 @@ function protocolPdf(): Promise<Buffer> {
 
 describe('governance journeys: request documents, grant renewal, runtime policy change', () => {
   const platform = inject('platform');
-  let browser: Browser | undefined;
-  let sessions: PortalSessions;
-
-  beforeAll(async () => {
-    if (!existsSync(path.join(repoRoot, 'web', 'out', 'policies', 'index.html'))) {
-      throw new Error('web/out is missing or stale: run `npx next build web` before the e2e tests');
-    }
-    mkdirSync(screenshotDir, { recursive: true });
-    browser = await launchChromium();
-    sessions = new PortalSessions(platform, browser);
-  }, 60_000);
-
-  afterAll(async () => {
-    await sessions?.closeAll();
-    await browser?.close();
-  }, 60_000);
+  const sessions = usePortalSessions(platform, 'policies/index.html');
 
   it('R-GOV-9: the researcher attaches a protocol PDF; the ethics reviewer reads it inline (pdf.js canvas); a security admin off the chain is refused', async () => {
     // A request submitted through the API (the form itself is the access journey's subject).

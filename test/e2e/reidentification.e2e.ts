@@ -4,36 +4,19 @@
  * queue, the researcher views the result once; a second view is refused (410) and every page
  * passes axe. Prerequisite: `npx next build web` (web/out must exist).
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
 import { apiAs, eventually, idTokenFor } from '../support/api-client';
-import { launchChromium, seriousViolations } from '../support/browser';
+import { seriousViolations } from '../support/browser';
 import { grantFor } from '../support/access-grants';
-import { PortalSessions, type Locale } from '../support/portal-session';
+import { SCREENSHOT_DIR, usePortalSessions, type Locale } from '../support/portal-session';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
+const screenshotDir = SCREENSHOT_DIR;
 
 describe('re-identification: request, two approvals, one view (R-DEID-3)', () => {
   const platform = inject('platform');
-  let browser: Browser | undefined;
-  let sessions: PortalSessions;
-
-  beforeAll(async () => {
-    if (!existsSync(path.join(repoRoot, 'web', 'out', 'reidentification', 'index.html'))) {
-      throw new Error('web/out is missing or stale: run `npx next build web` before the e2e tests');
-    }
-    mkdirSync(screenshotDir, { recursive: true });
-    browser = await launchChromium();
-    sessions = new PortalSessions(platform, browser);
-  }, 60_000);
-
-  afterAll(async () => {
-    await sessions?.closeAll();
-    await browser?.close();
-  }, 60_000);
+  const sessions = usePortalSessions(platform, 'reidentification/index.html');
 
   /** A grant for the researcher through the API (every step approved as it opens). */
   const grantThroughApi = async (): Promise<string> => (await grantFor(platform, 'researcher', { title: 'Re-identification e2e' })).grantId;

@@ -6,37 +6,19 @@
  * records beside it.
  * Prerequisite: `npm run build:web` (web/out must exist).
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { apiAs, idTokenFor } from '../support/api-client';
-import { launchChromium, seriousViolations } from '../support/browser';
+import { seriousViolations } from '../support/browser';
 import { grantFor } from '../support/access-grants';
-import { PortalSessions, type Locale } from '../support/portal-session';
+import { SCREENSHOT_DIR, usePortalSessions, type Locale } from '../support/portal-session';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
+const screenshotDir = SCREENSHOT_DIR;
 const DATASET = 'bc-nrt-io';
 
 describe('research data: release, search, de-identified patient (R-DSR-2)', () => {
   const platform = inject('platform');
-  let browser: Browser | undefined;
-  let sessions: PortalSessions;
-
-  beforeAll(async () => {
-    if (!existsSync(path.join(repoRoot, 'web', 'out', 'patients', 'view', 'index.html'))) {
-      throw new Error('web/out is missing or stale: run `npx next build web` before the e2e tests');
-    }
-    mkdirSync(screenshotDir, { recursive: true });
-    browser = await launchChromium();
-    sessions = new PortalSessions(platform, browser);
-  }, 60_000);
-
-  afterAll(async () => {
-    await sessions?.closeAll();
-    await browser?.close();
-  }, 60_000);
+  const sessions = usePortalSessions(platform, 'patients/view/index.html');
 
   /** A grant for the researcher through the API (every step approved as it opens). */
   const grantThroughApi = async (purposeCode: string): Promise<string> => (await grantFor(platform, 'researcher', { title: `Research data e2e (${purposeCode})`, purposeCode })).grantId;

@@ -6,17 +6,14 @@
  * curated event with its scrubbed annotation. Screenshots in test-results/e2e/.
  * Prerequisite: `npx next build web` (web/out must exist).
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { apiAs, eventually, idTokenFor } from '../support/api-client';
-import { canvasStats, launchChromium, seriousViolations } from '../support/browser';
+import { canvasStats, seriousViolations } from '../support/browser';
 import { grantFor } from '../support/access-grants';
-import { PortalSessions, type Locale } from '../support/portal-session';
+import { SCREENSHOT_DIR, usePortalSessions, type Locale } from '../support/portal-session';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
+const screenshotDir = SCREENSHOT_DIR;
 const STAMP = `E2E follow-up ${Date.now().toString(36)}`;
 // What a data manager might carelessly type: a phone number and a date (must not reach researchers as typed).
 const NOTE = 'Called the patient on 13812345678 on 2024-06-01: no recurrence, margins clear.';
@@ -25,22 +22,7 @@ type ReleasedEvent = { eventId: string; type: string; source: string; title: { e
 
 describe('timeline curation and inline previews (R-ANA-2)', () => {
   const platform = inject('platform');
-  let browser: Browser | undefined;
-  let sessions: PortalSessions;
-
-  beforeAll(async () => {
-    if (!existsSync(path.join(repoRoot, 'web', 'out', 'timeline', 'index.html'))) {
-      throw new Error('web/out is missing or stale: run `npx next build web` before the e2e tests');
-    }
-    mkdirSync(screenshotDir, { recursive: true });
-    browser = await launchChromium();
-    sessions = new PortalSessions(platform, browser);
-  }, 60_000);
-
-  afterAll(async () => {
-    await sessions?.closeAll();
-    await browser?.close();
-  }, 60_000);
+  const sessions = usePortalSessions(platform, 'timeline/index.html');
 
   /** A grant for the researcher through the API (every step approved as it opens). */
   const grantThroughApi = async (): Promise<string> =>

@@ -1,5 +1,8 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { launchChromium } from './browser';
 import type { PlatformInfo } from './platform-setup';
 
 export type Locale = 'zh-CN' | 'en';
@@ -48,4 +51,41 @@ export class PortalSessions {
   async closeAll(): Promise<void> {
     for (const c of this.contexts) await c.close().catch(() => undefined);
   }
+}
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+/** Where the journeys keep their screenshots (looked at by a person, not compared). */
+export const SCREENSHOT_DIR = path.join(repoRoot, 'test-results', 'e2e');
+
+/**
+ * Registers a journey's browser lifecycle in the enclosing `describe`: before it, checks that the
+ * portal is built (`builtPage`, a file under web/out), starts Debian Chromium and opens a
+ * {@link PortalSessions}; after it, closes every session and the browser.
+ *
+ * @example
+ * const sessions = usePortalSessions(platform, 'policies/index.html');
+ * it('…', async () => { const page = await sessions.signIn('security-admin', '/policies/', 'en'); });
+ */
+export function usePortalSessions(platform: PlatformInfo, builtPage: string): Pick<PortalSessions, 'signIn' | 'problems'> {
+  let browser: Browser | undefined;
+  let sessions: PortalSessions | undefined;
+  beforeAll(async () => {
+    if (!existsSync(path.join(repoRoot, 'web', 'out', builtPage))) {
+      throw new Error('web/out is missing or stale: run `npx next build web` before the e2e tests');
+    }
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    browser = await launchChromium();
+    sessions = new PortalSessions(platform, browser);
+  }, 60_000);
+  afterAll(async () => {
+    await sessions?.closeAll();
+    await browser?.close();
+  }, 60_000);
+  return {
+    signIn: (username, pathname, locale) => sessions!.signIn(username, pathname, locale),
+    get problems() {
+      return sessions!.problems;
+    },
+  };
 }
