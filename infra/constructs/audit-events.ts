@@ -1,5 +1,4 @@
 import { Duration, NestedStack, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -9,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { deadLetterAlarm } from './dead-letter-alarm';
 import { Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { COGNITO_AUTH_OPERATIONS } from '../../functions/core/audit/auth-event';
@@ -67,14 +67,7 @@ export class AuditEvents extends NestedStack {
     const alarmAction = new cwActions.SnsAction(props.alertsTopic);
     for (const [qid, q] of [['AlertsFailures', this.alertsFailureQueue], ['AuthEventsDlq', this.authEventsDeadLetterQueue]] as const) {
       Validations.of(q).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter / failure destination (stream failures, EventBridge target failures); its depth raises an alarm.' });
-      new cloudwatch.Alarm(this, `${qid}Depth`, {
-        alarmDescription: `Messages in dead-letter queue ${q.node.path}`,
-        metric: q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(alarmAction);
+      deadLetterAlarm(this, `${qid}Depth`, q, alarmAction);
     }
 
     this.alertsFunction.fn.addEventSource(

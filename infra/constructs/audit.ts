@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { deadLetterAlarm } from './dead-letter-alarm';
 import { Construct } from 'constructs';
 
 export interface AuditProps {
@@ -61,15 +62,7 @@ export class Audit extends Construct {
     const alarmAction = new cwActions.SnsAction(this.alertsTopic);
 
     for (const [i, q] of props.deadLetterQueues.entries()) {
-      const alarm = new cloudwatch.Alarm(this, `DeadLetters${i}`, {
-        alarmDescription: `Messages in dead-letter queue ${q.node.path}`,
-        metric: q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(alarmAction);
+      deadLetterAlarm(this, `DeadLetters${i}`, q, alarmAction);
     }
 
     if (!props.cloudTrail) return;
