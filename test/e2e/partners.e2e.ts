@@ -5,52 +5,19 @@
  * once; a researcher opening /partners/ is refused. Real browser, real sign-in, real API.
  * Prerequisite: `npm run build:web` (web/out must exist).
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { apiAs, idTokenFor } from '../support/api-client';
-import { launchChromium, seriousViolations } from '../support/browser';
+import { seriousViolations } from '../support/browser';
+import { SCREENSHOT_DIR, usePortalSessions, type Locale } from '../support/portal-session';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
+const screenshotDir = SCREENSHOT_DIR;
 
 describe('partner administration in the portal (R-INT-1, R-SEC-7)', () => {
   const platform = inject('platform');
-  let browser: Browser | undefined;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
-
-  beforeAll(async () => {
-    if (!existsSync(path.join(repoRoot, 'web', 'out', 'index.html'))) throw new Error('web/out is missing: run `npm run build:web` before the e2e tests');
-    mkdirSync(screenshotDir, { recursive: true });
-    browser = await launchChromium();
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-  }, 60_000);
-
-  async function signedIn(username: string, pathname: string, locale: 'zh-CN' | 'en'): Promise<Page> {
-    const account = platform.accounts.find((a) => a.username === username);
-    expect(account, `demo account ${username}`).toBeDefined();
-    const context = await browser!.newContext({ locale, timezoneId: 'UTC', viewport: { width: 1360, height: 900 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: platform.webUrl });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(`${username} pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /MISSING_MESSAGE|FORMATTING_ERROR|INVALID_KEY|Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${username}: ${msg.text()}`);
-    });
-    await page.goto(`${platform.webUrl}${pathname}`);
-    await page.locator('#username').waitFor();
-    await page.locator('#username').fill(account!.username);
-    await page.locator('#password').fill(account!.password);
-    await page.getByTestId('sign-in-submit').click();
-    await page.getByTestId('user-menu').waitFor();
-    return page;
-  }
+  const sessions = usePortalSessions(platform, 'index.html');
+  /** Wider than the default (the keys table), with clipboard access for the copy buttons. */
+  const signedIn = (username: string, pathname: string, locale: Locale) => sessions.signIn(username, pathname, locale, { viewport: { width: 1360, height: 900 }, clipboard: true });
 
   it('R-SEC-7: a security admin onboards a partner, copies its secrets, rotates and revokes keys, and registers a webhook', async () => {
     const page = await signedIn('security-admin', '/', 'en');
@@ -143,7 +110,7 @@ describe('partner administration in the portal (R-INT-1, R-SEC-7)', () => {
     await page.getByRole('heading', { name: '合作方系统', exact: true }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(screenshotDir, 'partners-zh.png'), fullPage: true });
-    expect(problems).toEqual([]);
+    expect(sessions.problems).toEqual([]);
   }, 180_000);
 
   it('R-SEC-7: a researcher opening /partners/ is refused and sees no partner data', async () => {
@@ -156,6 +123,6 @@ describe('partner administration in the portal (R-INT-1, R-SEC-7)', () => {
     expect(await page.getByTestId('partners-table').count()).toBe(0);
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(screenshotDir, 'partners-forbidden-zh.png'), fullPage: true });
-    expect(problems).toEqual([]);
+    expect(sessions.problems).toEqual([]);
   }, 60_000);
 });

@@ -7,6 +7,12 @@ import type { PlatformInfo } from './platform-setup';
 
 export type Locale = 'zh-CN' | 'en';
 
+/** How a {@link PortalSessions.signIn} browser context differs from the default. */
+export interface SignInOptions {
+  viewport?: { width: number; height: number };
+  clipboard?: boolean;
+}
+
 /**
  * Signed-in portal sessions of one e2e suite: each {@link PortalSessions.signIn} is a fresh browser
  * context (a separate session, as four different people use the portal), browsers in UTC (the portal
@@ -26,11 +32,16 @@ export class PortalSessions {
     private readonly browser: Browser,
   ) {}
 
-  /** A fresh browser session signed in as `username` through the portal's form, left on `pathname`. */
-  async signIn(username: string, pathname: string, locale: Locale): Promise<Page> {
+  /**
+   * A fresh browser session signed in as `username` through the portal's form, left on `pathname`.
+   * `options.viewport` overrides the 1280×900 default; `options.clipboard` lets the page read and
+   * write the clipboard (copy buttons of one-time secrets).
+   */
+  async signIn(username: string, pathname: string, locale: Locale, options: SignInOptions = {}): Promise<Page> {
     const account = this.platform.accounts.find((a) => a.username === username);
     expect(account, `demo account ${username}`).toBeDefined();
-    const context = await this.browser.newContext({ locale, timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
+    const context = await this.browser.newContext({ locale, timezoneId: 'UTC', viewport: options.viewport ?? { width: 1280, height: 900 } });
+    if (options.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: this.platform.webUrl });
     this.contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (err) => this.problems.push(`${username} pageerror: ${err.message}`));
@@ -83,7 +94,7 @@ export function usePortalSessions(platform: PlatformInfo, builtPage: string): Pi
     await browser?.close();
   }, 60_000);
   return {
-    signIn: (username, pathname, locale) => sessions!.signIn(username, pathname, locale),
+    signIn: (username, pathname, locale, options) => sessions!.signIn(username, pathname, locale, options),
     get problems() {
       return sessions!.problems;
     },
