@@ -21,6 +21,9 @@ import { routes } from '../../functions/http/routes';
 import { DEFAULT_DEMO_PASSWORD, demoAccounts } from './demo-accounts';
 import { ensureDemoUser, ensureUserPool, startCognitoLocal, type DemoAccount, type UserPoolSetup } from './emulators/cognito-local';
 import { startCognitoRefreshProxy } from './emulators/cognito-refresh-proxy';
+import { PRE_TOKEN_GENERATION_FUNCTION, startCognitoTriggerEndpoint, type PreTokenGenerationHandler } from './emulators/cognito-triggers';
+import { makePreTokenGenerationHandler } from '../../functions/handlers/pre-token-generation.handler';
+import { CognitoMfaFactors } from '../../functions/adapters/aws/cognito-mfa-factors';
 import { cognitoAuthAuditor } from './emulators/cognito-auth-audit';
 import { ensureTables, startDynamoDbLocal } from './emulators/dynamodb-local';
 import { allowPortalUploads, ensureBuckets, startS3Local } from './emulators/s3-local';
@@ -121,10 +124,25 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
   try {
     const emulatorLog = (name: string) => (l: string) => (process.env.MDRP_EMULATOR_LOGS ? log(`[${name}] ${l}`) : undefined);
     const dynamoOptions = { port: ports.dynamo, ...(opts.inMemoryDatabase ? {} : { dataDir: join(dataDir, 'dynamodb') }), corsOrigin: webUrl, onOutput: emulatorLog('dynamodb') };
+    // The user pool's pre-token-generation trigger: the deployed handler, reading the user's MFA
+    // factors from cognito-local itself (R-SEC-6: local tokens carry `mdrp:mfa` as in AWS).
+    let preTokenGeneration: PreTokenGenerationHandler | undefined;
+    const triggerEndpoint = await startCognitoTriggerEndpoint({
+      preTokenGeneration: () =>
+        (preTokenGeneration ??= makePreTokenGenerationHandler({
+          factors: new CognitoMfaFactors(new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${ports.cognito}`, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })),
+        })),
+    });
+    stops.push(() => triggerEndpoint.close());
     const [dynamoFirst, s3, cognitoProc] = await Promise.all([
       startDynamoDbLocal(dynamoOptions),
       startS3Local({ port: ports.s3, dataDir: join(dataDir, 's3'), corsOrigin: webUrl, onObjectCreated: (e) => ingestQueue?.send(e) }),
-      startCognitoLocal({ port: ports.cognito, dataDir: join(dataDir, 'cognito'), onOutput: emulatorLog('cognito') }),
+      startCognitoLocal({
+        port: ports.cognito,
+        dataDir: join(dataDir, 'cognito'),
+        triggerEndpoint: { url: triggerEndpoint.url, preTokenGeneration: PRE_TOKEN_GENERATION_FUNCTION },
+        onOutput: emulatorLog('cognito'),
+      }),
     ]);
     let dynamo = dynamoFirst;
     stops.push(() => dynamo.stop(), () => s3.stop(), () => cognitoProc.stop());

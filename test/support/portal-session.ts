@@ -11,6 +11,8 @@ export type Locale = 'zh-CN' | 'en';
 export interface SignInOptions {
   viewport?: { width: number; height: number };
   clipboard?: boolean;
+  /** Signs in an account the test created itself (not a demo account) with this password. */
+  password?: string;
 }
 
 /**
@@ -38,7 +40,7 @@ export class PortalSessions {
    * write the clipboard (copy buttons of one-time secrets).
    */
   async signIn(username: string, pathname: string, locale: Locale, options: SignInOptions = {}): Promise<Page> {
-    const account = this.platform.accounts.find((a) => a.username === username);
+    const account = options.password !== undefined ? { username, password: options.password } : this.platform.accounts.find((a) => a.username === username);
     expect(account, `demo account ${username}`).toBeDefined();
     const context = await this.browser.newContext({ locale, timezoneId: 'UTC', viewport: options.viewport ?? { width: 1280, height: 900 } });
     if (options.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: this.platform.webUrl });

@@ -115,6 +115,12 @@ function UserMenu() {
       <div className="user-menu__panel">
         <p className="user-menu__who">{t('signedInAs', { name })}</p>
         {me?.institution ? <p className="user-menu__inst">{me.institution}</p> : null}
+        <p>
+          {/* Closes the menu: a <details> stays open across client-side navigation. */}
+          <Link href="/account/security/" data-testid="account-security" onClick={(e) => e.currentTarget.closest('details')?.removeAttribute('open')}>
+            {t('security')}
+          </Link>
+        </p>
         <button
           type="button"
           className="button button--secondary"

@@ -1,5 +1,6 @@
 'use client';
 
+import Link from 'next/link';
 import { useTranslations } from 'next-intl';
 
 /**
@@ -22,7 +23,7 @@ export function ErrorPanel({
       <p className="error-panel__message">{error.message}</p>
       {error.code === 'MFA_REQUIRED' ? (
         <p className="error-panel__message" data-testid="mfa-required">
-          {t('mfaRequired')}
+          {t('mfaRequired')} <Link href="/account/security/">{t('mfaSetUp')}</Link>
         </p>
       ) : null}
       <p className="error-panel__code">

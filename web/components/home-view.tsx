@@ -50,7 +50,9 @@ export function HomeView() {
           </div>
           <div>
             <dt>{t('home.mfaLabel')}</dt>
-            <dd>{me.mfaEnabled ? t('home.mfaOn') : t('home.mfaOff')}</dd>
+            <dd>
+              {me.mfaEnabled ? t('home.mfaOn') : t('home.mfaOff')} · <Link href="/account/security/">{t('header.security')}</Link>
+            </dd>
           </div>
         </dl>
         {sessionExpiresAt ? (

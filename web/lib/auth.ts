@@ -2,9 +2,13 @@ import { Amplify } from 'aws-amplify';
 import {
   confirmSignIn,
   fetchAuthSession,
+  fetchMFAPreference,
   getCurrentUser,
+  setUpTOTP,
   signIn,
   signOut,
+  updateMFAPreference,
+  verifyTOTPSetup,
   type SignInOutput,
 } from 'aws-amplify/auth';
 import type { RuntimeConfig } from './runtime-config';
@@ -59,6 +63,29 @@ export async function startSignIn(username: string, password: string): Promise<S
 /** Answers the current challenge (new password or TOTP code). */
 export async function answerChallenge(response: string): Promise<SignInStep> {
   return toStep(await confirmSignIn({ challengeResponse: response }));
+}
+
+/** Whether the signed-in account has an authenticator app (TOTP) enabled as its second factor. */
+export async function totpEnabled(): Promise<boolean> {
+  const pref = await fetchMFAPreference();
+  return pref.enabled?.includes('TOTP') ?? false;
+}
+
+/** A new authenticator secret for the signed-in account and its `otpauth://` URI (for the QR code). */
+export async function startTotpSetup(issuer: string, accountName: string): Promise<{ secret: string; uri: string }> {
+  const details = await setUpTOTP();
+  return { secret: details.sharedSecret, uri: details.getSetupUri(issuer, accountName).toString() };
+}
+
+/**
+ * Proves the authenticator with one of its codes, makes TOTP the account's second factor (every
+ * later sign-in asks for a code) and refreshes the session, so the new ID token carries the MFA
+ * claim the pre-token-generation trigger writes (R-SEC-6).
+ */
+export async function finishTotpSetup(code: string, deviceName: string): Promise<void> {
+  await verifyTOTPSetup({ code, options: { friendlyDeviceName: deviceName } });
+  await updateMFAPreference({ totp: 'PREFERRED' });
+  await fetchAuthSession({ forceRefresh: true });
 }
 
 /** Signs out locally and revokes the refresh token where the pool supports it. */

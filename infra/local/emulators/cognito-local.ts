@@ -18,14 +18,27 @@ import { spawnManaged, waitForPort, type ManagedProcess } from './process-utils'
 
 /**
  * Starts cognito-local as a child process (it keeps its config and data in `./.cognito` of its
- * working directory, here the data folder). Plain usernames, issuer on 127.0.0.1.
+ * working directory, here the data folder). Plain usernames, issuer on 127.0.0.1. With
+ * `triggerEndpoint`, the pool's pre-token-generation trigger is the function of that name behind a
+ * local Lambda `Invoke` endpoint (./cognito-triggers.ts), as the deployed pool's trigger is.
  */
-export async function startCognitoLocal(opts: { port: number; dataDir: string; onOutput?: (l: string) => void }): Promise<ManagedProcess> {
+export async function startCognitoLocal(opts: {
+  port: number;
+  dataDir: string;
+  triggerEndpoint?: { url: string; preTokenGeneration: string };
+  onOutput?: (l: string) => void;
+}): Promise<ManagedProcess> {
   const cfgDir = join(opts.dataDir, '.cognito');
   mkdirSync(join(cfgDir, 'db'), { recursive: true });
+  const triggers = opts.triggerEndpoint
+    ? {
+        LambdaClient: { endpoint: opts.triggerEndpoint.url, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
+        TriggerFunctions: { PreTokenGeneration: opts.triggerEndpoint.preTokenGeneration },
+      }
+    : {};
   writeFileSync(
     join(cfgDir, 'config.json'),
-    JSON.stringify({ UserPoolDefaults: { UsernameAttributes: [] }, TokenConfig: { IssuerDomain: `http://127.0.0.1:${opts.port}` } }, null, 2),
+    JSON.stringify({ UserPoolDefaults: { UsernameAttributes: [] }, TokenConfig: { IssuerDomain: `http://127.0.0.1:${opts.port}` }, ...triggers }, null, 2),
   );
   const bin = createRequire(import.meta.url).resolve('cognito-local/lib/bin/start.js');
   const proc = spawnManaged(process.execPath, [bin], { cwd: opts.dataDir, env: { ...process.env, PORT: String(opts.port), HOST: '127.0.0.1' } }, opts.onOutput);
