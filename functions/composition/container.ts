@@ -178,7 +178,7 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
     notifier,
     // One conditional put per event on the request path; the alert rules (R-AUD-5) run on the
     // stored events asynchronously (audit-alerts handler: DynamoDB Stream in AWS, feed locally).
-    audit: new AuditTrail(documents),
+    audit: new AuditTrail(documents, clock),
     auditAlerts: new AuditAlertEvaluator(documents, notifier),
     auditChain: new AuditChain({ store: documents, objects, signer: overrides.digestSigner ?? digestSigner(config, sdk()), clock }),
     authorizer,

@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     const chunk = 20_000;
     for (let from = 0; from < n; from += chunk) {
       const cap = new CapturingStore();
-      const trail = new AuditTrail(cap);
+      const trail = new AuditTrail(cap, systemClock);
       for (let i = from; i < Math.min(n, from + chunk); i++) await trail.write(event(i, t0 + Math.floor((i * spanMs) / n), users, itemsN));
       await Promise.all(Array.from({ length: workers }, (_, w) => documents.batchPut('audit', cap.items.filter((_, k) => Math.floor(k / 25) % workers === w))));
       process.stdout.write(`\rloaded ${Math.min(n, from + chunk)} / ${n} events`);
@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     const loadMs = performance.now() - loadStart;
     console.log(`\nloaded ${n} events in ${(loadMs / 1000).toFixed(1)} s (${Math.round(n / (loadMs / 1000))} events/s, ${workers} concurrent batch writers)`);
     await sleep(200);
-    const trail = new AuditTrail(documents);
+    const trail = new AuditTrail(documents, systemClock);
     const q = 300;
     const byUser: number[] = [];
     const byItem: number[] = [];
