@@ -24,7 +24,8 @@ export interface PlatformConfig {
    * onboarding response so a partner need not look it up.
    */
   identity: { userPoolId: string; issuer: string; partnerTokenEndpoint?: string };
-  notifications: { topicArn?: string };
+  /** `auditAlertsTopicArn`: the security admins' SNS topic for R-AUD-5 alerts (set on the audit-alerts function only). */
+  notifications: { topicArn?: string; auditAlertsTopicArn?: string };
   /** Portal origin allowed by CORS. */
   allowedOrigin: string;
   /** Folder holding `policies/` and `state-machines/` (the Lambda bundle root, or the repo). */
@@ -43,6 +44,9 @@ export interface PlatformConfig {
   /** Static credentials for emulators only; absent in AWS (the Lambda role is used). */
   localCredentials?: { accessKeyId: string; secretAccessKey: string };
 }
+
+/** Set by CDK on the audit-alerts function only (AuditEvents nested stack): its SNS topic. */
+export const AUDIT_ALERTS_TOPIC_ENV = 'MDRP_AUDIT_ALERTS_TOPIC_ARN';
 
 /** Environment variable names CDK sets on every function (one place, used by infra too). */
 export const ENV = {
@@ -95,7 +99,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Platform
     workflow: { kind: 'step-functions', accessRequestStateMachineArn: need(ENV.accessRequestStateMachineArn) },
     scheduler: { kind: 'eventbridge', groupName: need(ENV.schedulerGroup), targetArn: need(ENV.schedulerTargetArn), roleArn: need(ENV.schedulerRoleArn) },
     identity: { userPoolId, issuer: `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`, partnerTokenEndpoint: need(ENV.partnerTokenEndpoint) },
-    notifications: { topicArn: env[ENV.notifyTopicArn] },
+    notifications: { topicArn: env[ENV.notifyTopicArn], ...(env[AUDIT_ALERTS_TOPIC_ENV] ? { auditAlertsTopicArn: env[AUDIT_ALERTS_TOPIC_ENV] } : {}) },
     allowedOrigin: need(ENV.allowedOrigin),
     assetsDir: env.LAMBDA_TASK_ROOT ?? '.',
   };

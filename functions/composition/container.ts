@@ -5,6 +5,7 @@ import { KMS } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { join } from 'node:path';
 import { ApiGatewayKeyIssuer } from '../adapters/aws/api-gateway-key-issuer';
 import { CognitoOAuthClientRegistry } from '../adapters/aws/cognito-oauth-client-registry';
@@ -18,6 +19,7 @@ import { EventBridgeScheduler } from '../adapters/aws/eventbridge-scheduler';
 import { KmsKeyProvider } from '../adapters/aws/kms-key-provider';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store';
 import { SfnWorkflowEngine } from '../adapters/aws/sfn-workflow-engine';
+import { SnsAlertNotifier } from '../adapters/aws/sns-alert-notifier';
 import { LocalKeyProvider, loadOrCreateLocalKeys } from '../adapters/local/local-key-provider';
 import { loadPolicyBundle } from '../adapters/shared/load-policies';
 import { RandomIdGenerator } from '../adapters/shared/random-id-generator';
@@ -53,6 +55,7 @@ import { UploadService } from '../core/ingestion/upload-service';
 import { PatientIndex } from '../core/patients/patient-index';
 import { ResearchRecords } from '../core/patients/research-records';
 import { MedplumFhirValidator } from '../adapters/shared/medplum-fhir-validator';
+import { FanOutNotifier } from '../core/notifications/fan-out-notifier';
 import { InboxNotifier } from '../core/notifications/inbox-notifier';
 import { systemClock, type Clock } from '../core/ports/clock';
 import type { DocumentStore } from '../core/ports/document-store';
@@ -178,8 +181,9 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
     notifier,
     // One conditional put per event on the request path; the alert rules (R-AUD-5) run on the
     // stored events asynchronously (audit-alerts handler: DynamoDB Stream in AWS, feed locally).
-    audit: new AuditTrail(documents),
-    auditAlerts: new AuditAlertEvaluator(documents, notifier),
+    audit: new AuditTrail(documents, clock),
+    // Alerts go to the security admins' inbox, and in AWS to their SNS topic too (ids only).
+    auditAlerts: new AuditAlertEvaluator(documents, config.notifications.auditAlertsTopicArn ? new FanOutNotifier([notifier, new SnsAlertNotifier(new SNSClient(sdk()), config.notifications.auditAlertsTopicArn)]) : notifier),
     auditChain: new AuditChain({ store: documents, objects, signer: overrides.digestSigner ?? digestSigner(config, sdk()), clock }),
     authorizer,
     catalog,

@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { deadLetterAlarm } from './dead-letter-alarm';
 import { Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { AUDIT_ALERTS_TOPIC_ENV } from '../../functions/composition/config';
 import { COGNITO_AUTH_OPERATIONS } from '../../functions/core/audit/auth-event';
 import { AUDIT_ALERTS_MODULE, AUTH_EVENTS_MODULE, type Compute } from './compute';
 import type { MdrpFunction } from './lambda-function';
@@ -47,6 +48,8 @@ export class AuditEvents extends NestedStack {
   public readonly alertsFailureQueue: sqs.Queue;
   public readonly authEventsDeadLetterQueue: sqs.Queue;
   public readonly authEventsRule: events.Rule;
+  /** R-AUD-5: the security admins' topic for audit alerts (ids only); they subscribe outside the platform. */
+  public readonly auditAlertsTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: AuditEventsProps) {
     super(scope, id, { description: 'MDRP event-driven audit: alert rules over the audit stream, Cognito auth events from CloudTrail' });
@@ -54,6 +57,19 @@ export class AuditEvents extends NestedStack {
     this.authEventsFunction = props.compute.makeIn(this, AUTH_EVENTS_MODULE, 'MDRP Cognito sign-in/out, password and MFA events (CloudTrail via EventBridge) into the audit trail', Duration.seconds(30), 512);
     grantModule(AUDIT_ALERTS_MODULE, this.alertsFunction, props.targets);
     grantModule(AUTH_EVENTS_MODULE, this.authEventsFunction, props.targets);
+
+    // R-AUD-5 "alerts go to the security admin's inbox (SNS in AWS)": in-app inbox + this topic.
+    // Separate from the main stack's security-alerts topic, which carries CloudWatch alarms.
+    this.auditAlertsTopic = new sns.Topic(this, 'AuditAlertsTopic', {
+      topicName: `mdrp-${props.stage}-audit-alerts`,
+      displayName: 'MDRP audit alerts',
+      masterKey: props.messagingKey,
+      enforceSSL: true,
+    });
+    this.alertsFunction.fn.addEnvironment(AUDIT_ALERTS_TOPIC_ENV, this.auditAlertsTopic.topicArn);
+    // Publish to this one topic, nothing else on SNS; the topic's key for the encrypted message.
+    this.alertsFunction.role.addToPolicy(new iam.PolicyStatement({ sid: 'AuditAlertsPublish', actions: ['sns:Publish'], resources: [this.auditAlertsTopic.topicArn] }));
+    this.alertsFunction.role.addToPolicy(new iam.PolicyStatement({ sid: 'AuditAlertsTopicKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.messagingKey.keyArn] }));
     const queue = (qid: string, name: string) =>
       new sqs.Queue(this, qid, {
         queueName: `mdrp-${props.stage}-${name}`,

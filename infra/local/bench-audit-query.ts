@@ -1,6 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { createServer as createHttpServer } from 'node:http';
+import { request as httpRequest, Agent } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +17,8 @@ import { systemClock } from '../../functions/core/ports/clock';
 import type { DocumentStore, Item, ItemKey, PutOptions, QueryInput, QueryPage, TableName, TransactOperation } from '../../functions/core/ports/document-store';
 import { operations as catalogOperations } from '../../functions/handlers/catalog.handler';
 import { makeApiHandler } from '../../functions/http/make-api-handler';
+import { routes } from '../../functions/http/routes';
+import { startHttpFront } from './http-front';
 import { ensureTables, startDynamoDbLocal } from './emulators/dynamodb-local';
 import { REPO_ROOT } from './platform';
 
@@ -25,6 +30,9 @@ import { REPO_ROOT } from './platform';
  *    Cedar, operation, response schema) with the real audit trail (one conditional put; the alert
  *    rules run off the request path, from the stream / the local feed) and with a no-op sink,
  *    interleaved call by call in the same run; median and p99 of each, and their ratio.
+ *    The same pair again through the local HTTP front (`http-front.ts`, API Gateway's stand-in:
+ *    route match, ID-token signature check against a JWKS, proxy event), over keep-alive HTTP:
+ *    "API latency" as a client sees it, with the same call and a no-op sink in the same run.
  * 2. Query latency over N stored events (default 20,000; loading is bounded by DynamoDB Local's
  *    write speed: ~900 events/s with 8–12 concurrent BatchWriteItem streams on this machine, so 1,000,000 take ~20 min; `MDRP_BENCH_LOAD_WORKERS` sets the concurrency): by user (`gsi1`, newest 100 of one user
  *    in a month) and by data item (`gsi2`), p50/p95/p99 over 300 queries each. An index query reads
@@ -197,6 +205,69 @@ async function main(): Promise<void> {
     const overhead = { withAudit: audited, noopSink: baseline, medianRatio: Math.round((audited.p50 / baseline.p50) * 1000) / 1000, medianOverheadPct: Math.round((audited.p50 / baseline.p50 - 1) * 1000) / 10 };
     console.log(`audit overhead (listDatasets, ${calls} calls each, interleaved): with audit p50 ${audited.p50} ms p99 ${audited.p99} ms; no-op sink p50 ${baseline.p50} ms p99 ${baseline.p99} ms; ratio ${overhead.medianRatio} (+${overhead.medianOverheadPct}%)`);
 
+    // The same call through the local HTTP front, as a client measures API latency. ID tokens
+    // are signed here with a key the front fetches from a JWKS endpoint (as from Cognito).
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' };
+    const jwksServer = createHttpServer((_q, r) => r.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    const jwksPort = await freePort();
+    await new Promise<void>((r) => jwksServer.listen(jwksPort, '127.0.0.1', () => r()));
+    const issuer = `http://127.0.0.1:${jwksPort}/bench-pool`;
+    const clientId = 'bench-client';
+    const tokens = await Promise.all(
+      Array.from({ length: 100 }, (_, u) =>
+        new SignJWT({ token_use: 'id', 'cognito:username': `bench-${u}`, 'cognito:groups': ['researcher'], 'custom:institution': 'demo-hospital-1' })
+          .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+          .setSubject(`bench-user-${u}`)
+          .setIssuer(issuer)
+          .setAudience(clientId)
+          .setIssuedAt()
+          .setExpirationTime('2h')
+          .sign(privateKey),
+      ),
+    );
+    const front = async (container: Container, handler: typeof withAudit) =>
+      startHttpFront({ port: await freePort(), routes, handlers: { catalog: handler }, container, cognito: { issuer, jwksUrl: `http://127.0.0.1:${jwksPort}/jwks.json`, clientId }, allowedOrigin: 'http://127.0.0.1' });
+    const frontAudit = await front(base, withAudit);
+    const frontNoop = await front(noop, withoutAudit);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    let httpCaller = 0;
+    const timeHttp = (url: string) =>
+      new Promise<number>((resolve, reject) => {
+        httpCaller = (httpCaller + 1) % 100;
+        const t0 = performance.now();
+        const req = httpRequest(`${url}/v1/datasets`, { agent, headers: { authorization: `Bearer ${tokens[httpCaller]}`, 'user-agent': 'bench' } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`HTTP benchmark call failed: ${res.statusCode} ${Buffer.concat(chunks).toString()}`))));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (let i = 0; i < 50; i++) {
+      await timeHttp(frontAudit.url);
+      await timeHttp(frontNoop.url);
+    }
+    const ha: number[] = [];
+    const hb: number[] = [];
+    for (let i = 0; i < calls; i++) {
+      if (i % 2 === 0) {
+        ha.push(await timeHttp(frontAudit.url));
+        hb.push(await timeHttp(frontNoop.url));
+      } else {
+        hb.push(await timeHttp(frontNoop.url));
+        ha.push(await timeHttp(frontAudit.url));
+      }
+    }
+    agent.destroy();
+    await frontAudit.close();
+    await frontNoop.close();
+    await new Promise((r) => jwksServer.close(r));
+    const httpAudited = stats(ha);
+    const httpBaseline = stats(hb);
+    const httpOverhead = { withAudit: httpAudited, noopSink: httpBaseline, medianRatio: Math.round((httpAudited.p50 / httpBaseline.p50) * 1000) / 1000, medianOverheadPct: Math.round((httpAudited.p50 / httpBaseline.p50 - 1) * 1000) / 10 };
+    console.log(`audit overhead through the HTTP front (GET /v1/datasets, ${calls} calls each, interleaved): with audit p50 ${httpAudited.p50} ms p99 ${httpAudited.p99} ms; no-op sink p50 ${httpBaseline.p50} ms p99 ${httpBaseline.p99} ms; ratio ${httpOverhead.medianRatio} (+${httpOverhead.medianOverheadPct}%)`);
+
     // Load N events in the trail's own layout (captured from AuditTrail.write), with batch writes.
     const users = 1000;
     const itemsN = Math.max(10, Math.floor(n / 40));
@@ -206,7 +277,7 @@ async function main(): Promise<void> {
     const chunk = 20_000;
     for (let from = 0; from < n; from += chunk) {
       const cap = new CapturingStore();
-      const trail = new AuditTrail(cap);
+      const trail = new AuditTrail(cap, systemClock);
       for (let i = from; i < Math.min(n, from + chunk); i++) await trail.write(event(i, t0 + Math.floor((i * spanMs) / n), users, itemsN));
       await Promise.all(Array.from({ length: workers }, (_, w) => documents.batchPut('audit', cap.items.filter((_, k) => Math.floor(k / 25) % workers === w))));
       process.stdout.write(`\rloaded ${Math.min(n, from + chunk)} / ${n} events`);
@@ -214,7 +285,7 @@ async function main(): Promise<void> {
     const loadMs = performance.now() - loadStart;
     console.log(`\nloaded ${n} events in ${(loadMs / 1000).toFixed(1)} s (${Math.round(n / (loadMs / 1000))} events/s, ${workers} concurrent batch writers)`);
     await sleep(200);
-    const trail = new AuditTrail(documents);
+    const trail = new AuditTrail(documents, systemClock);
     const q = 300;
     const byUser: number[] = [];
     const byItem: number[] = [];
@@ -254,7 +325,8 @@ async function main(): Promise<void> {
             measuredAt: new Date().toISOString(),
             store: 'DynamoDB Local (in memory), same machine',
             node: process.version,
-            overhead: { operation: 'listDatasets', calls, ...overhead, targetPct: 10, withinTarget: overhead.medianOverheadPct <= 10 },
+            overhead: { operation: 'listDatasets', path: 'in-process handler', calls, ...overhead, targetPct: 10, withinTarget: overhead.medianOverheadPct <= 10 },
+            overheadHttp: { operation: 'listDatasets', path: 'GET /v1/datasets through the local HTTP front (keep-alive, ID token verified)', calls, ...httpOverhead, targetPct: 10, withinTarget: httpOverhead.medianOverheadPct <= 10 },
             query: { ...query, targetP95Ms: 200, withinTarget: query.byUser.p95 <= 200 },
           },
         },

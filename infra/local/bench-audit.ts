@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const clock = { now: () => start + spanMs + 10 * 60_000 };
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const signer = new LocalDigestSigner(pem);
-  const trail = new AuditTrail(documents);
+  const trail = new AuditTrail(documents, clock);
   for (let i = 0; i < n; i++) await trail.write(makeEvent(i, start + Math.floor((i * spanMs) / n)));
   const chain = new AuditChain({ store: documents, objects, signer, clock, sealer: { chainStart: new Date(start).toISOString() } });
 

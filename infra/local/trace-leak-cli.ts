@@ -53,7 +53,7 @@ async function main(): Promise<number> {
     console.error(`trace-leak: ${(e as Error).message}`);
   }
   // Every trace is audited like the API call (ids and figures only).
-  await new AuditTrail(documents).write({
+  await new AuditTrail(documents, systemClock).write({
     eventId: new RandomIdGenerator().next('evt'),
     time: new Date().toISOString(),
     correlationId: randomUUID(),

@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- synthesized CloudFormation JSON is untyped; assertions navigate it structurally. */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_ALERTS_TOPIC_ENV } from '../../functions/composition/config';
 import { COGNITO_AUTH_OPERATIONS } from '../../functions/core/audit/auth-event';
 import type { MdrpStack } from '../../infra/stacks/mdrp-stack';
 import { buildTestApp } from './synth-helper';
@@ -73,6 +74,23 @@ describe('event-driven audit (nested stack AuditEvents)', () => {
     }
     // Neither may touch the identity vault (D1).
     expect(JSON.stringify(statementsOf(authRole)) + JSON.stringify(statementsOf(alertsRole))).not.toMatch(/IdentityKey|IdentityTable/);
+  });
+
+  it('R-AUD-5: audit alerts go to a KMS-encrypted, TLS-only SNS topic in the nested stack; only audit-alerts may publish, and only sns:Publish on that topic', () => {
+    const topics = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SNS::Topic');
+    expect(topics.map(([, t]) => t.Properties!.TopicName)).toEqual(['mdrp-dev-audit-alerts']);
+    const [topicId, topic] = topics[0]!;
+    expect(topic.Properties!.KmsMasterKeyId).toBeDefined();
+    nested.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    const alertsFn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties!.FunctionName === 'mdrp-dev-audit-alerts')!;
+    expect(alertsFn.Properties!.Environment.Variables[AUDIT_ALERTS_TOPIC_ENV]).toEqual({ Ref: topicId });
+    const roleOf = (prefix: string) => Object.keys(resources).find((k) => k.startsWith(prefix) && resources[k]!.Type === 'AWS::IAM::Role')!;
+    const sns = (roleId: string) => statementsOf(roleId).filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('sns:')));
+    expect(sns(roleOf('FnauditalertsRole')).map((s) => [s.Action, s.Resource])).toEqual([['sns:Publish', { Ref: topicId }]]);
+    expect(sns(roleOf('FnautheventsRole'))).toEqual([]);
   });
 
   it('R-SEC-4: both functions are built like every other: own role, tracing, reserved concurrency, async-invocation DLQ, encrypted log group', () => {

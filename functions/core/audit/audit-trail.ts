@@ -1,5 +1,6 @@
 import type { DocumentStore, Item, QueryPage, TransactOperation } from '../ports/document-store';
 import type { AuditSink } from '../ports/audit-sink';
+import type { Clock } from '../ports/clock';
 import { listAuditAlerts, type AuditAlert } from './audit-alert-evaluator';
 import type { AuditEvent } from './audit-event';
 
@@ -27,7 +28,11 @@ type AuditItem = Item & { event: AuditEvent };
  * events asynchronously — a DynamoDB Stream in AWS, `AuditAlertFeed` locally.
  */
 export class AuditTrail implements AuditSink {
-  constructor(private readonly store: DocumentStore) {}
+  constructor(
+    private readonly store: DocumentStore,
+    /** Today's day partition for queries without `to`. */
+    private readonly clock: Clock,
+  ) {}
 
   async write(event: AuditEvent): Promise<void> {
     await this.writeOnce(event);
@@ -80,7 +85,7 @@ export class AuditTrail implements AuditSink {
       page = await this.store.query<AuditItem>('audit', { index: 'gsi2', pk: resourceKey(q.resource), skBetween: range, ascending: false, limit: q.limit, cursor: q.cursor });
     } else {
       // The platform-wide stream is partitioned by day; walk back from the `to` day.
-      const day = (q.to ?? new Date().toISOString()).slice(0, 10);
+      const day = (q.to ?? new Date(this.clock.now()).toISOString()).slice(0, 10);
       page = await this.store.query<AuditItem>('audit', { pk: `DAY#${day}`, skBetween: range, ascending: false, limit: q.limit, cursor: q.cursor });
     }
     return { items: page.items.map((i) => i.event), ...(page.cursor ? { cursor: page.cursor } : {}) };

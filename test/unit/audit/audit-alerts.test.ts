@@ -30,7 +30,7 @@ describe('audit alert rules (R-AUD-5), evaluated asynchronously by the alert fee
     documents = new MemoryDocumentStore();
     sent = [];
     evaluator = new AuditAlertEvaluator(documents, { notify: async (n) => void sent.push(n) }, { highFrequency: { threshold: 10, windowMs: 60_000 } });
-    trail = new AuditTrail(documents);
+    trail = new AuditTrail(documents, clock);
   });
 
   it('R-AUD-5: five 401s from one source within 5 minutes raise one high alert, notified to security admins once', async () => {

@@ -38,7 +38,7 @@ export function auditRig(opts: { keyPem?: string } = {}) {
   const objects = new MemoryObjectStore();
   const clock = new TestClock(Date.parse('2026-11-24T08:00:00.000Z'));
   const signer = new LocalDigestSigner(opts.keyPem ?? newSigningKeyPem());
-  const trail = new AuditTrail(documents);
+  const trail = new AuditTrail(documents, clock);
   const chain = new AuditChain({ store: documents, objects, signer, clock, sealer: { chainStart: '2026-11-24T00:00:00.000Z' } });
   return { documents, objects, clock, signer, trail, chain };
 }

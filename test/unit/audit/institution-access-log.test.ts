@@ -4,6 +4,7 @@ import type { Grant } from '../../../functions/core/access/grant';
 import { AuditTrail } from '../../../functions/core/audit/audit-trail';
 import { InstitutionAccessLog } from '../../../functions/core/audit/institution-access-log';
 import type { Dataset } from '../../../functions/core/catalog/dataset';
+import { TestClock } from '../../support/test-container';
 import { auditEvent } from './audit-fixtures';
 
 const ds = (datasetId: string, institution: string): Dataset => ({
@@ -37,7 +38,7 @@ const grant = (grantId: string, datasetIds: string[]): Grant =>
 /** Hospital 2 owns `h2`; `h1` is hospital 1's; `pooled` holds patients of both. */
 async function rig() {
   const store = new MemoryDocumentStore();
-  const trail = new AuditTrail(store);
+  const trail = new AuditTrail(store, new TestClock());
   const profiles: Record<string, string[]> = { 'pat-h1': ['demo-hospital-1'], 'pat-h2': ['demo-hospital-2'] };
   const log = new InstitutionAccessLog(store, {
     listDatasets: async () => [ds('h1', 'demo-hospital-1'), ds('h2', 'demo-hospital-2'), ds('pooled', 'multi-institution'), ds('h3', 'demo-hospital-3')],
