@@ -69,7 +69,7 @@ describe('account security: authenticator enrolment and TOTP sign-in through the
     // A malformed code is held back by the form (six digits required); a wrong one is refused by Cognito.
     await page.locator('#totp-setup-code').fill('12ab');
     await page.getByTestId('totp-confirm').click();
-    expect(await page.locator('#totp-setup-code').evaluate((el) => (el as HTMLInputElement).validity.valid)).toBe(false);
+    expect(await page.locator('#totp-setup-code').evaluate((el) => (el as unknown as { validity: { valid: boolean } }).validity.valid)).toBe(false);
     expect(await page.locator('.error-panel').count()).toBe(0);
     await page.locator('#totp-setup-code').fill(generateSync({ secret }) === '000000' ? '111111' : '000000');
     await page.getByTestId('totp-confirm').click();

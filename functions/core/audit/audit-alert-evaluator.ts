@@ -57,7 +57,8 @@ const DEFAULTS: Required<AlertRuleOptions> = {
 /** The partition of the alert listing (`gsi1`), newest first by time. */
 const ALERTS_GSI_PK = 'ALERTS';
 
-type AlertItem = Item & { alert: AuditAlert };
+/** `notified` is set once the notification went out, so a retried event can finish a failed delivery. */
+type AlertItem = Item & { alert: AuditAlert; notified?: true };
 
 /**
  * Evaluates the alert rules of R-AUD-5 on each event just written to the audit trail. Rate rules
@@ -163,21 +164,34 @@ export class AuditAlertEvaluator {
       ...(count !== undefined ? { count } : {}),
       summary,
     };
+    const item: AlertItem = { pk: `ALERT#${ws.slice(0, 10)}`, sk: `${ws}#${rule}#${subject}`, gsi1pk: ALERTS_GSI_PK, gsi1sk: `${event.time}#${alert.alertId}`, alert };
     try {
       // The key is the de-duplication key: the first event of a burst wins, the rest are no-ops.
-      await this.store.put('audit', { pk: `ALERT#${ws.slice(0, 10)}`, sk: `${ws}#${rule}#${subject}`, gsi1pk: ALERTS_GSI_PK, gsi1sk: `${event.time}#${alert.alertId}`, alert } satisfies AlertItem, { ifNotExists: true });
+      await this.store.put('audit', item, { ifNotExists: true });
     } catch (e) {
-      if (isDomainError(e, 'CONFLICT')) return undefined;
-      throw e;
+      if (!isDomainError(e, 'CONFLICT')) throw e;
+      // Already stored. Only the event that raised it may deliver it again, and only if its
+      // delivery failed (the feed / stream retries that event): at least once, never per burst event.
+      const existing = await this.store.get<AlertItem>('audit', { pk: item.pk, sk: item.sk });
+      if (!existing || existing.notified || existing.alert.eventId !== event.eventId) return undefined;
+      await this.deliver(existing);
+      return existing.alert;
     }
+    await this.deliver(item);
+    return alert;
+  }
+
+  /** Notifies security admins, then marks the alert delivered (a retry after a partial fan-out may repeat a channel). */
+  private async deliver(item: AlertItem): Promise<void> {
+    const { alert } = item;
     await this.notifier.notify({
       to: 'role:security-admin',
       category: 'security-alert',
-      subject: `Audit alert: ${rule} (${severity})`,
-      body: `${summary}. Actor ${alert.actorId}, operation ${alert.operation}, event ${alert.eventId}.`,
-      refs: { alertId: alert.alertId, eventId: alert.eventId, rule },
+      subject: `Audit alert: ${alert.rule} (${alert.severity})`,
+      body: `${alert.summary}. Actor ${alert.actorId}, operation ${alert.operation}, event ${alert.eventId}.`,
+      refs: { alertId: alert.alertId, eventId: alert.eventId, rule: alert.rule },
     });
-    return alert;
+    await this.store.put('audit', { ...item, notified: true } satisfies AlertItem);
   }
 }
 

@@ -159,4 +159,24 @@ describe('audit alert rules (R-AUD-5), evaluated asynchronously by the alert fee
     expect((await trail.listAlerts({ limit: 100 })).items).toEqual([expect.objectContaining({ rule: 'high-frequency-access', actorId: 'user-1' })]);
     expect(sent).toHaveLength(1);
   });
+
+  it('R-AUD-5: a failed notification is delivered when the raising event is retried, once; the burst\'s other events never re-send it', async () => {
+    // Prepare: the first delivery fails (SNS or the inbox unavailable).
+    let failNext = true;
+    const flaky = new AuditAlertEvaluator(documents, { notify: async (n) => { if (failNext) { failNext = false; throw new Error('notifier unavailable'); } sent.push(n); } }, { highFrequency: { threshold: 10, windowMs: 60_000 } });
+    const events = Array.from({ length: 13 }, (_, i) => auditEvent(at(`02:00:${String(i * 2).padStart(2, '0')}`)));
+    for (const e of events) await trail.write(e);
+    // Act: the 11th event raises the alert and its delivery throws; the retry of that event (the feed or
+    // the stream retries a failed event) delivers it; a later event of the burst and a second retry do not.
+    for (const e of events.slice(0, 10)) await flaky.evaluate(e);
+    await expect(flaky.evaluate(events[10]!)).rejects.toThrow('notifier unavailable');
+    expect(sent).toHaveLength(0);
+    const retried = await flaky.evaluate(events[10]!);
+    await flaky.evaluate(events[11]!);
+    await flaky.evaluate(events[10]!);
+    // Assess
+    expect(retried).toEqual([expect.objectContaining({ rule: 'high-frequency-access', eventId: events[10]!.eventId })]);
+    expect(sent).toEqual([expect.objectContaining({ category: 'security-alert', refs: expect.objectContaining({ eventId: events[10]!.eventId }) })]);
+    expect((await trail.listAlerts({ limit: 100 })).items).toHaveLength(1);
+  });
 });
