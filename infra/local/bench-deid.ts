@@ -10,7 +10,12 @@
  * still holds: X present; D/Z/U with the original non-empty value; C on a date (DA/DT) unchanged;
  * any private element. Unchanged C-descriptors are reported apart (they need not hold PHI).
  * Speed: files/s and MB/s (best of 5 interleaved rounds after a warm-up), and a dcmjs read+write with no
- * anonymization as the floor of both.
+ * anonymization as the floor of both. What each timed round includes, per file, same input bytes:
+ *   - ours: copy of the input buffer + dcmjs read, patient token and date offset (HMAC, a fresh
+ *     Pseudonymizer per round, so no UID cache carried between rounds), the Annex E walk with its
+ *     report, and writing the Part 10 bytes;
+ *   - dcmjs: copy of the input buffer + dcmjs read, `cleanTags`, `DicomDict.write()`.
+ * Neither side touches the disk; both outputs are the released bytes (checked for left-behind above).
  *
  * Structured — FHIR resources of the same patients through `deidentifyResource` against a plain
  * JSON deep copy (JSON.parse(JSON.stringify())).
