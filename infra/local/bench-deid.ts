@@ -9,8 +9,13 @@
  * "Left behind" counts, per file, attributes the table says must go or change but that the output
  * still holds: X present; D/Z/U with the original non-empty value; C on a date (DA/DT) unchanged;
  * any private element. Unchanged C-descriptors are reported apart (they need not hold PHI).
- * Speed: files/s and MB/s (best of 5 interleaved rounds after a warm-up), and a dcmjs read+write with no
- * anonymization as the floor of both.
+ * Speed: files/s and MB/s (best of 9 interleaved rounds after a warm-up: on a shared machine the best round is the least disturbed), and a dcmjs read+write with no
+ * anonymization as the floor of both. What each timed round includes, per file, same input bytes:
+ *   - ours: copy of the input buffer + dcmjs read, patient token and date offset (HMAC, a fresh
+ *     Pseudonymizer per round, so no UID cache carried between rounds), the Annex E walk with its
+ *     report, and writing the Part 10 bytes;
+ *   - dcmjs: copy of the input buffer + dcmjs read, `cleanTags`, `DicomDict.write()`.
+ * Neither side touches the disk; both outputs are the released bytes (checked for left-behind above).
  *
  * Structured — FHIR resources of the same patients through `deidentifyResource` against a plain
  * JSON deep copy (JSON.parse(JSON.stringify())).
@@ -19,7 +24,7 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import * as dcmjsModule from 'dcmjs';
@@ -39,7 +44,7 @@ const dcmjs = ((dcmjsModule as unknown as { default?: DcmjsAnon }).default ?? dc
 
 const policy = L2_RESEARCH;
 const PROJECT = 'bench-deid';
-const ROUNDS = 5;
+const ROUNDS = 9;
 
 type Tool = 'mdrp-annex-e' | 'dcmjs-cleanTags';
 interface Input {
@@ -256,6 +261,7 @@ async function benchSet(name: string, files: Input[], k: LocalKeyProvider) {
 
 async function main(): Promise<void> {
   const patients = Number(process.argv[2] ?? 12);
+  const loadBefore = loadavg().map((l) => Math.round(l * 100) / 100);
   const cohort = generateDemoCohort({ patients });
   const k = keys();
   const demo: Input[] = cohort.patients.flatMap((p) => p.files.filter((f) => f.kind === 'dicom').map((f) => ({ bytes: f.bytes, patient: p.sourcePatientId })));
@@ -285,6 +291,9 @@ async function main(): Promise<void> {
   const result = {
     measuredAt: new Date().toISOString(),
     machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown' },
+    /** 1/5/15-minute load averages at the start and end of the run (a shared machine's noise). */
+    loadAverage: { start: loadBefore, end: loadavg().map((l) => Math.round(l * 100) / 100) },
+    rounds: ROUNDS,
     policy: `${policy.id}@${policy.version}`,
     dcmjsVersion: '0.51.1',
     demoPatients: patients,

@@ -16,10 +16,18 @@ export interface DicomElement {
 /** A dcmjs dataset in dictionary form: `GGGGEEEE` → element. */
 export type DicomDataset = Record<string, DicomElement>;
 
+interface DcmjsWriteStream {
+  size: number;
+  getBuffer(): ArrayBuffer;
+}
 interface DcmjsApi {
   data: {
-    DicomMessage: { readFile(buf: ArrayBuffer, options?: unknown): { meta: DicomDataset; dict: DicomDataset; write(options?: unknown): ArrayBuffer } };
+    DicomMessage: {
+      readFile(buf: ArrayBuffer, options?: unknown): { meta: DicomDataset; dict: DicomDataset; write(options?: unknown): ArrayBuffer };
+      write(dict: DicomDataset, stream: DcmjsWriteStream, syntax: string, options?: unknown): number;
+    };
     DicomDict: new (meta: DicomDataset) => { dict: DicomDataset; write(options?: unknown): ArrayBuffer };
+    WriteBufferStream: new (defaultSize: number, littleEndian: boolean) => DcmjsWriteStream;
   };
 }
 const dcmjs = ((dcmjsModule as unknown as { default?: DcmjsApi }).default ?? dcmjsModule) as unknown as DcmjsApi;
@@ -110,16 +118,40 @@ function dummy(vr: string, token: string): unknown[] {
   }
 }
 
+/** Resolved Annex E action by tag, compiled once per option set (not per element of every file). */
+const ACTIONS_BY_OPTIONS = new WeakMap<DeidPolicy['dicom']['options'], ReadonlyMap<string, AnnexEAction>>();
+function actionsFor(options: DeidPolicy['dicom']['options']): ReadonlyMap<string, AnnexEAction> {
+  let m = ACTIONS_BY_OPTIONS.get(options);
+  if (!m) {
+    m = new Map([...ANNEX_E_BY_TAG].map(([tag, row]) => [tag, resolveAction(row, options)]));
+    ACTIONS_BY_OPTIONS.set(options, m);
+  }
+  return m;
+}
+
+/** Same keys, every element the very same object: nothing in the item changed. */
+function sameDataset(a: DicomDataset, b: DicomDataset): boolean {
+  let n = 0;
+  for (const k in b) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  return n === Object.keys(a).length;
+}
+
 class DicomWalker {
   knownNames: string[] = [];
   datesShifted = false;
+  private readonly actions: ReadonlyMap<string, AnnexEAction>;
 
   constructor(
     private readonly ctx: DicomDeidContext,
     private readonly p: Pseudonymizer,
     private readonly report: ReportBuilder,
     private readonly offset: number,
-  ) {}
+  ) {
+    this.actions = actionsFor(ctx.policy.dicom.options);
+  }
 
   /** Applies the profile to a dataset (recursively into sequences); returns a new dataset. */
   async dataset(ds: DicomDataset, path: string): Promise<DicomDataset> {
@@ -127,10 +159,10 @@ class DicomWalker {
     for (const rawTag in ds) {
       const el = ds[rawTag]!;
       const tag = rawTag.toUpperCase();
-      const row = ANNEX_E_BY_TAG.get(tag);
+      const action = this.actions.get(tag);
       // Most elements of an image (pixel module, geometry) are in no row and not private: kept as
       // they are, without building their report path (the hot path of large studies).
-      if (!row && !isPrivate(tag) && !isCurveOrOverlay(tag)) {
+      if (!action && !isPrivate(tag) && !isCurveOrOverlay(tag)) {
         out[tag] = el.vr === 'SQ' ? await this.sequence(el, `${path}${fmtTag(tag)}`) : el;
         continue;
       }
@@ -144,17 +176,22 @@ class DicomWalker {
         this.report.add(shown, 'remove', 'X curve/overlay');
         continue;
       }
-      const action = resolveAction(row!, this.ctx.policy.dicom.options);
-      const r = await this.apply(action, tag, el, shown);
+      const r = await this.apply(action!, tag, el, shown);
       if (r) out[tag] = r;
     }
     return out;
   }
 
+  /** A sequence with every item walked; the input element itself when no item changed (its bytes can then be copied). */
   private async sequence(el: DicomElement, shown: string): Promise<DicomElement> {
-    const items: unknown[] = [];
-    for (const [i, item] of (el.Value ?? []).entries()) items.push(await this.dataset(item as DicomDataset, `${shown}[${i}]`));
-    return { vr: 'SQ', Value: items };
+    const items: DicomDataset[] = [];
+    let changed = false;
+    for (const [i, item] of (el.Value ?? []).entries()) {
+      const out = await this.dataset(item as DicomDataset, `${shown}[${i}]`);
+      changed ||= !sameDataset(item as DicomDataset, out);
+      items.push(out);
+    }
+    return changed ? { vr: 'SQ', Value: items } : el;
   }
 
   async apply(action: AnnexEAction, tag: string, el: DicomElement, shown: string): Promise<DicomElement | undefined> {
@@ -227,6 +264,48 @@ function codeItem(c: { code: string; meaning: string }): DicomDataset {
   };
 }
 
+/** The attributes every file gets under one policy (E.1.1 items 6–7), built once per policy. */
+interface PolicyConstants {
+  identityRemoved: DicomElement;
+  method: DicomElement;
+  longitudinal: DicomElement;
+  codes: DicomElement;
+  /** The same with the Clean Pixel Data Option (113101), for files whose regions were blanked. */
+  codesWithPixel: DicomElement;
+}
+const POLICY_CONSTANTS = new WeakMap<DeidPolicy, PolicyConstants>();
+/** Elements shared by every output of a policy: frozen, and encoded once by the writer. */
+const CONSTANT_ELEMENTS = new WeakSet<DicomElement>();
+const ENCODED_CONSTANTS = new WeakMap<DicomElement, { tag: string; bytes: Uint8Array }>();
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+function policyConstants(policy: DeidPolicy): PolicyConstants {
+  let c = POLICY_CONSTANTS.get(policy);
+  if (c) return c;
+  const opts = policy.dicom.options;
+  const codes: DicomDataset[] = [codeItem(DEID_METHOD_CODES.basic)];
+  if (opts.retainLongitudinalModifiedDates) codes.push(codeItem(DEID_METHOD_CODES.retainModifiedDates));
+  if (opts.cleanDescriptors) codes.push(codeItem(DEID_METHOD_CODES.cleanDescriptors));
+  if (opts.retainPatientCharacteristics) codes.push(codeItem(DEID_METHOD_CODES.retainPatientCharacteristics));
+  c = {
+    identityRemoved: { vr: 'CS', Value: ['YES'] },
+    method: { vr: 'LO', Value: [`MDRP ${policy.id} ${policy.version}; PS3.15 E.1-1 2024b`] },
+    longitudinal: { vr: 'CS', Value: ['MODIFIED'] },
+    codes: { vr: 'SQ', Value: codes },
+    codesWithPixel: { vr: 'SQ', Value: [...codes, codeItem(DEID_METHOD_CODES.cleanPixelData)] },
+  };
+  for (const el of Object.values(c)) CONSTANT_ELEMENTS.add(deepFreeze(el));
+  POLICY_CONSTANTS.set(policy, c);
+  return c;
+}
+
 /** Reads `{ meta, dict }` from Part 10 bytes (dcmjs). */
 export function readDicom(bytes: Uint8Array): { meta: DicomDataset; dict: DicomDataset } {
   const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
@@ -285,16 +364,14 @@ export async function deidentifyDicomDataset(
   report.add(`${fmtTag(TAG.PatientName)}`, 'pseudonymize');
   report.add(`${fmtTag(TAG.PatientID)}`, 'pseudonymize');
 
-  const codes: DicomDataset[] = [codeItem(DEID_METHOD_CODES.basic)];
+  const constants = policyConstants(ctx.policy);
   const opts = ctx.policy.dicom.options;
-  if (opts.retainLongitudinalModifiedDates) codes.push(codeItem(DEID_METHOD_CODES.retainModifiedDates));
-  if (opts.cleanDescriptors) codes.push(codeItem(DEID_METHOD_CODES.cleanDescriptors));
-  if (opts.retainPatientCharacteristics) codes.push(codeItem(DEID_METHOD_CODES.retainPatientCharacteristics));
+  let codes = constants.codes;
 
   if (canBlank && (burnedIn === 'YES' || atRisk)) {
     const ok = blankRegions(dict, input.meta, regions);
     if (ok) {
-      codes.push(codeItem(DEID_METHOD_CODES.cleanPixelData));
+      codes = constants.codesWithPixel;
       dict[TAG.BurnedInAnnotation] = { vr: 'CS', Value: ['NO'] };
       report.add(fmtTag(TAG.PixelData), 'mask', `${regions.length} region(s) blanked`);
     } else {
@@ -303,10 +380,10 @@ export async function deidentifyDicomDataset(
     }
   }
 
-  dict[TAG.PatientIdentityRemoved] = { vr: 'CS', Value: ['YES'] };
-  dict[TAG.DeidentificationMethod] = { vr: 'LO', Value: [`MDRP ${ctx.policy.id} ${ctx.policy.version}; PS3.15 E.1-1 2024b`] };
-  dict[TAG.DeidentificationMethodCodeSequence] = { vr: 'SQ', Value: codes };
-  if (opts.retainLongitudinalModifiedDates) dict[TAG.LongitudinalTemporalInformationModified] = { vr: 'CS', Value: ['MODIFIED'] };
+  dict[TAG.PatientIdentityRemoved] = constants.identityRemoved;
+  dict[TAG.DeidentificationMethod] = constants.method;
+  dict[TAG.DeidentificationMethodCodeSequence] = codes;
+  if (opts.retainLongitudinalModifiedDates) dict[TAG.LongitudinalTemporalInformationModified] = constants.longitudinal;
   for (const t of [TAG.PatientIdentityRemoved, TAG.DeidentificationMethod, TAG.DeidentificationMethodCodeSequence]) report.add(fmtTag(t), 'add');
 
   let meta: DicomDataset | undefined;
@@ -357,5 +434,127 @@ export async function deidentifyDicom(bytes: Uint8Array, ctx: DicomDeidContext):
   const { meta, dict } = readDicom(bytes);
   const r = await deidentifyDicomDataset({ meta, dict }, ctx);
   if (!r.dict || !r.meta) return { report: r.report };
-  return { bytes: writeDicom(r.meta, r.dict), report: r.report };
+  return { bytes: writeDicomReusing(bytes, dict, r.meta, r.dict), report: r.report };
+}
+
+/** Transfer syntaxes whose dataset is not Explicit VR Little Endian as stored (dcmjs re-encodes those). */
+const NOT_EXPLICIT_LE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.2', '1.2.840.10008.1.2.1.99']);
+/** Explicit VR with a 2-byte reserved field and a 4-byte length (PS3.5 7.1.2). */
+const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT', 'SV', 'UV']);
+const UNDEFINED = 0xffffffff;
+
+/**
+ * Byte range `[start, end)` of every top-level element of a Part 10 file whose dataset is Explicit
+ * VR Little Endian, by `GGGGEEEE` tag; undefined when the layout is anything else or malformed.
+ * Only lengths are read (values are left to dcmjs); undefined-length sequences and encapsulated
+ * pixel data are skipped item by item to their delimiters (PS3.5 7.5).
+ */
+export function topLevelRanges(bytes: Uint8Array): Map<string, [number, number]> | undefined {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = bytes.byteLength;
+  const ascii = (o: number, len: number): string => String.fromCharCode(...bytes.subarray(o, o + len));
+  if (n < 144 || ascii(128, 4) !== 'DICM' || v.getUint32(132, true) !== 0x00000002 || ascii(136, 2) !== 'UL') return undefined;
+  const start = 144 + v.getUint32(140, true);
+  const need = (o: number): number => {
+    if (o > n) throw new RangeError('truncated');
+    return o;
+  };
+  /** End of the items of an undefined-length value starting at `o` (after its sequence delimiter). */
+  const skipItems = (o: number): number => {
+    for (;;) {
+      need(o + 8);
+      const g = v.getUint16(o, true);
+      const e = v.getUint16(o + 2, true);
+      const len = v.getUint32(o + 4, true);
+      if (g !== 0xfffe) throw new RangeError('expected an item');
+      if (e === 0xe0dd) return o + 8;
+      if (e !== 0xe000) throw new RangeError('expected an item');
+      if (len !== UNDEFINED) o = need(o + 8 + len);
+      else {
+        o += 8;
+        for (;;) {
+          need(o + 8);
+          if (v.getUint16(o, true) === 0xfffe && v.getUint16(o + 2, true) === 0xe00d) {
+            o += 8;
+            break;
+          }
+          o = element(o);
+        }
+      }
+    }
+  };
+  /** End of the element starting at `o`. */
+  const element = (o: number): number => {
+    need(o + 8);
+    const vr = ascii(o + 4, 2);
+    if (!/^[A-Z]{2}$/.test(vr)) throw new RangeError('not explicit VR');
+    if (!LONG_VRS.has(vr)) return need(o + 8 + v.getUint16(o + 6, true));
+    need(o + 12);
+    const len = v.getUint32(o + 8, true);
+    // Undefined-length UN holds an Implicit VR sequence (PS3.5 6.2.2): not scanned here.
+    if (len === UNDEFINED && vr === 'UN') throw new RangeError('undefined-length UN');
+    return len === UNDEFINED ? skipItems(o + 12) : need(o + 12 + len);
+  };
+  const ranges = new Map<string, [number, number]>();
+  try {
+    for (let o = need(start); o < n; ) {
+      need(o + 8);
+      const tag = ((v.getUint16(o, true) << 16) | v.getUint16(o + 2, true)) >>> 0;
+      const end = element(o);
+      ranges.set(tag.toString(16).toUpperCase().padStart(8, '0'), [o, end]);
+      o = end;
+    }
+  } catch {
+    return undefined;
+  }
+  return ranges;
+}
+
+/**
+ * Writes the de-identified dataset, copying the source bytes of every top-level element the
+ * profile left untouched (the very same element object, e.g. pixel data, geometry, unchanged
+ * sequences) and encoding only the changed or added ones, and the file meta, with dcmjs. This is
+ * lossless for the kept elements and avoids dcmjs re-encoding them one write stream each. Falls
+ * back to {@link writeDicom} when the source is not Explicit VR Little Endian or its element
+ * layout does not match what dcmjs read.
+ */
+export function writeDicomReusing(source: Uint8Array, input: DicomDataset, meta: DicomDataset, dict: DicomDataset): Uint8Array {
+  const syntax = str(meta[TAG.TransferSyntaxUID]);
+  const ranges = syntax && !NOT_EXPLICIT_LE.has(syntax) ? topLevelRanges(source) : undefined;
+  const inputTags = Object.keys(input);
+  if (!ranges || ranges.size !== inputTags.length || inputTags.some((t) => !ranges.has(t))) return writeDicom(meta, dict);
+  const parts: Uint8Array[] = [writeDicom(meta, {})];
+  let pending: DicomDataset | undefined;
+  const encode = (ds: DicomDataset): Uint8Array => {
+    const stream = new dcmjs.data.WriteBufferStream(1024, true);
+    dcmjs.data.DicomMessage.write(ds, stream, syntax, { allowInvalidVRLength: false });
+    return new Uint8Array(stream.getBuffer());
+  };
+  const flush = (): void => {
+    if (pending) parts.push(encode(pending));
+    pending = undefined;
+  };
+  for (const tag of Object.keys(dict).sort()) {
+    const el = dict[tag]!;
+    const range = el === input[tag] ? ranges.get(tag) : undefined;
+    let bytes = range ? source.subarray(range[0], range[1]) : undefined;
+    if (!bytes && CONSTANT_ELEMENTS.has(el)) {
+      // Explicit VR Little Endian is the only encoding this path writes, so one encoding per element.
+      let enc = ENCODED_CONSTANTS.get(el);
+      if (!enc) ENCODED_CONSTANTS.set(el, (enc = { tag, bytes: encode({ [tag]: el }) }));
+      if (enc.tag === tag) bytes = enc.bytes;
+    }
+    if (bytes) {
+      flush();
+      parts.push(bytes);
+    } else (pending ??= {})[tag] = el;
+  }
+  flush();
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
 }
