@@ -1751,7 +1751,7 @@ export interface components {
              * @description Usage plan (rate, burst, daily quota); default `default`
              * @enum {string}
              */
-            plan?: "default" | "pilot";
+            plan?: "default" | "pilot" | "evaluation";
             scopes: ("catalog.read" | "access-requests.write" | "access-requests.read" | "grants.read" | "fhir.read" | "ingest.write")[];
         };
         Partner: {
