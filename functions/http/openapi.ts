@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { FHIR_JSON, toOperationOutcome } from './fhir-error';
+import { exampleFor } from './openapi-examples';
 import type { RouteDefinition } from './route-definition';
 
 const ErrorSchema = z
@@ -11,6 +13,35 @@ const ErrorSchema = z
     }),
   })
   .meta({ id: 'Error' });
+
+/** The OperationOutcome FHIR routes answer errors with (functions/http/fhir-error.ts). */
+const FhirErrorOutcomeSchema = z
+  .object({
+    resourceType: z.literal('OperationOutcome'),
+    issue: z.array(
+      z.object({
+        severity: z.enum(['fatal', 'error', 'warning', 'information']),
+        code: z.string().describe('FHIR issue type, following the HTTP status (invalid, login, forbidden, not-found, too-long, throttled, ...)'),
+        details: z.object({ coding: z.array(z.object({ system: z.string(), code: z.string() })), text: z.string() }),
+        diagnostics: z.string(),
+        expression: z.array(z.string()).optional().describe('The offending search parameter'),
+      }),
+    ),
+  })
+  .meta({ id: 'ErrorOperationOutcome' });
+
+/** A realistic error body per status: the code, message and details the platform really answers. */
+const ERROR_EXAMPLES: Record<string, { code: string; message: string; details: Record<string, unknown> }> = {
+  '400': { code: 'VALIDATION_FAILED', message: 'invalid body', details: { in: 'body', issues: [{ path: 'purpose', message: 'Too small: expected string to have >=20 characters', code: 'too_small' }] } },
+  '401': { code: 'UNAUTHENTICATED', message: 'a bearer access token is required (OAuth 2.0 client credentials)', details: { reason: 'token-missing' } },
+  '403': { code: 'FORBIDDEN', message: 'access denied', details: { action: 'ReadCatalog', resourceType: 'Platform' } },
+  '404': { code: 'NOT_FOUND', message: 'not found', details: {} },
+  '409': { code: 'CONFLICT', message: 'the request was already decided', details: {} },
+  '413': { code: 'PAYLOAD_TOO_LARGE', message: 'request body too large', details: { maxBytes: 8192 } },
+  '429': { code: 'RATE_LIMITED', message: 'too many requests for the usage plan', details: { reason: 'rate-limited', retryAfterSeconds: 1 } },
+  '503': { code: 'DEPENDENCY_UNAVAILABLE', message: 'the audit trail is unavailable; the call was not executed', details: {} },
+};
+const EXAMPLE_CORRELATION_ID = 'c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c';
 
 const ERROR_RESPONSES: Record<string, string> = {
   '400': 'Invalid input (VALIDATION_FAILED)',
@@ -37,6 +68,13 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], opts: {
   };
   const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
   const paths: Record<string, Record<string, unknown>> = {};
+  /** Media type objects whose example is built once the components exist. */
+  const pending: Array<{ media: Record<string, unknown>; id: string; example?: unknown }> = [];
+  const withExample = (id: string, example?: unknown) => {
+    const media: Record<string, unknown> = { schema: ref(id) };
+    pending.push({ media, id, example });
+    return media;
+  };
 
   for (const r of routes) {
     const cap = r.operationId[0]!.toUpperCase() + r.operationId.slice(1);
@@ -45,19 +83,26 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], opts: {
       if (!schema) continue;
       const js = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
       for (const [pname, pschema] of Object.entries(js.properties ?? {})) {
-        parameters.push({ name: pname, in: where, required: where === 'path' || (js.required ?? []).includes(pname), schema: pschema });
+        const given = (where === 'path' ? r.examples?.params : r.examples?.query)?.[pname];
+        const example = given ?? exampleFor(pschema as Parameters<typeof exampleFor>[0], {}, pname);
+        parameters.push({ name: pname, in: where, required: where === 'path' || (js.required ?? []).includes(pname), schema: pschema, example });
       }
     }
     for (const m of r.path.matchAll(/\{(\w+)\}/g)) {
-      if (!parameters.some((p) => (p as { name: string }).name === m[1])) parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
+      if (!parameters.some((p) => (p as { name: string }).name === m[1])) parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' }, example: r.examples?.params?.[m[1]!] ?? exampleFor({ type: 'string' }, {}, m[1]) });
     }
     const media = r.contentType ?? 'application/json';
     const responses: Record<string, unknown> = {
-      [String(r.successStatus ?? 200)]: { description: 'Success', content: { [media]: { schema: ref(name(r.response, `${cap}Response`)) } } },
+      [String(r.successStatus ?? 200)]: { description: 'Success', content: { [media]: withExample(name(r.response, `${cap}Response`), r.examples?.response) } },
     };
     for (const [code, description] of Object.entries(ERROR_RESPONSES)) {
       if (code === '401' && r.auth === 'none') continue;
-      responses[code] = { description, content: { 'application/json': { schema: ref('Error') } } };
+      const error = { error: { ...ERROR_EXAMPLES[code]!, correlationId: EXAMPLE_CORRELATION_ID } };
+      // FHIR routes answer errors as an OperationOutcome (make-api-handler.ts), the others with the Error body.
+      responses[code] =
+        media === FHIR_JSON
+          ? { description, content: { [FHIR_JSON]: { schema: ref('ErrorOperationOutcome'), example: toOperationOutcome(Number(code), error as Parameters<typeof toOperationOutcome>[1]) } } }
+          : { description, content: { 'application/json': { schema: ref('Error'), example: error } } };
     }
     const security =
       r.auth === 'none' ? [] : r.auth === 'user' ? [{ cognitoUser: [] }] : r.auth === 'partner' ? [{ partnerApiKey: [], partnerOAuth: [] }] : [{ cognitoUser: [] }, { partnerApiKey: [], partnerOAuth: [] }];
@@ -70,13 +115,14 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], opts: {
       'x-mdrp-action': r.action,
       ...(parameters.length ? { parameters } : {}),
       ...(r.request?.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: ref(name(r.request.body, `${cap}Request`)) } } } }
+        ? { requestBody: { required: true, content: { 'application/json': withExample(name(r.request.body, `${cap}Request`), r.examples?.body) } } }
         : {}),
       responses,
     };
   }
 
   name(ErrorSchema, 'Error');
+  name(FhirErrorOutcomeSchema, 'ErrorOperationOutcome');
   const registry = z.toJSONSchema(z.globalRegistry, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as {
     schemas: Record<string, Record<string, unknown>>;
   };
@@ -85,6 +131,7 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], opts: {
     const { $schema: _s, $id: _i, ...rest } = s;
     schemas[id] = rest;
   }
+  for (const p of pending) p.media.example = p.example ?? exampleFor({ $ref: `#/components/schemas/${p.id}` }, schemas as Parameters<typeof exampleFor>[1]);
 
   return {
     openapi: '3.1.0',

@@ -52,6 +52,12 @@ export interface RouteDefinition {
   successStatus?: 200 | 201 | 202 | 204;
   /** Response media type when not JSON (e.g. FHIR `application/fhir+json`). */
   contentType?: string;
+  /**
+   * OpenAPI examples where the one derived from the schemas (functions/http/openapi-examples.ts)
+   * would not be realistic (open FHIR resources, path values such as `$export`). Each one must
+   * validate against its schema (test/unit/http/openapi-examples.test.ts).
+   */
+  examples?: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown; response?: unknown };
 }
 
 export const PLATFORM_RESOURCE: AuthzResource = { type: 'Platform', id: 'mdrp' };

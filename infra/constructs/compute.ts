@@ -19,6 +19,9 @@ export const INGEST_EVENTS_MODULE = 'ingest-events';
 export const PARTNER_AUTHORIZER_MODULE = 'partner-authorizer';
 /** R-INT-1: drains the webhook outbox on a schedule (infra/constructs/webhooks.ts adds the schedule). */
 export const WEBHOOK_DELIVERY_MODULE = 'webhook-delivery';
+/** Why the webhook delivery function is outside the VPC in VPC mode (cdk-nag acknowledgement). */
+export const WEBHOOK_OUTSIDE_VPC_REASON =
+  'Webhook delivery POSTs signed events to partner endpoints on the internet; the isolated subnets have no route out (no NAT, so no other function gains one). It runs outside the VPC with a role limited to the main table (outbox, endpoint secrets), its data key and audit append.';
 /** R-AUD-5: alert rules over the audit table's stream (infra/constructs/audit-events.ts wires the source). */
 export const AUDIT_ALERTS_MODULE = 'audit-alerts';
 /** R-AUD-1: Cognito sign-in/out, password and MFA calls recorded by CloudTrail → audit events. */
@@ -78,7 +81,7 @@ export class Compute extends Construct {
    * A function built like every other (same environment, log group, DLQ, concurrency, VPC), in
    * another scope: the event-driven audit functions live in a nested stack (AuditEvents).
    */
-  public readonly makeIn: (scope: Construct, module: string, description: string, timeout: Duration, memorySize?: number) => MdrpFunction;
+  public readonly makeIn: (scope: Construct, module: string, description: string, timeout: Duration, memorySize?: number, outsideVpcReason?: string) => MdrpFunction;
 
   constructor(scope: Construct, id: string, props: ComputeProps) {
     super(scope, id);
@@ -119,7 +122,7 @@ export class Compute extends Construct {
     };
     this.environment = env;
 
-    this.makeIn = (scope: Construct, module: string, description: string, timeout: Duration, memorySize = 1024): MdrpFunction =>
+    this.makeIn = (scope: Construct, module: string, description: string, timeout: Duration, memorySize = 1024, outsideVpcReason?: string): MdrpFunction =>
       new MdrpFunction(scope, `Fn-${module}`, {
         module,
         handlersDir: props.handlersDir,
@@ -132,9 +135,10 @@ export class Compute extends Construct {
         architecture: props.architecture,
         timeout,
         memorySize,
-        vpc: props.vpc,
+        ...(props.vpc && !outsideVpcReason ? { vpc: props.vpc } : {}),
+        ...(props.vpc && outsideVpcReason ? { outsideVpcReason } : {}),
       });
-    const make = (module: string, description: string, timeout: Duration, memorySize = 1024) => this.makeIn(this, module, description, timeout, memorySize);
+    const make = (module: string, description: string, timeout: Duration, memorySize = 1024, outsideVpcReason?: string) => this.makeIn(this, module, description, timeout, memorySize, outsideVpcReason);
 
     const modules = [...apiModules(), ...NON_API_MODULES];
     const missing = modules.map((m) => path.join(props.handlersDir, `${m}.handler.ts`)).filter((f) => !fs.existsSync(path.resolve(PROJECT_ROOT, f)));
@@ -153,7 +157,17 @@ export class Compute extends Construct {
     this.scheduledJobs = make(SCHEDULED_JOBS_MODULE, 'MDRP scheduled jobs: grant reminders/revocation, daily sweep, audit sealing', Duration.minutes(5));
     this.ingestEvents = make(INGEST_EVENTS_MODULE, 'MDRP ingestion: validates staged objects (S3 → EventBridge → SQS)', Duration.minutes(5), 2048);
     this.partnerAuthorizer = make(PARTNER_AUTHORIZER_MODULE, 'MDRP partner API authorizer: API key, IP allow-list, client-credentials token, scope', Duration.seconds(10), 512);
-    this.webhookDelivery = make(WEBHOOK_DELIVERY_MODULE, 'MDRP webhook deliveries: drains the outbox, signs and POSTs integration events to partners', Duration.seconds(60), 512);
+    // R-INT-1: partners' webhook endpoints are on the internet and the isolated subnets have no
+    // route out (no NAT by design, so no other function gains an internet path). In VPC mode this
+    // one function therefore runs outside the VPC; its role reads the outbox and endpoint secrets
+    // and appends audit events, nothing else (permissions.ts `webhook-delivery`).
+    this.webhookDelivery = make(
+      WEBHOOK_DELIVERY_MODULE,
+      'MDRP webhook deliveries: drains the outbox, signs and POSTs integration events to partners',
+      Duration.seconds(60),
+      512,
+      WEBHOOK_OUTSIDE_VPC_REASON,
+    );
   }
 
   /** Every function, API and others. */

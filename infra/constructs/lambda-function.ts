@@ -41,6 +41,11 @@ export interface MdrpFunctionProps {
   readonly timeout?: Duration;
   readonly memorySize?: number;
   readonly vpc?: { readonly vpc: ec2.IVpc; readonly securityGroup: ec2.ISecurityGroup };
+  /**
+   * Why this function stays outside the VPC although the deployment is in VPC mode (it must reach
+   * the internet, which the isolated subnets cannot): recorded as the cdk-nag acknowledgement.
+   */
+  readonly outsideVpcReason?: string;
 }
 
 /**
@@ -140,7 +145,7 @@ export class MdrpFunction extends Construct {
     if (!props.vpc) {
       Validations.of(this.fn).acknowledge({
         id: 'HIPAA.Security-LambdaInsideVPC',
-        reason: 'VPC mode is a deploy-time option (-c vpc=true, private isolated subnets + endpoints, ~$60-70/month), on for production; off in dev. Functions reach only AWS APIs over TLS with IAM.',
+        reason: props.outsideVpcReason ?? 'VPC mode is a deploy-time option (-c vpc=true, private isolated subnets + endpoints, ~$60-70/month), on for production; off in dev. Functions reach only AWS APIs over TLS with IAM.',
       });
     }
   }

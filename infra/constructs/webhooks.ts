@@ -16,10 +16,10 @@ export interface WebhookDeliveryScheduleProps {
  * minute, signs each delivery (HMAC-SHA256) and records every attempt. Its permissions
  * (permissions.ts, `webhook-delivery`): the main table and its key, audit append — nothing else.
  *
- * Egress: partners' endpoints are on the internet. Without `-c vpc=true` the function reaches them
- * directly; in VPC mode the isolated subnets have no route out (no NAT by design), so deployments
- * that use webhooks in VPC mode must add an egress path (NAT gateway or an egress proxy) —
- * until then attempts fail as `network-error` and are retried and logged.
+ * Egress: partners' endpoints are on the internet. The isolated subnets of VPC mode have no route
+ * out (no NAT by design), so the delivery function is the one function that always runs outside
+ * the VPC (compute.ts, `WEBHOOK_OUTSIDE_VPC_REASON`): it reaches partners directly, and no other
+ * function gains an internet path (test/infra/variants.test.ts).
  */
 export class WebhookDeliverySchedule extends Construct {
   public readonly rule: events.Rule;

@@ -9,7 +9,7 @@ const findings = (stack: Parameters<AwsSolutionsChecks['validateScope']>[0]) =>
   );
 
 describe('deploy-time variants', () => {
-  it('R-SEC-4, R-SEC-5: VPC mode puts every function in isolated subnets with endpoints and flow logs, nag-clean', () => {
+  it('R-SEC-4, R-SEC-5, R-INT-1: VPC mode puts every function but webhook delivery in isolated subnets with endpoints and flow logs, nag-clean; no NAT, no internet route', () => {
     const { app, stack } = buildTestApp({ vpc: 'true', stage: 'prod', partnerCidrs: '203.0.113.0/24' });
     app.synth();
     expect(findings(stack)).toEqual([]);
@@ -19,10 +19,18 @@ describe('deploy-time variants', () => {
     const endpoints = Object.values(t.findResources('AWS::EC2::VPCEndpoint')) as Array<{ Properties: { VpcEndpointType?: string; ServiceName: unknown } }>;
     expect(endpoints.filter((e) => e.Properties.VpcEndpointType === 'Gateway').length).toBe(2);
     expect(endpoints.filter((e) => e.Properties.VpcEndpointType === 'Interface').length).toBeGreaterThanOrEqual(6);
-    for (const [id, f] of Object.entries(t.findResources('AWS::Lambda::Function'))) {
-      if (!String(f.Properties.FunctionName ?? '').startsWith('mdrp-')) continue;
-      expect(f.Properties.VpcConfig?.SubnetIds, id).toBeDefined();
+    // No path out of the VPC: no NAT, no internet gateway, no route to 0.0.0.0/0.
+    t.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    expect(Object.values(t.findResources('AWS::EC2::Route')).filter((r) => r.Properties.DestinationCidrBlock === '0.0.0.0/0')).toEqual([]);
+    const outside: string[] = [];
+    for (const f of Object.values(t.findResources('AWS::Lambda::Function'))) {
+      const name = String(f.Properties.FunctionName ?? '');
+      if (!name.startsWith('mdrp-')) continue;
+      if (f.Properties.VpcConfig?.SubnetIds) continue;
+      outside.push(name);
     }
+    // Webhook deliveries must reach partners on the internet: the one function outside the VPC.
+    expect(outside).toEqual(['mdrp-prod-webhook-delivery']);
     // R-SEC-7: with partner CIDRs configured the allow-list blocks everyone else.
     const acl = Object.values(t.findResources('AWS::WAFv2::WebACL')).find((a) => a.Properties.Name === 'mdrp-prod-partner-api')!;
     const rule = (acl.Properties.Rules as Array<{ Name: string; Action: unknown }>).find((r) => r.Name === 'PartnerIpAllowList')!;

@@ -1495,6 +1495,26 @@ export interface components {
                 message: string;
             };
         };
+        ErrorOperationOutcome: {
+            issue: {
+                /** @description FHIR issue type, following the HTTP status (invalid, login, forbidden, not-found, too-long, throttled, ...) */
+                code: string;
+                details: {
+                    coding: {
+                        code: string;
+                        system: string;
+                    }[];
+                    text: string;
+                };
+                diagnostics: string;
+                /** @description The offending search parameter */
+                expression?: string[];
+                /** @enum {string} */
+                severity: "fatal" | "error" | "warning" | "information";
+            }[];
+            /** @constant */
+            resourceType: "OperationOutcome";
+        };
         FhirOperationOutcome: {
             resourceType: string;
         } & {
@@ -1731,7 +1751,7 @@ export interface components {
              * @description Usage plan (rate, burst, daily quota); default `default`
              * @enum {string}
              */
-            plan?: "default" | "pilot";
+            plan?: "default" | "pilot" | "evaluation";
             scopes: ("catalog.read" | "access-requests.write" | "access-requests.read" | "grants.read" | "fhir.read" | "ingest.write")[];
         };
         Partner: {
@@ -2283,18 +2303,28 @@ export interface operations {
     searchFhirResources: {
         parameters: {
             query?: {
+                /** @example 20 */
                 _count?: string;
+                /** @example eyJrIjoib2JzLTRrMm05eCJ9 */
                 _cursor?: string;
+                /** @example obs-4k2m9x */
                 _id?: string;
+                /** @example Observation:patient */
                 _include?: string;
+                /** @example false */
                 _summary?: "count" | "false";
+                /** @example http://loinc.org|85319-2 */
                 code?: string;
+                /** @example ge2024-01 */
                 date?: string;
+                /** @example Patient/p_Jx7Kq2Lm9Vb4 */
                 patient?: string;
+                /** @example Patient/p_Jx7Kq2Lm9Vb4 */
                 subject?: string;
             };
             header?: never;
             path: {
+                /** @example Observation */
                 resourceType: string;
             };
             cookie?: never;
@@ -2307,6 +2337,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "resourceType": "Bundle",
+                     *       "type": "searchset",
+                     *       "total": 1,
+                     *       "link": [
+                     *         {
+                     *           "relation": "self",
+                     *           "url": "https://api.mdrp.example.org/fhir/R4/Observation?patient=p_Jx7Kq2Lm9Vb4&code=http://loinc.org|85319-2"
+                     *         }
+                     *       ],
+                     *       "entry": [
+                     *         {
+                     *           "fullUrl": "https://api.mdrp.example.org/fhir/R4/Observation/obs-4k2m9x",
+                     *           "resource": {
+                     *             "resourceType": "Observation",
+                     *             "id": "obs-4k2m9x",
+                     *             "meta": {
+                     *               "security": [
+                     *                 {
+                     *                   "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+                     *                   "code": "PSEUDED"
+                     *                 }
+                     *               ]
+                     *             },
+                     *             "status": "final",
+                     *             "code": {
+                     *               "coding": [
+                     *                 {
+                     *                   "system": "http://loinc.org",
+                     *                   "code": "85319-2",
+                     *                   "display": "HER2 [Presence] in Breast cancer specimen by Immune stain"
+                     *                 }
+                     *               ]
+                     *             },
+                     *             "subject": {
+                     *               "reference": "Patient/p_Jx7Kq2Lm9Vb4"
+                     *             },
+                     *             "effectiveDateTime": "2024-03",
+                     *             "valueCodeableConcept": {
+                     *               "coding": [
+                     *                 {
+                     *                   "system": "http://snomed.info/sct",
+                     *                   "code": "10828004",
+                     *                   "display": "Positive"
+                     *                 }
+                     *               ]
+                     *             }
+                     *           },
+                     *           "search": {
+                     *             "mode": "match"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/fhir+json": components["schemas"]["FhirSearchBundle"];
                 };
             };
@@ -2316,7 +2402,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "invalid",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "VALIDATION_FAILED"
+                     *               }
+                     *             ],
+                     *             "text": "invalid body"
+                     *           },
+                     *           "diagnostics": "invalid body (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Missing or invalid credentials (UNAUTHENTICATED) */
@@ -2325,7 +2432,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "login",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "UNAUTHENTICATED"
+                     *               }
+                     *             ],
+                     *             "text": "a bearer access token is required (OAuth 2.0 client credentials)"
+                     *           },
+                     *           "diagnostics": "a bearer access token is required (OAuth 2.0 client credentials) (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Denied by the authorization engine (FORBIDDEN) */
@@ -2334,7 +2462,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "forbidden",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "FORBIDDEN"
+                     *               }
+                     *             ],
+                     *             "text": "access denied"
+                     *           },
+                     *           "diagnostics": "access denied (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Not found (NOT_FOUND) */
@@ -2343,7 +2492,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "not-found",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "NOT_FOUND"
+                     *               }
+                     *             ],
+                     *             "text": "not found"
+                     *           },
+                     *           "diagnostics": "not found (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Conflicting or repeated write (CONFLICT) */
@@ -2352,7 +2522,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "conflict",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "CONFLICT"
+                     *               }
+                     *             ],
+                     *             "text": "the request was already decided"
+                     *           },
+                     *           "diagnostics": "the request was already decided (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Body too large (PAYLOAD_TOO_LARGE) */
@@ -2361,7 +2552,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "too-long",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "PAYLOAD_TOO_LARGE"
+                     *               }
+                     *             ],
+                     *             "text": "request body too large"
+                     *           },
+                     *           "diagnostics": "request body too large (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Throttled or over quota (RATE_LIMITED, QUOTA_EXCEEDED) */
@@ -2370,7 +2582,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "throttled",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "RATE_LIMITED"
+                     *               }
+                     *             ],
+                     *             "text": "too many requests for the usage plan"
+                     *           },
+                     *           "diagnostics": "too many requests for the usage plan (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description A dependency, e.g. the audit trail, is unavailable (DEPENDENCY_UNAVAILABLE) */
@@ -2379,7 +2612,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "fatal",
+                     *           "code": "exception",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "DEPENDENCY_UNAVAILABLE"
+                     *               }
+                     *             ],
+                     *             "text": "the audit trail is unavailable; the call was not executed"
+                     *           },
+                     *           "diagnostics": "the audit trail is unavailable; the call was not executed (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
         };
@@ -2389,7 +2643,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example obs-4k2m9x */
                 id: string;
+                /** @example Observation */
                 resourceType: string;
             };
             cookie?: never;
@@ -2402,6 +2658,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "resourceType": "Observation",
+                     *       "id": "obs-4k2m9x",
+                     *       "meta": {
+                     *         "security": [
+                     *           {
+                     *             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+                     *             "code": "PSEUDED"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "status": "final",
+                     *       "code": {
+                     *         "coding": [
+                     *           {
+                     *             "system": "http://loinc.org",
+                     *             "code": "85319-2",
+                     *             "display": "HER2 [Presence] in Breast cancer specimen by Immune stain"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "subject": {
+                     *         "reference": "Patient/p_Jx7Kq2Lm9Vb4"
+                     *       },
+                     *       "effectiveDateTime": "2024-03",
+                     *       "valueCodeableConcept": {
+                     *         "coding": [
+                     *           {
+                     *             "system": "http://snomed.info/sct",
+                     *             "code": "10828004",
+                     *             "display": "Positive"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/fhir+json": components["schemas"]["FhirResource"];
                 };
             };
@@ -2411,7 +2704,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "invalid",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "VALIDATION_FAILED"
+                     *               }
+                     *             ],
+                     *             "text": "invalid body"
+                     *           },
+                     *           "diagnostics": "invalid body (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Missing or invalid credentials (UNAUTHENTICATED) */
@@ -2420,7 +2734,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "login",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "UNAUTHENTICATED"
+                     *               }
+                     *             ],
+                     *             "text": "a bearer access token is required (OAuth 2.0 client credentials)"
+                     *           },
+                     *           "diagnostics": "a bearer access token is required (OAuth 2.0 client credentials) (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Denied by the authorization engine (FORBIDDEN) */
@@ -2429,7 +2764,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "forbidden",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "FORBIDDEN"
+                     *               }
+                     *             ],
+                     *             "text": "access denied"
+                     *           },
+                     *           "diagnostics": "access denied (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Not found (NOT_FOUND) */
@@ -2438,7 +2794,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "not-found",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "NOT_FOUND"
+                     *               }
+                     *             ],
+                     *             "text": "not found"
+                     *           },
+                     *           "diagnostics": "not found (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Conflicting or repeated write (CONFLICT) */
@@ -2447,7 +2824,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "conflict",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "CONFLICT"
+                     *               }
+                     *             ],
+                     *             "text": "the request was already decided"
+                     *           },
+                     *           "diagnostics": "the request was already decided (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Body too large (PAYLOAD_TOO_LARGE) */
@@ -2456,7 +2854,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "too-long",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "PAYLOAD_TOO_LARGE"
+                     *               }
+                     *             ],
+                     *             "text": "request body too large"
+                     *           },
+                     *           "diagnostics": "request body too large (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Throttled or over quota (RATE_LIMITED, QUOTA_EXCEEDED) */
@@ -2465,7 +2884,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "throttled",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "RATE_LIMITED"
+                     *               }
+                     *             ],
+                     *             "text": "too many requests for the usage plan"
+                     *           },
+                     *           "diagnostics": "too many requests for the usage plan (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description A dependency, e.g. the audit trail, is unavailable (DEPENDENCY_UNAVAILABLE) */
@@ -2474,7 +2914,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "fatal",
+                     *           "code": "exception",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "DEPENDENCY_UNAVAILABLE"
+                     *               }
+                     *             ],
+                     *             "text": "the audit trail is unavailable; the call was not executed"
+                     *           },
+                     *           "diagnostics": "the audit trail is unavailable; the call was not executed (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
         };
@@ -2482,14 +2943,20 @@ export interface operations {
     startFhirBulkExport: {
         parameters: {
             query?: {
+                /** @example application/fhir+ndjson */
                 _outputFormat?: string;
+                /** @example 2026-01-01T00:00:00Z */
                 _since?: string;
+                /** @example Patient,Observation */
                 _type?: string;
             };
             header?: never;
             path: {
+                /** @example grt-5m8q2x7k1z9w */
                 id: string;
+                /** @example $export */
                 operation: string;
+                /** @example Group */
                 resourceType: string;
             };
             cookie?: never;
@@ -2502,6 +2969,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "information",
+                     *           "code": "informational",
+                     *           "diagnostics": "export exp_9Lk2Qm7Xb4Tz accepted; poll the Content-Location"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
                 };
             };
@@ -2511,7 +2990,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "invalid",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "VALIDATION_FAILED"
+                     *               }
+                     *             ],
+                     *             "text": "invalid body"
+                     *           },
+                     *           "diagnostics": "invalid body (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Missing or invalid credentials (UNAUTHENTICATED) */
@@ -2520,7 +3020,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "login",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "UNAUTHENTICATED"
+                     *               }
+                     *             ],
+                     *             "text": "a bearer access token is required (OAuth 2.0 client credentials)"
+                     *           },
+                     *           "diagnostics": "a bearer access token is required (OAuth 2.0 client credentials) (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Denied by the authorization engine (FORBIDDEN) */
@@ -2529,7 +3050,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "forbidden",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "FORBIDDEN"
+                     *               }
+                     *             ],
+                     *             "text": "access denied"
+                     *           },
+                     *           "diagnostics": "access denied (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Not found (NOT_FOUND) */
@@ -2538,7 +3080,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "not-found",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "NOT_FOUND"
+                     *               }
+                     *             ],
+                     *             "text": "not found"
+                     *           },
+                     *           "diagnostics": "not found (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Conflicting or repeated write (CONFLICT) */
@@ -2547,7 +3110,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "conflict",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "CONFLICT"
+                     *               }
+                     *             ],
+                     *             "text": "the request was already decided"
+                     *           },
+                     *           "diagnostics": "the request was already decided (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Body too large (PAYLOAD_TOO_LARGE) */
@@ -2556,7 +3140,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "too-long",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "PAYLOAD_TOO_LARGE"
+                     *               }
+                     *             ],
+                     *             "text": "request body too large"
+                     *           },
+                     *           "diagnostics": "request body too large (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Throttled or over quota (RATE_LIMITED, QUOTA_EXCEEDED) */
@@ -2565,7 +3170,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "throttled",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "RATE_LIMITED"
+                     *               }
+                     *             ],
+                     *             "text": "too many requests for the usage plan"
+                     *           },
+                     *           "diagnostics": "too many requests for the usage plan (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description A dependency, e.g. the audit trail, is unavailable (DEPENDENCY_UNAVAILABLE) */
@@ -2574,7 +3200,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "fatal",
+                     *           "code": "exception",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "DEPENDENCY_UNAVAILABLE"
+                     *               }
+                     *             ],
+                     *             "text": "the audit trail is unavailable; the call was not executed"
+                     *           },
+                     *           "diagnostics": "the audit trail is unavailable; the call was not executed (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
         };
@@ -2584,6 +3231,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example exp_9Lk2Qm7Xb4Tz */
                 jobId: string;
             };
             cookie?: never;
@@ -2596,6 +3244,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "transactionTime": "2026-03-14T09:30:00.000Z",
+                     *       "request": "https://api.mdrp.example.org/fhir/R4/Group/grt-5m8q2x7k1z9w/$export?_type=Patient,Observation",
+                     *       "requiresAccessToken": true,
+                     *       "output": [
+                     *         {
+                     *           "type": "Patient",
+                     *           "url": "https://api.mdrp.example.org/fhir/R4/bulk-export/exp_9Lk2Qm7Xb4Tz/Patient-1.ndjson",
+                     *           "count": 212
+                     *         },
+                     *         {
+                     *           "type": "Observation",
+                     *           "url": "https://api.mdrp.example.org/fhir/R4/bulk-export/exp_9Lk2Qm7Xb4Tz/Observation-1.ndjson",
+                     *           "count": 1000
+                     *         }
+                     *       ],
+                     *       "error": []
+                     *     }
+                     */
                     "application/fhir+json": components["schemas"]["BulkDataManifest"];
                 };
             };
@@ -2605,7 +3273,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "invalid",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "VALIDATION_FAILED"
+                     *               }
+                     *             ],
+                     *             "text": "invalid body"
+                     *           },
+                     *           "diagnostics": "invalid body (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Missing or invalid credentials (UNAUTHENTICATED) */
@@ -2614,7 +3303,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "login",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "UNAUTHENTICATED"
+                     *               }
+                     *             ],
+                     *             "text": "a bearer access token is required (OAuth 2.0 client credentials)"
+                     *           },
+                     *           "diagnostics": "a bearer access token is required (OAuth 2.0 client credentials) (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Denied by the authorization engine (FORBIDDEN) */
@@ -2623,7 +3333,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "forbidden",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "FORBIDDEN"
+                     *               }
+                     *             ],
+                     *             "text": "access denied"
+                     *           },
+                     *           "diagnostics": "access denied (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Not found (NOT_FOUND) */
@@ -2632,7 +3363,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "not-found",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "NOT_FOUND"
+                     *               }
+                     *             ],
+                     *             "text": "not found"
+                     *           },
+                     *           "diagnostics": "not found (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Conflicting or repeated write (CONFLICT) */
@@ -2641,7 +3393,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "conflict",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "CONFLICT"
+                     *               }
+                     *             ],
+                     *             "text": "the request was already decided"
+                     *           },
+                     *           "diagnostics": "the request was already decided (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Body too large (PAYLOAD_TOO_LARGE) */
@@ -2650,7 +3423,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "too-long",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "PAYLOAD_TOO_LARGE"
+                     *               }
+                     *             ],
+                     *             "text": "request body too large"
+                     *           },
+                     *           "diagnostics": "request body too large (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Throttled or over quota (RATE_LIMITED, QUOTA_EXCEEDED) */
@@ -2659,7 +3453,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "throttled",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "RATE_LIMITED"
+                     *               }
+                     *             ],
+                     *             "text": "too many requests for the usage plan"
+                     *           },
+                     *           "diagnostics": "too many requests for the usage plan (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description A dependency, e.g. the audit trail, is unavailable (DEPENDENCY_UNAVAILABLE) */
@@ -2668,7 +3483,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "fatal",
+                     *           "code": "exception",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "DEPENDENCY_UNAVAILABLE"
+                     *               }
+                     *             ],
+                     *             "text": "the audit trail is unavailable; the call was not executed"
+                     *           },
+                     *           "diagnostics": "the audit trail is unavailable; the call was not executed (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
         };
@@ -2678,7 +3514,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example Observation-1.ndjson */
                 fileName: string;
+                /** @example exp_9Lk2Qm7Xb4Tz */
                 jobId: string;
             };
             cookie?: never;
@@ -2691,6 +3529,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {"resourceType":"Observation","id":"obs-4k2m9x","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ObservationValue","code":"PSEUDED"}]},"status":"final","code":{"coding":[{"system":"http://loinc.org","code":"85319-2","display":"HER2 [Presence] in Breast cancer specimen by Immune stain"}]},"subject":{"reference":"Patient/p_Jx7Kq2Lm9Vb4"},"effectiveDateTime":"2024-03","valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"10828004","display":"Positive"}]}} */
                     "application/fhir+json": components["schemas"]["DownloadFhirBulkFileResponse"];
                 };
             };
@@ -2700,7 +3539,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "invalid",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "VALIDATION_FAILED"
+                     *               }
+                     *             ],
+                     *             "text": "invalid body"
+                     *           },
+                     *           "diagnostics": "invalid body (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Missing or invalid credentials (UNAUTHENTICATED) */
@@ -2709,7 +3569,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "login",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "UNAUTHENTICATED"
+                     *               }
+                     *             ],
+                     *             "text": "a bearer access token is required (OAuth 2.0 client credentials)"
+                     *           },
+                     *           "diagnostics": "a bearer access token is required (OAuth 2.0 client credentials) (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Denied by the authorization engine (FORBIDDEN) */
@@ -2718,7 +3599,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "forbidden",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "FORBIDDEN"
+                     *               }
+                     *             ],
+                     *             "text": "access denied"
+                     *           },
+                     *           "diagnostics": "access denied (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Not found (NOT_FOUND) */
@@ -2727,7 +3629,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "not-found",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "NOT_FOUND"
+                     *               }
+                     *             ],
+                     *             "text": "not found"
+                     *           },
+                     *           "diagnostics": "not found (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Conflicting or repeated write (CONFLICT) */
@@ -2736,7 +3659,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "conflict",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "CONFLICT"
+                     *               }
+                     *             ],
+                     *             "text": "the request was already decided"
+                     *           },
+                     *           "diagnostics": "the request was already decided (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Body too large (PAYLOAD_TOO_LARGE) */
@@ -2745,7 +3689,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "too-long",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "PAYLOAD_TOO_LARGE"
+                     *               }
+                     *             ],
+                     *             "text": "request body too large"
+                     *           },
+                     *           "diagnostics": "request body too large (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Throttled or over quota (RATE_LIMITED, QUOTA_EXCEEDED) */
@@ -2754,7 +3719,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "throttled",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "RATE_LIMITED"
+                     *               }
+                     *             ],
+                     *             "text": "too many requests for the usage plan"
+                     *           },
+                     *           "diagnostics": "too many requests for the usage plan (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description A dependency, e.g. the audit trail, is unavailable (DEPENDENCY_UNAVAILABLE) */
@@ -2763,7 +3749,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "fatal",
+                     *           "code": "exception",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "DEPENDENCY_UNAVAILABLE"
+                     *               }
+                     *             ],
+                     *             "text": "the audit trail is unavailable; the call was not executed"
+                     *           },
+                     *           "diagnostics": "the audit trail is unavailable; the call was not executed (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
         };
@@ -2783,6 +3790,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "resourceType": "CapabilityStatement",
+                     *       "status": "active",
+                     *       "date": "2026-03-14",
+                     *       "kind": "instance",
+                     *       "fhirVersion": "4.0.1",
+                     *       "format": [
+                     *         "json"
+                     *       ],
+                     *       "rest": [
+                     *         {
+                     *           "mode": "server",
+                     *           "security": {
+                     *             "service": [
+                     *               {
+                     *                 "coding": [
+                     *                   {
+                     *                     "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                     *                     "code": "OAuth"
+                     *                   }
+                     *                 ]
+                     *               }
+                     *             ]
+                     *           },
+                     *           "resource": [
+                     *             {
+                     *               "type": "Observation",
+                     *               "interaction": [
+                     *                 {
+                     *                   "code": "read"
+                     *                 },
+                     *                 {
+                     *                   "code": "search-type"
+                     *                 }
+                     *               ],
+                     *               "searchParam": [
+                     *                 {
+                     *                   "name": "patient",
+                     *                   "type": "reference"
+                     *                 },
+                     *                 {
+                     *                   "name": "code",
+                     *                   "type": "token"
+                     *                 },
+                     *                 {
+                     *                   "name": "date",
+                     *                   "type": "date"
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/fhir+json": components["schemas"]["CapabilityStatement"];
                 };
             };
@@ -2792,7 +3855,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "invalid",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "VALIDATION_FAILED"
+                     *               }
+                     *             ],
+                     *             "text": "invalid body"
+                     *           },
+                     *           "diagnostics": "invalid body (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Denied by the authorization engine (FORBIDDEN) */
@@ -2801,7 +3885,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "forbidden",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "FORBIDDEN"
+                     *               }
+                     *             ],
+                     *             "text": "access denied"
+                     *           },
+                     *           "diagnostics": "access denied (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Not found (NOT_FOUND) */
@@ -2810,7 +3915,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "not-found",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "NOT_FOUND"
+                     *               }
+                     *             ],
+                     *             "text": "not found"
+                     *           },
+                     *           "diagnostics": "not found (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Conflicting or repeated write (CONFLICT) */
@@ -2819,7 +3945,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "conflict",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "CONFLICT"
+                     *               }
+                     *             ],
+                     *             "text": "the request was already decided"
+                     *           },
+                     *           "diagnostics": "the request was already decided (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Body too large (PAYLOAD_TOO_LARGE) */
@@ -2828,7 +3975,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "too-long",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "PAYLOAD_TOO_LARGE"
+                     *               }
+                     *             ],
+                     *             "text": "request body too large"
+                     *           },
+                     *           "diagnostics": "request body too large (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description Throttled or over quota (RATE_LIMITED, QUOTA_EXCEEDED) */
@@ -2837,7 +4005,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "error",
+                     *           "code": "throttled",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "RATE_LIMITED"
+                     *               }
+                     *             ],
+                     *             "text": "too many requests for the usage plan"
+                     *           },
+                     *           "diagnostics": "too many requests for the usage plan (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
             /** @description A dependency, e.g. the audit trail, is unavailable (DEPENDENCY_UNAVAILABLE) */
@@ -2846,7 +4035,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    /**
+                     * @example {
+                     *       "resourceType": "OperationOutcome",
+                     *       "issue": [
+                     *         {
+                     *           "severity": "fatal",
+                     *           "code": "exception",
+                     *           "details": {
+                     *             "coding": [
+                     *               {
+                     *                 "system": "https://mdrp.example.org/fhir/CodeSystem/error",
+                     *                 "code": "DEPENDENCY_UNAVAILABLE"
+                     *               }
+                     *             ],
+                     *             "text": "the audit trail is unavailable; the call was not executed"
+                     *           },
+                     *           "diagnostics": "the audit trail is unavailable; the call was not executed (correlation id c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["ErrorOperationOutcome"];
                 };
             };
         };
@@ -2854,6 +4064,7 @@ export interface operations {
     listAccessRequests: {
         parameters: {
             query?: {
+                /** @example mine */
                 view?: "mine" | "queue" | "all";
             };
             header?: never;
@@ -2868,6 +4079,75 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "requestId": "AR-2026-000142",
+                     *           "applicantId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "applicantName": "Dr. Mei Lin",
+                     *           "institution": "hospital-north",
+                     *           "title": "Breast cancer multimodal cohort 2019-2024",
+                     *           "purposeCode": "DUO:0000042",
+                     *           "purpose": "Train and validate a model predicting response to neoadjuvant chemotherapy",
+                     *           "academicStatement": "Retrospective study approved by the ethics committee of University East (EC-2026-031)",
+                     *           "scope": {
+                     *             "datasetIds": [
+                     *               "breast-cancer-cohort-2024"
+                     *             ],
+                     *             "modalities": [],
+                     *             "fields": []
+                     *           },
+                     *           "requestedDurationDays": 3,
+                     *           "agreement": {
+                     *             "version": "2026-03-14.1",
+                     *             "acceptedAt": "2026-03-14T09:30:00.000Z"
+                     *           },
+                     *           "attachments": [
+                     *             {
+                     *               "attachmentId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "kind": "data-use-agreement",
+                     *               "fileName": "data-use-agreement.pdf",
+                     *               "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *               "version": 1,
+                     *               "uploadedAt": "2026-03-14T09:30:00.000Z",
+                     *               "sizeBytes": 182044,
+                     *               "contentType": "text/csv"
+                     *             }
+                     *           ],
+                     *           "securityLevel": 3,
+                     *           "patientCount": 1240,
+                     *           "approvalChain": [
+                     *             "ethics"
+                     *           ],
+                     *           "reviewType": "expedited",
+                     *           "status": "ethics-review",
+                     *           "pending": {
+                     *             "kind": "review",
+                     *             "step": "ethics",
+                     *             "stepIndex": 3,
+                     *             "role": "researcher",
+                     *             "openedAt": "2026-03-14T09:30:00.000Z",
+                     *             "escalations": 3
+                     *           },
+                     *           "history": [
+                     *             {
+                     *               "at": "2026-03-14T09:30:00.000Z",
+                     *               "actorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "actorName": "Dr. Mei Lin",
+                     *               "action": "submitted",
+                     *               "step": "ethics",
+                     *               "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *             }
+                     *           ],
+                     *           "grantId": "grt_5m8q2x7k1z9w",
+                     *           "renewsGrantId": "grt_5m8q2x7k1z9w",
+                     *           "createdAt": "2026-03-14T09:30:00.000Z",
+                     *           "updatedAt": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessRequestList"];
                 };
             };
@@ -2877,6 +4157,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2886,6 +4185,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2895,6 +4206,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2904,6 +4228,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2913,6 +4247,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2922,6 +4266,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2931,6 +4287,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2940,6 +4309,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2954,6 +4333,33 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Breast cancer multimodal cohort 2019-2024",
+                 *       "purposeCode": "DUO:0000042",
+                 *       "purpose": "Train and validate a model predicting response to neoadjuvant chemotherapy",
+                 *       "academicStatement": "Retrospective study approved by the ethics committee of University East (EC-2026-031)",
+                 *       "scope": {
+                 *         "datasetIds": [
+                 *           "breast-cancer-cohort-2024"
+                 *         ],
+                 *         "modalities": [],
+                 *         "fields": []
+                 *       },
+                 *       "requestedDurationDays": 3,
+                 *       "agreementVersion": "dua-2026-01",
+                 *       "agreementAccepted": true,
+                 *       "reviewType": "expedited",
+                 *       "attachments": [
+                 *         {
+                 *           "kind": "protocol",
+                 *           "fileName": "data-use-agreement.pdf",
+                 *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                 *         }
+                 *       ],
+                 *       "renewsGrantId": "grt_5m8q2x7k1z9w"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SubmitAccessRequest"];
             };
         };
@@ -2964,6 +4370,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "requestId": "AR-2026-000142",
+                     *       "applicantId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "applicantName": "Dr. Mei Lin",
+                     *       "institution": "hospital-north",
+                     *       "title": "Breast cancer multimodal cohort 2019-2024",
+                     *       "purposeCode": "DUO:0000042",
+                     *       "purpose": "Train and validate a model predicting response to neoadjuvant chemotherapy",
+                     *       "academicStatement": "Retrospective study approved by the ethics committee of University East (EC-2026-031)",
+                     *       "scope": {
+                     *         "datasetIds": [
+                     *           "breast-cancer-cohort-2024"
+                     *         ],
+                     *         "modalities": [],
+                     *         "fields": []
+                     *       },
+                     *       "requestedDurationDays": 3,
+                     *       "agreement": {
+                     *         "version": "2026-03-14.1",
+                     *         "acceptedAt": "2026-03-14T09:30:00.000Z"
+                     *       },
+                     *       "attachments": [
+                     *         {
+                     *           "attachmentId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "kind": "data-use-agreement",
+                     *           "fileName": "data-use-agreement.pdf",
+                     *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "version": 1,
+                     *           "uploadedAt": "2026-03-14T09:30:00.000Z",
+                     *           "sizeBytes": 182044,
+                     *           "contentType": "text/csv"
+                     *         }
+                     *       ],
+                     *       "securityLevel": 3,
+                     *       "patientCount": 1240,
+                     *       "approvalChain": [
+                     *         "ethics"
+                     *       ],
+                     *       "reviewType": "expedited",
+                     *       "status": "ethics-review",
+                     *       "pending": {
+                     *         "kind": "review",
+                     *         "step": "ethics",
+                     *         "stepIndex": 3,
+                     *         "role": "researcher",
+                     *         "openedAt": "2026-03-14T09:30:00.000Z",
+                     *         "escalations": 3
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "actorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "actorName": "Dr. Mei Lin",
+                     *           "action": "submitted",
+                     *           "step": "ethics",
+                     *           "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *         }
+                     *       ],
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "renewsGrantId": "grt_5m8q2x7k1z9w",
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessRequest"];
                 };
             };
@@ -2973,6 +4444,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2982,6 +4472,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2991,6 +4493,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3000,6 +4515,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3009,6 +4534,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3018,6 +4553,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3027,6 +4574,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3036,6 +4596,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3046,6 +4616,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example AR-2026-000142 */
                 requestId: string;
             };
             cookie?: never;
@@ -3058,6 +4629,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "requestId": "AR-2026-000142",
+                     *       "applicantId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "applicantName": "Dr. Mei Lin",
+                     *       "institution": "hospital-north",
+                     *       "title": "Breast cancer multimodal cohort 2019-2024",
+                     *       "purposeCode": "DUO:0000042",
+                     *       "purpose": "Train and validate a model predicting response to neoadjuvant chemotherapy",
+                     *       "academicStatement": "Retrospective study approved by the ethics committee of University East (EC-2026-031)",
+                     *       "scope": {
+                     *         "datasetIds": [
+                     *           "breast-cancer-cohort-2024"
+                     *         ],
+                     *         "modalities": [],
+                     *         "fields": []
+                     *       },
+                     *       "requestedDurationDays": 3,
+                     *       "agreement": {
+                     *         "version": "2026-03-14.1",
+                     *         "acceptedAt": "2026-03-14T09:30:00.000Z"
+                     *       },
+                     *       "attachments": [
+                     *         {
+                     *           "attachmentId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "kind": "data-use-agreement",
+                     *           "fileName": "data-use-agreement.pdf",
+                     *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "version": 1,
+                     *           "uploadedAt": "2026-03-14T09:30:00.000Z",
+                     *           "sizeBytes": 182044,
+                     *           "contentType": "text/csv"
+                     *         }
+                     *       ],
+                     *       "securityLevel": 3,
+                     *       "patientCount": 1240,
+                     *       "approvalChain": [
+                     *         "ethics"
+                     *       ],
+                     *       "reviewType": "expedited",
+                     *       "status": "ethics-review",
+                     *       "pending": {
+                     *         "kind": "review",
+                     *         "step": "ethics",
+                     *         "stepIndex": 3,
+                     *         "role": "researcher",
+                     *         "openedAt": "2026-03-14T09:30:00.000Z",
+                     *         "escalations": 3
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "actorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "actorName": "Dr. Mei Lin",
+                     *           "action": "submitted",
+                     *           "step": "ethics",
+                     *           "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *         }
+                     *       ],
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "renewsGrantId": "grt_5m8q2x7k1z9w",
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessRequest"];
                 };
             };
@@ -3067,6 +4703,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3076,6 +4731,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3085,6 +4752,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3094,6 +4774,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3103,6 +4793,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3112,6 +4812,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3121,6 +4833,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3130,6 +4855,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3140,12 +4875,20 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example AR-2026-000142 */
                 requestId: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "step": "ethics",
+                 *       "outcome": "approved",
+                 *       "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Decision"];
             };
         };
@@ -3156,6 +4899,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "requestId": "AR-2026-000142",
+                     *       "applicantId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "applicantName": "Dr. Mei Lin",
+                     *       "institution": "hospital-north",
+                     *       "title": "Breast cancer multimodal cohort 2019-2024",
+                     *       "purposeCode": "DUO:0000042",
+                     *       "purpose": "Train and validate a model predicting response to neoadjuvant chemotherapy",
+                     *       "academicStatement": "Retrospective study approved by the ethics committee of University East (EC-2026-031)",
+                     *       "scope": {
+                     *         "datasetIds": [
+                     *           "breast-cancer-cohort-2024"
+                     *         ],
+                     *         "modalities": [],
+                     *         "fields": []
+                     *       },
+                     *       "requestedDurationDays": 3,
+                     *       "agreement": {
+                     *         "version": "2026-03-14.1",
+                     *         "acceptedAt": "2026-03-14T09:30:00.000Z"
+                     *       },
+                     *       "attachments": [
+                     *         {
+                     *           "attachmentId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "kind": "data-use-agreement",
+                     *           "fileName": "data-use-agreement.pdf",
+                     *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "version": 1,
+                     *           "uploadedAt": "2026-03-14T09:30:00.000Z",
+                     *           "sizeBytes": 182044,
+                     *           "contentType": "text/csv"
+                     *         }
+                     *       ],
+                     *       "securityLevel": 3,
+                     *       "patientCount": 1240,
+                     *       "approvalChain": [
+                     *         "ethics"
+                     *       ],
+                     *       "reviewType": "expedited",
+                     *       "status": "ethics-review",
+                     *       "pending": {
+                     *         "kind": "review",
+                     *         "step": "ethics",
+                     *         "stepIndex": 3,
+                     *         "role": "researcher",
+                     *         "openedAt": "2026-03-14T09:30:00.000Z",
+                     *         "escalations": 3
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "actorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "actorName": "Dr. Mei Lin",
+                     *           "action": "submitted",
+                     *           "step": "ethics",
+                     *           "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *         }
+                     *       ],
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "renewsGrantId": "grt_5m8q2x7k1z9w",
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessRequest"];
                 };
             };
@@ -3165,6 +4973,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3174,6 +5001,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3183,6 +5022,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3192,6 +5044,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3201,6 +5063,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3210,6 +5082,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3219,6 +5103,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3228,6 +5125,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3238,6 +5145,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example AR-2026-000142 */
                 requestId: string;
             };
             cookie?: never;
@@ -3250,6 +5158,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "documentId": "AR-2026-000142-data-use-agreement-v1",
+                     *           "requestId": "AR-2026-000142",
+                     *           "kind": "protocol",
+                     *           "version": 1,
+                     *           "fileName": "data-use-agreement.pdf",
+                     *           "contentType": "application/pdf",
+                     *           "sizeBytes": 182044,
+                     *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "uploadedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "uploadedByName": "Dr. Mei Lin",
+                     *           "uploadedAt": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RequestDocumentList"];
                 };
             };
@@ -3259,6 +5186,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3268,6 +5214,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3277,6 +5235,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3286,6 +5257,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3295,6 +5276,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3304,6 +5295,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3313,6 +5316,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3322,6 +5338,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3332,12 +5358,22 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example AR-2026-000142 */
                 requestId: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kind": "protocol",
+                 *       "fileName": "data-use-agreement.pdf",
+                 *       "contentType": "application/pdf",
+                 *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                 *       "contentBase64": "JVBERi0xLjcKJcfs"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RequestDocumentUpload"];
             };
         };
@@ -3348,6 +5384,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "documentId": "AR-2026-000142-data-use-agreement-v1",
+                     *       "requestId": "AR-2026-000142",
+                     *       "kind": "protocol",
+                     *       "version": 1,
+                     *       "fileName": "data-use-agreement.pdf",
+                     *       "contentType": "application/pdf",
+                     *       "sizeBytes": 182044,
+                     *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *       "uploadedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "uploadedByName": "Dr. Mei Lin",
+                     *       "uploadedAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RequestDocument"];
                 };
             };
@@ -3357,6 +5408,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3366,6 +5436,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3375,6 +5457,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3384,6 +5479,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3393,6 +5498,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3402,6 +5517,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3411,6 +5538,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3420,6 +5560,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3430,7 +5580,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example AR-2026-000142-data-use-agreement-v1 */
                 documentId: string;
+                /** @example AR-2026-000142 */
                 requestId: string;
             };
             cookie?: never;
@@ -3443,6 +5595,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example %PDF-1.7 … (the stored bytes of the document version, binary) */
                     "application/octet-stream": components["schemas"]["GetRequestDocumentContentResponse"];
                 };
             };
@@ -3452,6 +5605,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3461,6 +5633,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3470,6 +5654,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3479,6 +5676,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3488,6 +5695,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3497,6 +5714,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3506,6 +5735,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3515,6 +5757,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3525,12 +5777,31 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example AR-2026-000142 */
                 requestId: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "comment": "Approved for the stated purpose; fields limited to the study protocol",
+                 *       "amendments": {
+                 *         "title": "Breast cancer multimodal cohort 2019-2024",
+                 *         "purpose": "Train and validate a model predicting response to neoadjuvant chemotherapy",
+                 *         "academicStatement": "Retrospective study approved by the ethics committee of University East (EC-2026-031)",
+                 *         "requestedDurationDays": 3,
+                 *         "scope": {
+                 *           "datasetIds": [
+                 *             "breast-cancer-cohort-2024"
+                 *           ],
+                 *           "modalities": [],
+                 *           "fields": []
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApplicantResponse"];
             };
         };
@@ -3541,6 +5812,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "requestId": "AR-2026-000142",
+                     *       "applicantId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "applicantName": "Dr. Mei Lin",
+                     *       "institution": "hospital-north",
+                     *       "title": "Breast cancer multimodal cohort 2019-2024",
+                     *       "purposeCode": "DUO:0000042",
+                     *       "purpose": "Train and validate a model predicting response to neoadjuvant chemotherapy",
+                     *       "academicStatement": "Retrospective study approved by the ethics committee of University East (EC-2026-031)",
+                     *       "scope": {
+                     *         "datasetIds": [
+                     *           "breast-cancer-cohort-2024"
+                     *         ],
+                     *         "modalities": [],
+                     *         "fields": []
+                     *       },
+                     *       "requestedDurationDays": 3,
+                     *       "agreement": {
+                     *         "version": "2026-03-14.1",
+                     *         "acceptedAt": "2026-03-14T09:30:00.000Z"
+                     *       },
+                     *       "attachments": [
+                     *         {
+                     *           "attachmentId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "kind": "data-use-agreement",
+                     *           "fileName": "data-use-agreement.pdf",
+                     *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "version": 1,
+                     *           "uploadedAt": "2026-03-14T09:30:00.000Z",
+                     *           "sizeBytes": 182044,
+                     *           "contentType": "text/csv"
+                     *         }
+                     *       ],
+                     *       "securityLevel": 3,
+                     *       "patientCount": 1240,
+                     *       "approvalChain": [
+                     *         "ethics"
+                     *       ],
+                     *       "reviewType": "expedited",
+                     *       "status": "ethics-review",
+                     *       "pending": {
+                     *         "kind": "review",
+                     *         "step": "ethics",
+                     *         "stepIndex": 3,
+                     *         "role": "researcher",
+                     *         "openedAt": "2026-03-14T09:30:00.000Z",
+                     *         "escalations": 3
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "actorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "actorName": "Dr. Mei Lin",
+                     *           "action": "submitted",
+                     *           "step": "ethics",
+                     *           "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *         }
+                     *       ],
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "renewsGrantId": "grt_5m8q2x7k1z9w",
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessRequest"];
                 };
             };
@@ -3550,6 +5886,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3559,6 +5914,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3568,6 +5935,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3577,6 +5957,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3586,6 +5976,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3595,6 +5995,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3604,6 +6016,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3613,6 +6038,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3621,9 +6056,13 @@ export interface operations {
     listAuditAlerts: {
         parameters: {
             query?: {
+                /** @example eyJrIjoiZXZ0XzAxSFY3UTJNOVhBSzNQIn0 */
                 cursor?: string;
+                /** @example 2026-03-14T09:30:00.000Z */
                 from?: string;
+                /** @example 100 */
                 limit?: number;
+                /** @example 2026-03-14T09:30:00.000Z */
                 to?: string;
             };
             header?: never;
@@ -3638,6 +6077,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "alertId": "alr_01HV7Q2M9XAK3P",
+                     *           "rule": "failed-logins",
+                     *           "severity": "low",
+                     *           "time": "2026-03-14T09:30:00.000Z",
+                     *           "windowStart": "2026-03-14T09:30:00.000Z",
+                     *           "actorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "sourceIp": "203.0.113.24",
+                     *           "operation": "$export",
+                     *           "eventId": "evt_01HV7Q2M9XAK3P",
+                     *           "count": 20,
+                     *           "summary": "Core needle biopsy, left breast"
+                     *         }
+                     *       ],
+                     *       "cursor": "eyJrIjoiZXZ0XzAxSFY3UTJNOVhBSzNQIn0"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuditAlertPage"];
                 };
             };
@@ -3647,6 +6106,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3656,6 +6134,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3665,6 +6155,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3674,6 +6177,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3683,6 +6196,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3692,6 +6215,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3701,6 +6236,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3710,6 +6258,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3718,9 +6276,13 @@ export interface operations {
     listInstitutionDataAccess: {
         parameters: {
             query?: {
+                /** @example eyJrIjoiZXZ0XzAxSFY3UTJNOVhBSzNQIn0 */
                 cursor?: string;
+                /** @example 2026-03-14T09:30:00.000Z */
                 from?: string;
+                /** @example 50 */
                 limit?: number;
+                /** @example 2026-03-14T09:30:00.000Z */
                 to?: string;
             };
             header?: never;
@@ -3735,6 +6297,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "eventId": "evt_01HV7Q2M9XAK3P",
+                     *           "time": "2026-03-14T09:30:00.000Z",
+                     *           "operation": "$export",
+                     *           "category": "pathology",
+                     *           "actor": {
+                     *             "kind": "data-use-agreement",
+                     *             "id": "obs-4k2m9x",
+                     *             "roles": [
+                     *               "researcher"
+                     *             ],
+                     *             "institution": "hospital-north"
+                     *           },
+                     *           "outcome": "success",
+                     *           "status": 3,
+                     *           "count": 20,
+                     *           "via": "dataset",
+                     *           "grantId": "grt_5m8q2x7k1z9w",
+                     *           "requestId": "AR-2026-000142",
+                     *           "datasetIds": [
+                     *             "breast-cancer-cohort-2024"
+                     *           ],
+                     *           "patientToken": "p_Jx7Kq2Lm9Vb4"
+                     *         }
+                     *       ],
+                     *       "grants": [
+                     *         {
+                     *           "grantId": "grt_5m8q2x7k1z9w",
+                     *           "requestId": "AR-2026-000142",
+                     *           "holderId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "holderName": "Dr. Mei Lin",
+                     *           "holderInstitution": "university-east",
+                     *           "status": "active",
+                     *           "startsAt": "2026-03-14T09:30:00.000Z",
+                     *           "expiresAt": "2026-03-14T09:30:00.000Z",
+                     *           "datasetIds": [
+                     *             "breast-cancer-cohort-2024"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "cursor": "eyJrIjoiZXZ0XzAxSFY3UTJNOVhBSzNQIn0"
+                     *     }
+                     */
                     "application/json": components["schemas"]["DataAccessPage"];
                 };
             };
@@ -3744,6 +6352,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3753,6 +6380,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3762,6 +6401,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3771,6 +6423,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3780,6 +6442,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3789,6 +6461,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3798,6 +6482,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3807,6 +6504,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3815,12 +6522,19 @@ export interface operations {
     queryAuditEvents: {
         parameters: {
             query?: {
+                /** @example c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b */
                 actorId?: string;
+                /** @example eyJrIjoiZXZ0XzAxSFY3UTJNOVhBSzNQIn0 */
                 cursor?: string;
+                /** @example 2026-03-14T09:30:00.000Z */
                 from?: string;
+                /** @example 100 */
                 limit?: number;
+                /** @example c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b */
                 resourceId?: string;
+                /** @example Observation */
                 resourceType?: string;
+                /** @example 2026-03-14T09:30:00.000Z */
                 to?: string;
             };
             header?: never;
@@ -3835,6 +6549,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "eventId": "evt_01HV7Q2M9XAK3P",
+                     *           "time": "2026-03-14T09:30:00.000Z",
+                     *           "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c",
+                     *           "category": "pathology",
+                     *           "operation": "$export",
+                     *           "actor": {
+                     *             "kind": "data-use-agreement",
+                     *             "id": "obs-4k2m9x",
+                     *             "roles": [
+                     *               "researcher"
+                     *             ],
+                     *             "institution": "hospital-north",
+                     *             "apiKeyId": "key_4f9K2mQ8xL"
+                     *           },
+                     *           "source": {
+                     *             "ip": "203.0.113.24",
+                     *             "userAgent": "university-east-sync/2.3"
+                     *           },
+                     *           "resources": [
+                     *             {
+                     *               "type": "pathology",
+                     *               "id": "obs-4k2m9x"
+                     *             }
+                     *           ],
+                     *           "parameters": {
+                     *             "resourceType": "Observation",
+                     *             "_count": 20
+                     *           },
+                     *           "decision": {
+                     *             "effect": "allow",
+                     *             "policyIds": [
+                     *               "deid-standard"
+                     *             ]
+                     *           },
+                     *           "result": {
+                     *             "outcome": "success",
+                     *             "status": 3,
+                     *             "errorCode": "FORBIDDEN",
+                     *             "count": 20
+                     *           }
+                     *         }
+                     *       ],
+                     *       "cursor": "eyJrIjoiZXZ0XzAxSFY3UTJNOVhBSzNQIn0"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuditEventPage"];
                 };
             };
@@ -3844,6 +6607,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3853,6 +6635,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3862,6 +6656,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3871,6 +6678,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3880,6 +6697,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3889,6 +6716,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3898,6 +6737,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3907,6 +6759,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3915,7 +6777,9 @@ export interface operations {
     listAuditReports: {
         parameters: {
             query?: {
+                /** @example eyJrIjoiZXZ0XzAxSFY3UTJNOVhBSzNQIn0 */
                 cursor?: string;
+                /** @example 20 */
                 limit?: number;
             };
             header?: never;
@@ -3930,6 +6794,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "reportId": "rpt_2026-Q1_hospital-north",
+                     *           "period": "2026-Q1",
+                     *           "periodStart": "2026-03-14T09:30:00.000Z",
+                     *           "periodEnd": "2026-03-14T09:30:00.000Z",
+                     *           "generatedAt": "2026-03-14T09:30:00.000Z",
+                     *           "generatedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "objectKey": "staging/hospital-north/upl_Xb7Qm2Lk9Pz4/pathology.csv",
+                     *           "bytes": 3,
+                     *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "totals": {
+                     *             "events": 3,
+                     *             "actors": 3,
+                     *             "success": 3,
+                     *             "failure": 3,
+                     *             "denied": 3
+                     *           },
+                     *           "alertCount": 3
+                     *         }
+                     *       ],
+                     *       "cursor": "eyJrIjoiZXZ0XzAxSFY3UTJNOVhBSzNQIn0"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuditReportPage"];
                 };
             };
@@ -3939,6 +6829,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3948,6 +6857,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3957,6 +6878,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3966,6 +6900,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3975,6 +6919,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3984,6 +6938,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3993,6 +6959,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4002,6 +6981,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4016,6 +7005,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "period": "2026-Q1"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AuditReportRequest"];
             };
         };
@@ -4026,6 +7020,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reportId": "rpt_2026-Q1_hospital-north",
+                     *       "period": "2026-Q1",
+                     *       "periodStart": "2026-03-14T09:30:00.000Z",
+                     *       "periodEnd": "2026-03-14T09:30:00.000Z",
+                     *       "generatedAt": "2026-03-14T09:30:00.000Z",
+                     *       "generatedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "objectKey": "staging/hospital-north/upl_Xb7Qm2Lk9Pz4/pathology.csv",
+                     *       "bytes": 3,
+                     *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *       "totals": {
+                     *         "events": 3,
+                     *         "actors": 3,
+                     *         "success": 3,
+                     *         "failure": 3,
+                     *         "denied": 3
+                     *       },
+                     *       "alertCount": 3
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuditReportRecord"];
                 };
             };
@@ -4035,6 +7050,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4044,6 +7078,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4053,6 +7099,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4062,6 +7121,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4071,6 +7140,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4080,6 +7159,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4089,6 +7180,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4098,6 +7202,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4108,6 +7222,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example rpt_2026-Q1_hospital-north */
                 reportId: string;
             };
             cookie?: never;
@@ -4120,6 +7235,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example %PDF-1.7 … (the archived audit report, binary) */
                     "application/pdf": components["schemas"]["AuditReportPdf"];
                 };
             };
@@ -4129,6 +7245,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4138,6 +7273,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4147,6 +7294,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4156,6 +7316,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4165,6 +7335,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4174,6 +7354,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4183,6 +7375,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4192,6 +7397,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4200,7 +7415,9 @@ export interface operations {
     verifyAuditChain: {
         parameters: {
             query?: {
+                /** @example 2026-03-14T09:30:00.000Z */
                 from?: string;
+                /** @example 2026-03-14T09:30:00.000Z */
                 to?: string;
             };
             header?: never;
@@ -4215,6 +7432,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "digestsChecked": 3,
+                     *       "eventsChecked": 3,
+                     *       "sealedThrough": "2026-03-14T09:30:00.000Z",
+                     *       "firstBroken": {
+                     *         "digestId": "dig_2026-03-14",
+                     *         "reason": "signature",
+                     *         "eventId": "evt_01HV7Q2M9XAK3P"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuditChainVerification"];
                 };
             };
@@ -4224,6 +7454,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4233,6 +7482,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4242,6 +7503,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4251,6 +7525,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4260,6 +7544,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4269,6 +7563,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4278,6 +7584,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4287,6 +7606,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4307,6 +7636,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "datasetId": "breast-cancer-cohort-2024",
+                     *           "title": "Breast cancer multimodal cohort 2019-2024",
+                     *           "description": "Pseudonymised pathology, imaging and follow-up data of breast cancer patients treated 2019-2024",
+                     *           "disease": "breast-cancer",
+                     *           "institution": "hospital-north",
+                     *           "securityLevel": 3,
+                     *           "modalities": [
+                     *             "pathology",
+                     *             "imaging",
+                     *             "clinical"
+                     *           ],
+                     *           "patientCount": 1240,
+                     *           "recordCount": 48210,
+                     *           "fileCount": 3712,
+                     *           "updatedAt": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DatasetList"];
                 };
             };
@@ -4316,6 +7668,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4325,6 +7696,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4334,6 +7717,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4343,6 +7739,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4352,6 +7758,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4361,6 +7777,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4370,6 +7798,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4379,6 +7820,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4389,6 +7840,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example breast-cancer-cohort-2024 */
                 datasetId: string;
             };
             cookie?: never;
@@ -4401,6 +7853,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "datasetId": "breast-cancer-cohort-2024",
+                     *       "title": "Breast cancer multimodal cohort 2019-2024",
+                     *       "description": "Pseudonymised pathology, imaging and follow-up data of breast cancer patients treated 2019-2024",
+                     *       "disease": "breast-cancer",
+                     *       "institution": "hospital-north",
+                     *       "securityLevel": 3,
+                     *       "modalities": [
+                     *         "pathology",
+                     *         "imaging",
+                     *         "clinical"
+                     *       ],
+                     *       "patientCount": 1240,
+                     *       "recordCount": 48210,
+                     *       "fileCount": 3712,
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["DatasetSummary"];
                 };
             };
@@ -4410,6 +7881,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4419,6 +7909,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4428,6 +7930,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4437,6 +7952,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4446,6 +7971,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4455,6 +7990,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4464,6 +8011,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4473,6 +8033,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4481,7 +8051,9 @@ export interface operations {
     listGrants: {
         parameters: {
             query?: {
+                /** @example c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b */
                 holderId?: string;
+                /** @example mine */
                 view?: "mine" | "all";
             };
             header?: never;
@@ -4496,6 +8068,58 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "grantId": "grt_5m8q2x7k1z9w",
+                     *           "requestId": "AR-2026-000142",
+                     *           "holderId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "holderName": "Dr. Mei Lin",
+                     *           "institution": "hospital-north",
+                     *           "scope": {
+                     *             "datasetIds": [
+                     *               "breast-cancer-cohort-2024"
+                     *             ],
+                     *             "modalities": [],
+                     *             "fields": []
+                     *           },
+                     *           "purposeCode": "DUO:0000042",
+                     *           "dataLevel": 3,
+                     *           "agreementVersion": "dua-2026-01",
+                     *           "startsAt": "2026-03-14T09:30:00.000Z",
+                     *           "expiresAt": "2026-03-14T09:30:00.000Z",
+                     *           "status": "active",
+                     *           "issuedAt": "2026-03-14T09:30:00.000Z",
+                     *           "approvals": [
+                     *             {
+                     *               "step": "ethics",
+                     *               "decidedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "at": "2026-03-14T09:30:00.000Z"
+                     *             }
+                     *           ],
+                     *           "revokedAt": "2026-03-14T09:30:00.000Z",
+                     *           "revokedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "revokeReason": "Study closed",
+                     *           "renewals": [
+                     *             {
+                     *               "requestId": "AR-2026-000142",
+                     *               "previousExpiresAt": "2026-03-14T09:30:00.000Z",
+                     *               "expiresAt": "2026-03-14T09:30:00.000Z",
+                     *               "renewedAt": "2026-03-14T09:30:00.000Z",
+                     *               "approvals": [
+                     *                 {
+                     *                   "step": "ethics",
+                     *                   "decidedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *                   "at": "2026-03-14T09:30:00.000Z"
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["GrantList"];
                 };
             };
@@ -4505,6 +8129,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4514,6 +8157,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4523,6 +8178,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4532,6 +8200,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4541,6 +8219,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4550,6 +8238,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4559,6 +8259,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4568,6 +8281,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4576,11 +8299,14 @@ export interface operations {
     searchGrantedPatients: {
         parameters: {
             query?: {
+                /** @example 50 */
                 limit?: number;
+                /** @example PT-7QK */
                 q?: string;
             };
             header?: never;
             path: {
+                /** @example grt_5m8q2x7k1z9w */
                 grantId: string;
             };
             cookie?: never;
@@ -4593,6 +8319,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "token": "p_Jx7Kq2Lm9Vb4",
+                     *           "datasetId": "breast-cancer-cohort-2024",
+                     *           "sex": "female",
+                     *           "ageBand": "50-59",
+                     *           "diagnosis": "Invasive ductal carcinoma",
+                     *           "stage": "IIA",
+                     *           "molecularSubtype": "HER2-positive"
+                     *         }
+                     *       ],
+                     *       "total": 20
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReleasedPatientPage"];
                 };
             };
@@ -4602,6 +8344,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4611,6 +8372,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4620,6 +8393,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4629,6 +8415,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4638,6 +8434,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4647,6 +8453,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4656,6 +8474,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4665,6 +8496,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4675,7 +8516,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example grt_5m8q2x7k1z9w */
                 grantId: string;
+                /** @example p_Jx7Kq2Lm9Vb4 */
                 token: string;
             };
             cookie?: never;
@@ -4688,6 +8531,64 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "patient": {
+                     *         "token": "p_Jx7Kq2Lm9Vb4",
+                     *         "datasetId": "breast-cancer-cohort-2024",
+                     *         "sex": "female",
+                     *         "ageBand": "50-59",
+                     *         "diagnosis": "Invasive ductal carcinoma",
+                     *         "stage": "IIA",
+                     *         "molecularSubtype": "HER2-positive"
+                     *       },
+                     *       "policy": {
+                     *         "id": "obs-4k2m9x",
+                     *         "version": "2026-03-14.1"
+                     *       },
+                     *       "records": [
+                     *         {
+                     *           "resourceType": "Observation"
+                     *         }
+                     *       ],
+                     *       "timeline": [
+                     *         {
+                     *           "eventId": "evt_01HV7Q2M9XAK3P",
+                     *           "type": "pathology",
+                     *           "occurredAt": "2026-03-14T09:30:00.000Z",
+                     *           "endedAt": "2026-03-14T09:30:00.000Z",
+                     *           "title": {
+                     *             "zh": "空心针穿刺活检",
+                     *             "en": "Core needle biopsy"
+                     *           },
+                     *           "recordRefs": [
+                     *             "Observation/obs-4k2m9x"
+                     *           ],
+                     *           "fileIds": [
+                     *             "9f86d081884c7d659a2feaa0c55ad015"
+                     *           ],
+                     *           "files": [
+                     *             {
+                     *               "fileId": "9f86d081884c7d659a2feaa0c55ad015",
+                     *               "kind": "dicom",
+                     *               "title": {
+                     *                 "zh": "空心针穿刺活检",
+                     *                 "en": "Core needle biopsy"
+                     *               }
+                     *             }
+                     *           ],
+                     *           "source": "ingested",
+                     *           "annotations": [
+                     *             {
+                     *               "at": "2026-03-14T09:30:00.000Z",
+                     *               "byName": "Prof. Jonas Berg",
+                     *               "text": "Reviewed with the tumour board"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReleasedPatientRecord"];
                 };
             };
@@ -4697,6 +8598,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4706,6 +8626,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4715,6 +8647,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4724,6 +8669,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4733,6 +8688,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4742,6 +8707,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4751,6 +8728,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4760,6 +8750,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4768,15 +8768,22 @@ export interface operations {
     previewReleasedFile: {
         parameters: {
             query?: {
+                /** @example png */
                 format?: "png" | "dicom";
+                /** @example 0 */
                 frame?: number;
+                /** @example 40 */
                 wc?: number;
+                /** @example 400 */
                 ww?: number;
             };
             header?: never;
             path: {
+                /** @example 9f86d081884c7d659a2feaa0c55ad015 */
                 fileId: string;
+                /** @example grt_5m8q2x7k1z9w */
                 grantId: string;
+                /** @example p_Jx7Kq2Lm9Vb4 */
                 token: string;
             };
             cookie?: never;
@@ -4789,6 +8796,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example PNG … (DICOM frame 0 rendered with window 40/400, binary) */
                     "application/octet-stream": components["schemas"]["PreviewReleasedFileResponse"];
                 };
             };
@@ -4798,6 +8806,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4807,6 +8834,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4816,6 +8855,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4825,6 +8877,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4834,6 +8896,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4843,6 +8915,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4852,6 +8936,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4861,6 +8958,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4871,6 +8978,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example grt_5m8q2x7k1z9w */
                 grantId: string;
             };
             cookie?: never;
@@ -4883,6 +8991,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "included": 3,
+                     *       "excluded": {
+                     *         "example": 3
+                     *       },
+                     *       "policyId": "deid-standard",
+                     *       "builtAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReleaseSummary"];
                 };
             };
@@ -4892,6 +9011,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4901,6 +9039,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4910,6 +9060,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4919,6 +9082,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4928,6 +9101,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4937,6 +9120,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4946,6 +9141,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4955,6 +9163,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4965,12 +9183,21 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example grt_5m8q2x7k1z9w */
                 grantId: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "expiresAt": "2026-03-14T09:30:00.000Z",
+                 *       "justification": "Needed to contact the patient about an incidental finding (ethics approval EC-2026-031)",
+                 *       "agreementVersion": "dua-2026-01",
+                 *       "agreementAccepted": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["GrantRenewalRequest"];
             };
         };
@@ -4981,6 +9208,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "requestId": "AR-2026-000142",
+                     *       "applicantId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "applicantName": "Dr. Mei Lin",
+                     *       "institution": "hospital-north",
+                     *       "title": "Breast cancer multimodal cohort 2019-2024",
+                     *       "purposeCode": "DUO:0000042",
+                     *       "purpose": "Train and validate a model predicting response to neoadjuvant chemotherapy",
+                     *       "academicStatement": "Retrospective study approved by the ethics committee of University East (EC-2026-031)",
+                     *       "scope": {
+                     *         "datasetIds": [
+                     *           "breast-cancer-cohort-2024"
+                     *         ],
+                     *         "modalities": [],
+                     *         "fields": []
+                     *       },
+                     *       "requestedDurationDays": 3,
+                     *       "agreement": {
+                     *         "version": "2026-03-14.1",
+                     *         "acceptedAt": "2026-03-14T09:30:00.000Z"
+                     *       },
+                     *       "attachments": [
+                     *         {
+                     *           "attachmentId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "kind": "data-use-agreement",
+                     *           "fileName": "data-use-agreement.pdf",
+                     *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "version": 1,
+                     *           "uploadedAt": "2026-03-14T09:30:00.000Z",
+                     *           "sizeBytes": 182044,
+                     *           "contentType": "text/csv"
+                     *         }
+                     *       ],
+                     *       "securityLevel": 3,
+                     *       "patientCount": 1240,
+                     *       "approvalChain": [
+                     *         "ethics"
+                     *       ],
+                     *       "reviewType": "expedited",
+                     *       "status": "ethics-review",
+                     *       "pending": {
+                     *         "kind": "review",
+                     *         "step": "ethics",
+                     *         "stepIndex": 3,
+                     *         "role": "researcher",
+                     *         "openedAt": "2026-03-14T09:30:00.000Z",
+                     *         "escalations": 3
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "actorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "actorName": "Dr. Mei Lin",
+                     *           "action": "submitted",
+                     *           "step": "ethics",
+                     *           "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *         }
+                     *       ],
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "renewsGrantId": "grt_5m8q2x7k1z9w",
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessRequest"];
                 };
             };
@@ -4990,6 +9282,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -4999,6 +9310,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5008,6 +9331,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5017,6 +9353,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5026,6 +9372,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5035,6 +9391,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5044,6 +9412,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5053,6 +9434,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5063,12 +9454,18 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example grt_5m8q2x7k1z9w */
                 grantId: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "incidental-finding"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Revocation"];
             };
         };
@@ -5079,6 +9476,54 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "requestId": "AR-2026-000142",
+                     *       "holderId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "holderName": "Dr. Mei Lin",
+                     *       "institution": "hospital-north",
+                     *       "scope": {
+                     *         "datasetIds": [
+                     *           "breast-cancer-cohort-2024"
+                     *         ],
+                     *         "modalities": [],
+                     *         "fields": []
+                     *       },
+                     *       "purposeCode": "DUO:0000042",
+                     *       "dataLevel": 3,
+                     *       "agreementVersion": "dua-2026-01",
+                     *       "startsAt": "2026-03-14T09:30:00.000Z",
+                     *       "expiresAt": "2026-03-14T09:30:00.000Z",
+                     *       "status": "active",
+                     *       "issuedAt": "2026-03-14T09:30:00.000Z",
+                     *       "approvals": [
+                     *         {
+                     *           "step": "ethics",
+                     *           "decidedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "at": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "revokedAt": "2026-03-14T09:30:00.000Z",
+                     *       "revokedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "revokeReason": "Study closed",
+                     *       "renewals": [
+                     *         {
+                     *           "requestId": "AR-2026-000142",
+                     *           "previousExpiresAt": "2026-03-14T09:30:00.000Z",
+                     *           "expiresAt": "2026-03-14T09:30:00.000Z",
+                     *           "renewedAt": "2026-03-14T09:30:00.000Z",
+                     *           "approvals": [
+                     *             {
+                     *               "step": "ethics",
+                     *               "decidedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "at": "2026-03-14T09:30:00.000Z"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Grant"];
                 };
             };
@@ -5088,6 +9533,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5097,6 +9561,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5106,6 +9582,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5115,6 +9604,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5124,6 +9623,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5133,6 +9642,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5142,6 +9663,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5151,6 +9685,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5171,6 +9715,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "version": "2026-03-14.1",
+                     *       "time": "2026-03-14T09:30:00.000Z",
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "storage": "ok",
+                     *         "audit": "ok"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Health"];
                 };
             };
@@ -5180,6 +9736,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5189,6 +9764,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5198,6 +9786,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5207,6 +9805,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5216,6 +9824,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5225,6 +9845,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5234,6 +9867,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5244,6 +9887,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example job_R8t2Wq6Lm4Zx */
                 jobId: string;
             };
             cookie?: never;
@@ -5256,6 +9900,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "jobId": "job_R8t2Wq6Lm4Zx",
+                     *       "datasetId": "breast-cancer-cohort-2024",
+                     *       "institution": "hospital-north",
+                     *       "sourceSystem": "hospital-north-his",
+                     *       "uploadId": "upl_Xb7Qm2Lk9Pz4",
+                     *       "fileName": "data-use-agreement.pdf",
+                     *       "contentType": "text/csv",
+                     *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *       "status": "completed",
+                     *       "startedAt": "2026-03-14T09:30:00.000Z",
+                     *       "finishedAt": "2026-03-14T09:30:00.000Z",
+                     *       "operator": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "counts": {
+                     *         "accepted": 3,
+                     *         "rejected": 3,
+                     *         "patients": 3,
+                     *         "newPatients": 3,
+                     *         "probableDuplicates": 3,
+                     *         "timelineEvents": 3
+                     *       },
+                     *       "rejected": [
+                     *         {
+                     *           "line": 3,
+                     *           "resourceType": "Observation",
+                     *           "code": "http://loinc.org|85319-2",
+                     *           "issues": [
+                     *             "Observation.status: missing required element"
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["IngestJob"];
                 };
             };
@@ -5265,6 +9943,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5274,6 +9971,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5283,6 +9992,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5292,6 +10014,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5301,6 +10033,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5310,6 +10052,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5319,6 +10073,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5328,6 +10095,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5342,6 +10119,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "datasetId": "breast-cancer-cohort-2024",
+                 *       "fileName": "data-use-agreement.pdf",
+                 *       "contentType": "text/csv",
+                 *       "sizeBytes": 182044,
+                 *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                 *       "sourceSystem": "hospital-north-his",
+                 *       "patientRef": "HN-000123",
+                 *       "institution": "hospital-north"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateUpload"];
             };
         };
@@ -5352,6 +10141,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "upload": {
+                     *         "uploadId": "upl_Xb7Qm2Lk9Pz4",
+                     *         "datasetId": "breast-cancer-cohort-2024",
+                     *         "fileName": "data-use-agreement.pdf",
+                     *         "contentType": "text/csv",
+                     *         "sizeBytes": 182044,
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *         "status": "awaiting-upload",
+                     *         "rejection": {
+                     *           "code": "CHECKSUM_MISMATCH",
+                     *           "detail": "grant grt_5m8q2x7k1z9w expired"
+                     *         },
+                     *         "jobId": "job_R8t2Wq6Lm4Zx",
+                     *         "receivedAt": "2026-03-14T09:30:00.000Z",
+                     *         "createdAt": "2026-03-14T09:30:00.000Z",
+                     *         "createdBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *       },
+                     *       "method": "PUT",
+                     *       "url": "https://partner.university-east.example.org/hooks/mdrp",
+                     *       "headers": {
+                     *         "content-type": "text/csv",
+                     *         "x-amz-checksum-sha256": "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
+                     *       },
+                     *       "expiresAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["UploadTicket"];
                 };
             };
@@ -5361,6 +10178,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5370,6 +10206,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5379,6 +10227,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5388,6 +10249,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5397,6 +10268,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5406,6 +10287,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5415,6 +10308,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5424,6 +10330,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5434,6 +10350,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example upl_Xb7Qm2Lk9Pz4 */
                 uploadId: string;
             };
             cookie?: never;
@@ -5446,6 +10363,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "uploadId": "upl_Xb7Qm2Lk9Pz4",
+                     *       "datasetId": "breast-cancer-cohort-2024",
+                     *       "fileName": "data-use-agreement.pdf",
+                     *       "contentType": "text/csv",
+                     *       "sizeBytes": 182044,
+                     *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *       "status": "awaiting-upload",
+                     *       "rejection": {
+                     *         "code": "CHECKSUM_MISMATCH",
+                     *         "detail": "grant grt_5m8q2x7k1z9w expired"
+                     *       },
+                     *       "jobId": "job_R8t2Wq6Lm4Zx",
+                     *       "receivedAt": "2026-03-14T09:30:00.000Z",
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "createdBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Upload"];
                 };
             };
@@ -5455,6 +10391,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5464,6 +10419,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5473,6 +10440,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5482,6 +10462,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5491,6 +10481,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5500,6 +10500,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5509,6 +10521,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5518,6 +10543,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5532,6 +10567,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "content": "Reviewed with the tumour board",
+                 *       "format": "fhir-json"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LeakTraceInput"];
             };
         };
@@ -5542,6 +10583,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "traced": true,
+                     *       "format": "fhir-json",
+                     *       "records": 3,
+                     *       "grantsConsidered": 3,
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "holderId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "holderName": "Dr. Mei Lin",
+                     *       "confidence": 1,
+                     *       "candidates": [
+                     *         {
+                     *           "grantId": "grt_5m8q2x7k1z9w",
+                     *           "holderId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "holderName": "Dr. Mei Lin",
+                     *           "watermarkTags": 3,
+                     *           "pseudonymsMatched": 3,
+                     *           "markedTokens": 3,
+                     *           "tokensChecked": 3,
+                     *           "keyOrderMatched": 3,
+                     *           "keyOrderChecked": 3,
+                     *           "evidenceBits": 3
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["LeakTraceResult"];
                 };
             };
@@ -5551,6 +10618,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5560,6 +10646,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5569,6 +10667,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5578,6 +10689,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5587,6 +10708,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5596,6 +10727,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5605,6 +10748,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5614,6 +10770,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5634,6 +10800,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "userId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "username": "m.lin",
+                     *       "displayName": "Dr. Mei Lin",
+                     *       "roles": [
+                     *         "researcher"
+                     *       ],
+                     *       "institution": "hospital-north",
+                     *       "mfaEnabled": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["Profile"];
                 };
             };
@@ -5643,6 +10821,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5652,6 +10849,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5661,6 +10870,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5670,6 +10892,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5679,6 +10911,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5688,6 +10930,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5697,6 +10951,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5706,6 +10973,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5726,6 +11003,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "merges": [
+                     *         {
+                     *           "mergeId": "mrg-7qk2m9xa_4lp3",
+                     *           "survivorId": "PT-7QK2M9XA",
+                     *           "mergedId": "PT-3LM8N2QB",
+                     *           "reviewId": "rvw_hospital-north_PT-7QK2M9XA",
+                     *           "status": "merging",
+                     *           "mergedAt": "2026-03-14T09:30:00.000Z",
+                     *           "mergedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "unmergedAt": "2026-03-14T09:30:00.000Z",
+                     *           "unmergedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "counts": {
+                     *             "records": 3,
+                     *             "timelineEvents": 3,
+                     *             "files": 3,
+                     *             "datasets": 3,
+                     *             "sources": 3,
+                     *             "otherItems": 3,
+                     *             "conflicts": 3
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ListPatientMergesResponse"];
                 };
             };
@@ -5735,6 +11038,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5744,6 +11066,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5753,6 +11087,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5762,6 +11109,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5771,6 +11128,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5780,6 +11147,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5789,6 +11168,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5798,6 +11190,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5812,6 +11214,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reviewId": "rvw_hospital-north_PT-7QK2M9XA",
+                 *       "survivorPatientId": "PT-7QK2M9XA"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreatePatientMerge"];
             };
         };
@@ -5822,6 +11230,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "mergeId": "mrg-7qk2m9xa_4lp3",
+                     *       "survivorId": "PT-7QK2M9XA",
+                     *       "mergedId": "PT-3LM8N2QB",
+                     *       "reviewId": "rvw_hospital-north_PT-7QK2M9XA",
+                     *       "status": "merging",
+                     *       "mergedAt": "2026-03-14T09:30:00.000Z",
+                     *       "mergedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "unmergedAt": "2026-03-14T09:30:00.000Z",
+                     *       "unmergedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "counts": {
+                     *         "records": 3,
+                     *         "timelineEvents": 3,
+                     *         "files": 3,
+                     *         "datasets": 3,
+                     *         "sources": 3,
+                     *         "otherItems": 3,
+                     *         "conflicts": 3
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["PatientMerge"];
                 };
             };
@@ -5831,6 +11261,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5840,6 +11289,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5849,6 +11310,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5858,6 +11332,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5867,6 +11351,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5876,6 +11370,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5885,6 +11391,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5894,6 +11413,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5904,6 +11433,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example mrg-7qk2m9xa_4lp3 */
                 mergeId: string;
             };
             cookie?: never;
@@ -5916,6 +11446,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "mergeId": "mrg-7qk2m9xa_4lp3",
+                     *       "survivorId": "PT-7QK2M9XA",
+                     *       "mergedId": "PT-3LM8N2QB",
+                     *       "reviewId": "rvw_hospital-north_PT-7QK2M9XA",
+                     *       "status": "merging",
+                     *       "mergedAt": "2026-03-14T09:30:00.000Z",
+                     *       "mergedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "unmergedAt": "2026-03-14T09:30:00.000Z",
+                     *       "unmergedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "counts": {
+                     *         "records": 3,
+                     *         "timelineEvents": 3,
+                     *         "files": 3,
+                     *         "datasets": 3,
+                     *         "sources": 3,
+                     *         "otherItems": 3,
+                     *         "conflicts": 3
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["PatientMerge"];
                 };
             };
@@ -5925,6 +11477,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5934,6 +11505,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5943,6 +11526,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5952,6 +11548,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5961,6 +11567,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5970,6 +11586,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5979,6 +11607,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5988,6 +11629,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -5996,6 +11647,7 @@ export interface operations {
     listMpiReviews: {
         parameters: {
             query?: {
+                /** @example open */
                 status?: "open" | "merged" | "dismissed" | "all";
             };
             header?: never;
@@ -6010,6 +11662,60 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "cases": [
+                     *         {
+                     *           "reviewId": "rvw_hospital-north_PT-7QK2M9XA",
+                     *           "reason": "incidental-finding",
+                     *           "openedAt": "2026-03-14T09:30:00.000Z",
+                     *           "status": "open",
+                     *           "patient": {
+                     *             "patientId": "PT-7QK2M9XA",
+                     *             "sources": [
+                     *               {
+                     *                 "institution": "hospital-north",
+                     *                 "maskedName": "M*** L**",
+                     *                 "birthYear": 3,
+                     *                 "sex": "female",
+                     *                 "identifierKinds": [
+                     *                   "residentId"
+                     *                 ]
+                     *               }
+                     *             ],
+                     *             "datasets": [
+                     *               "breast-cancer-cohort-2024"
+                     *             ],
+                     *             "records": 3,
+                     *             "timelineEvents": 3,
+                     *             "files": 3,
+                     *             "mergedInto": "PT-7QK2M9XA"
+                     *           },
+                     *           "candidate": {
+                     *             "patientId": "PT-7QK2M9XA",
+                     *             "sources": [
+                     *               {
+                     *                 "institution": "hospital-north",
+                     *                 "maskedName": "M*** L**",
+                     *                 "birthYear": 3,
+                     *                 "sex": "female",
+                     *                 "identifierKinds": [
+                     *                   "residentId"
+                     *                 ]
+                     *               }
+                     *             ],
+                     *             "datasets": [
+                     *               "breast-cancer-cohort-2024"
+                     *             ],
+                     *             "records": 3,
+                     *             "timelineEvents": 3,
+                     *             "files": 3,
+                     *             "mergedInto": "PT-7QK2M9XA"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ListMpiReviewsResponse"];
                 };
             };
@@ -6019,6 +11725,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6028,6 +11753,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6037,6 +11774,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6046,6 +11796,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6055,6 +11815,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6064,6 +11834,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6073,6 +11855,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6082,6 +11877,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6092,6 +11897,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example rvw_hospital-north_PT-7QK2M9XA */
                 reviewId: string;
             };
             cookie?: never;
@@ -6104,6 +11910,56 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reviewId": "rvw_hospital-north_PT-7QK2M9XA",
+                     *       "reason": "incidental-finding",
+                     *       "openedAt": "2026-03-14T09:30:00.000Z",
+                     *       "status": "open",
+                     *       "patient": {
+                     *         "patientId": "PT-7QK2M9XA",
+                     *         "sources": [
+                     *           {
+                     *             "institution": "hospital-north",
+                     *             "maskedName": "M*** L**",
+                     *             "birthYear": 3,
+                     *             "sex": "female",
+                     *             "identifierKinds": [
+                     *               "residentId"
+                     *             ]
+                     *           }
+                     *         ],
+                     *         "datasets": [
+                     *           "breast-cancer-cohort-2024"
+                     *         ],
+                     *         "records": 3,
+                     *         "timelineEvents": 3,
+                     *         "files": 3,
+                     *         "mergedInto": "PT-7QK2M9XA"
+                     *       },
+                     *       "candidate": {
+                     *         "patientId": "PT-7QK2M9XA",
+                     *         "sources": [
+                     *           {
+                     *             "institution": "hospital-north",
+                     *             "maskedName": "M*** L**",
+                     *             "birthYear": 3,
+                     *             "sex": "female",
+                     *             "identifierKinds": [
+                     *               "residentId"
+                     *             ]
+                     *           }
+                     *         ],
+                     *         "datasets": [
+                     *           "breast-cancer-cohort-2024"
+                     *         ],
+                     *         "records": 3,
+                     *         "timelineEvents": 3,
+                     *         "files": 3,
+                     *         "mergedInto": "PT-7QK2M9XA"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["MpiReviewCase"];
                 };
             };
@@ -6113,6 +11969,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6122,6 +11997,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6131,6 +12018,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6140,6 +12040,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6149,6 +12059,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6158,6 +12078,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6167,6 +12099,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6176,6 +12121,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6196,6 +12151,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "openapi": "3.1.0",
+                     *       "info": {
+                     *         "title": "MDRP API",
+                     *         "version": "1.4.0"
+                     *       },
+                     *       "paths": {
+                     *         "/v1/health": {
+                     *           "get": {
+                     *             "operationId": "getHealth"
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["GetOpenApiDocumentResponse"];
                 };
             };
@@ -6205,6 +12176,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6214,6 +12204,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6223,6 +12226,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6232,6 +12245,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6241,6 +12264,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6250,6 +12285,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6259,6 +12307,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6279,6 +12337,81 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "requestId": "AR-2026-000142",
+                     *           "applicantId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "applicantName": "Dr. Mei Lin",
+                     *           "institution": "hospital-north",
+                     *           "title": "Breast cancer multimodal cohort 2019-2024",
+                     *           "purposeCode": "DUO:0000042",
+                     *           "purpose": "Train and validate a model predicting response to neoadjuvant chemotherapy",
+                     *           "academicStatement": "Retrospective study approved by the ethics committee of University East (EC-2026-031)",
+                     *           "scope": {
+                     *             "datasetIds": [
+                     *               "breast-cancer-cohort-2024"
+                     *             ],
+                     *             "modalities": [],
+                     *             "fields": []
+                     *           },
+                     *           "requestedDurationDays": 3,
+                     *           "agreement": {
+                     *             "version": "2026-03-14.1",
+                     *             "acceptedAt": "2026-03-14T09:30:00.000Z"
+                     *           },
+                     *           "attachments": [
+                     *             {
+                     *               "attachmentId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "kind": "data-use-agreement",
+                     *               "fileName": "data-use-agreement.pdf",
+                     *               "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *               "version": 1,
+                     *               "uploadedAt": "2026-03-14T09:30:00.000Z",
+                     *               "sizeBytes": 182044,
+                     *               "contentType": "text/csv"
+                     *             }
+                     *           ],
+                     *           "securityLevel": 3,
+                     *           "patientCount": 1240,
+                     *           "approvalChain": [
+                     *             "ethics"
+                     *           ],
+                     *           "reviewType": "expedited",
+                     *           "status": "ethics-review",
+                     *           "pending": {
+                     *             "kind": "review",
+                     *             "step": "ethics",
+                     *             "stepIndex": 3,
+                     *             "role": "researcher",
+                     *             "openedAt": "2026-03-14T09:30:00.000Z",
+                     *             "escalations": 3
+                     *           },
+                     *           "history": [
+                     *             {
+                     *               "at": "2026-03-14T09:30:00.000Z",
+                     *               "actorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "actorName": "Dr. Mei Lin",
+                     *               "action": "submitted",
+                     *               "step": "ethics",
+                     *               "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *             }
+                     *           ],
+                     *           "grantId": "grt_5m8q2x7k1z9w",
+                     *           "renewsGrantId": "grt_5m8q2x7k1z9w",
+                     *           "createdAt": "2026-03-14T09:30:00.000Z",
+                     *           "updatedAt": "2026-03-14T09:30:00.000Z",
+                     *           "partnerId": "ptn_7Hq2LmX9aB3c",
+                     *           "onBehalfOf": {
+                     *             "name": "University East oncology data platform",
+                     *             "email": "m.lin@university-east.example.org",
+                     *             "reference": "Observation/obs-4k2m9x"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["PartnerAccessRequestList"];
                 };
             };
@@ -6288,6 +12421,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6297,6 +12449,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6306,6 +12470,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6315,6 +12492,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6324,6 +12511,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6333,6 +12530,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6342,6 +12551,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6351,6 +12573,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6365,6 +12597,37 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Breast cancer multimodal cohort 2019-2024",
+                 *       "purposeCode": "DUO:0000042",
+                 *       "purpose": "Train and validate a model predicting response to neoadjuvant chemotherapy",
+                 *       "academicStatement": "Retrospective study approved by the ethics committee of University East (EC-2026-031)",
+                 *       "scope": {
+                 *         "datasetIds": [
+                 *           "breast-cancer-cohort-2024"
+                 *         ],
+                 *         "modalities": [],
+                 *         "fields": []
+                 *       },
+                 *       "requestedDurationDays": 3,
+                 *       "agreementVersion": "dua-2026-01",
+                 *       "agreementAccepted": true,
+                 *       "reviewType": "expedited",
+                 *       "attachments": [
+                 *         {
+                 *           "kind": "protocol",
+                 *           "fileName": "data-use-agreement.pdf",
+                 *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                 *         }
+                 *       ],
+                 *       "onBehalfOf": {
+                 *         "name": "University East oncology data platform",
+                 *         "email": "m.lin@university-east.example.org",
+                 *         "reference": "Observation/obs-4k2m9x"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["PartnerAccessRequestSubmission"];
             };
         };
@@ -6375,6 +12638,77 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "requestId": "AR-2026-000142",
+                     *       "applicantId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "applicantName": "Dr. Mei Lin",
+                     *       "institution": "hospital-north",
+                     *       "title": "Breast cancer multimodal cohort 2019-2024",
+                     *       "purposeCode": "DUO:0000042",
+                     *       "purpose": "Train and validate a model predicting response to neoadjuvant chemotherapy",
+                     *       "academicStatement": "Retrospective study approved by the ethics committee of University East (EC-2026-031)",
+                     *       "scope": {
+                     *         "datasetIds": [
+                     *           "breast-cancer-cohort-2024"
+                     *         ],
+                     *         "modalities": [],
+                     *         "fields": []
+                     *       },
+                     *       "requestedDurationDays": 3,
+                     *       "agreement": {
+                     *         "version": "2026-03-14.1",
+                     *         "acceptedAt": "2026-03-14T09:30:00.000Z"
+                     *       },
+                     *       "attachments": [
+                     *         {
+                     *           "attachmentId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "kind": "data-use-agreement",
+                     *           "fileName": "data-use-agreement.pdf",
+                     *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "version": 1,
+                     *           "uploadedAt": "2026-03-14T09:30:00.000Z",
+                     *           "sizeBytes": 182044,
+                     *           "contentType": "text/csv"
+                     *         }
+                     *       ],
+                     *       "securityLevel": 3,
+                     *       "patientCount": 1240,
+                     *       "approvalChain": [
+                     *         "ethics"
+                     *       ],
+                     *       "reviewType": "expedited",
+                     *       "status": "ethics-review",
+                     *       "pending": {
+                     *         "kind": "review",
+                     *         "step": "ethics",
+                     *         "stepIndex": 3,
+                     *         "role": "researcher",
+                     *         "openedAt": "2026-03-14T09:30:00.000Z",
+                     *         "escalations": 3
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "actorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "actorName": "Dr. Mei Lin",
+                     *           "action": "submitted",
+                     *           "step": "ethics",
+                     *           "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *         }
+                     *       ],
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "renewsGrantId": "grt_5m8q2x7k1z9w",
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z",
+                     *       "partnerId": "ptn_7Hq2LmX9aB3c",
+                     *       "onBehalfOf": {
+                     *         "name": "University East oncology data platform",
+                     *         "email": "m.lin@university-east.example.org",
+                     *         "reference": "Observation/obs-4k2m9x"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["PartnerAccessRequest"];
                 };
             };
@@ -6384,6 +12718,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6393,6 +12746,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6402,6 +12767,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6411,6 +12789,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6420,6 +12808,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6429,6 +12827,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6438,6 +12848,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6447,6 +12870,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6457,6 +12890,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example AR-2026-000142 */
                 requestId: string;
             };
             cookie?: never;
@@ -6469,6 +12903,77 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "requestId": "AR-2026-000142",
+                     *       "applicantId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "applicantName": "Dr. Mei Lin",
+                     *       "institution": "hospital-north",
+                     *       "title": "Breast cancer multimodal cohort 2019-2024",
+                     *       "purposeCode": "DUO:0000042",
+                     *       "purpose": "Train and validate a model predicting response to neoadjuvant chemotherapy",
+                     *       "academicStatement": "Retrospective study approved by the ethics committee of University East (EC-2026-031)",
+                     *       "scope": {
+                     *         "datasetIds": [
+                     *           "breast-cancer-cohort-2024"
+                     *         ],
+                     *         "modalities": [],
+                     *         "fields": []
+                     *       },
+                     *       "requestedDurationDays": 3,
+                     *       "agreement": {
+                     *         "version": "2026-03-14.1",
+                     *         "acceptedAt": "2026-03-14T09:30:00.000Z"
+                     *       },
+                     *       "attachments": [
+                     *         {
+                     *           "attachmentId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "kind": "data-use-agreement",
+                     *           "fileName": "data-use-agreement.pdf",
+                     *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "version": 1,
+                     *           "uploadedAt": "2026-03-14T09:30:00.000Z",
+                     *           "sizeBytes": 182044,
+                     *           "contentType": "text/csv"
+                     *         }
+                     *       ],
+                     *       "securityLevel": 3,
+                     *       "patientCount": 1240,
+                     *       "approvalChain": [
+                     *         "ethics"
+                     *       ],
+                     *       "reviewType": "expedited",
+                     *       "status": "ethics-review",
+                     *       "pending": {
+                     *         "kind": "review",
+                     *         "step": "ethics",
+                     *         "stepIndex": 3,
+                     *         "role": "researcher",
+                     *         "openedAt": "2026-03-14T09:30:00.000Z",
+                     *         "escalations": 3
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "actorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "actorName": "Dr. Mei Lin",
+                     *           "action": "submitted",
+                     *           "step": "ethics",
+                     *           "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *         }
+                     *       ],
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "renewsGrantId": "grt_5m8q2x7k1z9w",
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z",
+                     *       "partnerId": "ptn_7Hq2LmX9aB3c",
+                     *       "onBehalfOf": {
+                     *         "name": "University East oncology data platform",
+                     *         "email": "m.lin@university-east.example.org",
+                     *         "reference": "Observation/obs-4k2m9x"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["PartnerAccessRequest"];
                 };
             };
@@ -6478,6 +12983,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6487,6 +13011,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6496,6 +13032,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6505,6 +13054,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6514,6 +13073,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6523,6 +13092,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6532,6 +13113,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6541,6 +13135,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6549,6 +13153,7 @@ export interface operations {
     syncPartnerGrants: {
         parameters: {
             query?: {
+                /** @example active */
                 status?: "active" | "revoked" | "expired";
             };
             header?: never;
@@ -6563,6 +13168,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "grantId": "grt_5m8q2x7k1z9w",
+                     *           "requestId": "AR-2026-000142",
+                     *           "holderId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "holderName": "Dr. Mei Lin",
+                     *           "institution": "hospital-north",
+                     *           "viaPartner": true,
+                     *           "datasetIds": [
+                     *             "breast-cancer-cohort-2024"
+                     *           ],
+                     *           "modalities": [
+                     *             "pathology",
+                     *             "imaging",
+                     *             "clinical"
+                     *           ],
+                     *           "purposeCode": "DUO:0000042",
+                     *           "dataLevel": 3,
+                     *           "status": "active",
+                     *           "startsAt": "2026-03-14T09:30:00.000Z",
+                     *           "expiresAt": "2026-03-14T09:30:00.000Z",
+                     *           "revokedAt": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "syncedAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SyncedGrantList"];
                 };
             };
@@ -6572,6 +13206,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6581,6 +13234,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6590,6 +13255,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6599,6 +13277,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6608,6 +13296,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6617,6 +13315,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6626,6 +13336,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6635,6 +13358,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6655,6 +13388,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "endpointId": "whk_Q2w8Er4Ty6Ui",
+                     *           "partnerId": "ptn_7Hq2LmX9aB3c",
+                     *           "url": "https://partner.university-east.example.org/hooks/mdrp",
+                     *           "eventTypes": [
+                     *             "access-request.submitted"
+                     *           ],
+                     *           "description": "Pseudonymised pathology, imaging and follow-up data of breast cancer patients treated 2019-2024",
+                     *           "status": "active",
+                     *           "secretHint": "…9f2a",
+                     *           "createdAt": "2026-03-14T09:30:00.000Z",
+                     *           "createdBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
@@ -6664,6 +13416,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6673,6 +13444,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6682,6 +13465,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6691,6 +13487,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6700,6 +13506,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6709,6 +13525,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6718,6 +13546,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6727,6 +13568,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6741,6 +13592,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://partner.university-east.example.org/hooks/mdrp",
+                 *       "eventTypes": [
+                 *         "access-request.submitted"
+                 *       ],
+                 *       "description": "Pseudonymised pathology, imaging and follow-up data of breast cancer patients treated 2019-2024"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterWebhook"];
             };
         };
@@ -6751,6 +13611,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "endpoint": {
+                     *         "endpointId": "whk_Q2w8Er4Ty6Ui",
+                     *         "partnerId": "ptn_7Hq2LmX9aB3c",
+                     *         "url": "https://partner.university-east.example.org/hooks/mdrp",
+                     *         "eventTypes": [
+                     *           "access-request.submitted"
+                     *         ],
+                     *         "description": "Pseudonymised pathology, imaging and follow-up data of breast cancer patients treated 2019-2024",
+                     *         "status": "active",
+                     *         "secretHint": "…9f2a",
+                     *         "createdAt": "2026-03-14T09:30:00.000Z",
+                     *         "createdBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *       },
+                     *       "secret": "whsec_3Ng8Lq2Xv7Tz1Wk5"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RegisteredWebhook"];
                 };
             };
@@ -6760,6 +13638,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6769,6 +13666,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6778,6 +13687,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6787,6 +13709,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6796,6 +13728,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6805,6 +13747,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6814,6 +13768,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6823,6 +13790,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6833,6 +13810,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example whk_Q2w8Er4Ty6Ui */
                 endpointId: string;
             };
             cookie?: never;
@@ -6845,6 +13823,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "endpointId": "whk_Q2w8Er4Ty6Ui",
+                     *       "deleted": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDeleted"];
                 };
             };
@@ -6854,6 +13838,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6863,6 +13866,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6872,6 +13887,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6881,6 +13909,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6890,6 +13928,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6899,6 +13947,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6908,6 +13968,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6917,6 +13990,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6925,10 +14008,12 @@ export interface operations {
     listPartnerWebhookDeliveries: {
         parameters: {
             query?: {
+                /** @example 50 */
                 limit?: number;
             };
             header?: never;
             path: {
+                /** @example whk_Q2w8Er4Ty6Ui */
                 endpointId: string;
             };
             cookie?: never;
@@ -6941,6 +14026,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "deliveryId": "dlv_Z3x9Cv5Bn1Mq",
+                     *           "endpointId": "whk_Q2w8Er4Ty6Ui",
+                     *           "eventId": "evt_01HV7Q2M9XAK3P",
+                     *           "eventType": "access-request.submitted",
+                     *           "status": "pending",
+                     *           "attempts": [
+                     *             {
+                     *               "at": "2026-03-14T09:30:00.000Z",
+                     *               "statusCode": 3,
+                     *               "error": "HTTP 503 from the receiver",
+                     *               "durationMs": 3
+                     *             }
+                     *           ],
+                     *           "nextAttemptAt": "2026-03-14T09:30:00.000Z",
+                     *           "createdAt": "2026-03-14T09:30:00.000Z",
+                     *           "deliveredAt": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDeliveryList"];
                 };
             };
@@ -6950,6 +14059,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6959,6 +14087,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6968,6 +14108,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6977,6 +14130,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6986,6 +14149,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6995,6 +14168,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7004,6 +14189,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7013,6 +14211,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7033,6 +14241,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "partnerId": "ptn_7Hq2LmX9aB3c",
+                     *           "name": "University East oncology data platform",
+                     *           "institution": "hospital-north",
+                     *           "contactEmail": "research-it@university-east.example.org",
+                     *           "allowedCidrs": [
+                     *             "203.0.113.0/24"
+                     *           ],
+                     *           "scopes": [
+                     *             "catalog.read"
+                     *           ],
+                     *           "plan": "default",
+                     *           "status": "active",
+                     *           "keys": [
+                     *             {
+                     *               "keyId": "key_4f9K2mQ8xL",
+                     *               "plan": "default",
+                     *               "status": "active",
+                     *               "issuedAt": "2026-03-14T09:30:00.000Z",
+                     *               "graceUntil": "2026-03-14T09:30:00.000Z",
+                     *               "revokedAt": "2026-03-14T09:30:00.000Z"
+                     *             }
+                     *           ],
+                     *           "oauthClientId": "3k1l9f7d2m8q4r6s0t5u",
+                     *           "createdAt": "2026-03-14T09:30:00.000Z",
+                     *           "createdBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["PartnerList"];
                 };
             };
@@ -7042,6 +14283,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7051,6 +14311,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7060,6 +14332,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7069,6 +14354,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7078,6 +14373,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7087,6 +14392,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7096,6 +14413,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7105,6 +14435,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7119,6 +14459,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "University East oncology data platform",
+                 *       "institution": "hospital-north",
+                 *       "contactEmail": "research-it@university-east.example.org",
+                 *       "allowedCidrs": [
+                 *         "203.0.113.0/24"
+                 *       ],
+                 *       "scopes": [
+                 *         "catalog.read"
+                 *       ],
+                 *       "plan": "default"
+                 *     }
+                 */
                 "application/json": components["schemas"]["OnboardPartner"];
             };
         };
@@ -7129,6 +14483,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "partner": {
+                     *         "partnerId": "ptn_7Hq2LmX9aB3c",
+                     *         "name": "University East oncology data platform",
+                     *         "institution": "hospital-north",
+                     *         "contactEmail": "research-it@university-east.example.org",
+                     *         "allowedCidrs": [
+                     *           "203.0.113.0/24"
+                     *         ],
+                     *         "scopes": [
+                     *           "catalog.read"
+                     *         ],
+                     *         "plan": "default",
+                     *         "status": "active",
+                     *         "keys": [
+                     *           {
+                     *             "keyId": "key_4f9K2mQ8xL",
+                     *             "plan": "default",
+                     *             "status": "active",
+                     *             "issuedAt": "2026-03-14T09:30:00.000Z",
+                     *             "graceUntil": "2026-03-14T09:30:00.000Z",
+                     *             "revokedAt": "2026-03-14T09:30:00.000Z"
+                     *           }
+                     *         ],
+                     *         "oauthClientId": "3k1l9f7d2m8q4r6s0t5u",
+                     *         "createdAt": "2026-03-14T09:30:00.000Z",
+                     *         "createdBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *       },
+                     *       "apiKey": "mdrp_live_q9X2v7Lm4Tz8Rk1Wc6Np3Hs5",
+                     *       "oauthClient": {
+                     *         "clientId": "3k1l9f7d2m8q4r6s0t5u",
+                     *         "clientSecret": "cs_5Yb8Qe2Rt7Uw1Io4Pa9Sd3Fg6Hj0Kl",
+                     *         "tokenEndpoint": "https://auth.mdrp.example.org/oauth2/token"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OnboardedPartner"];
                 };
             };
@@ -7138,6 +14529,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7147,6 +14557,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7156,6 +14578,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7165,6 +14600,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7174,6 +14619,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7183,6 +14638,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7192,6 +14659,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7201,6 +14681,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7211,12 +14701,18 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ptn_7Hq2LmX9aB3c */
                 partnerId: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "gracePeriodSeconds": 3
+                 *     }
+                 */
                 "application/json": components["schemas"]["RotatePartnerApiKey"];
             };
         };
@@ -7227,6 +14723,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "partner": {
+                     *         "partnerId": "ptn_7Hq2LmX9aB3c",
+                     *         "name": "University East oncology data platform",
+                     *         "institution": "hospital-north",
+                     *         "contactEmail": "research-it@university-east.example.org",
+                     *         "allowedCidrs": [
+                     *           "203.0.113.0/24"
+                     *         ],
+                     *         "scopes": [
+                     *           "catalog.read"
+                     *         ],
+                     *         "plan": "default",
+                     *         "status": "active",
+                     *         "keys": [
+                     *           {
+                     *             "keyId": "key_4f9K2mQ8xL",
+                     *             "plan": "default",
+                     *             "status": "active",
+                     *             "issuedAt": "2026-03-14T09:30:00.000Z",
+                     *             "graceUntil": "2026-03-14T09:30:00.000Z",
+                     *             "revokedAt": "2026-03-14T09:30:00.000Z"
+                     *           }
+                     *         ],
+                     *         "oauthClientId": "3k1l9f7d2m8q4r6s0t5u",
+                     *         "createdAt": "2026-03-14T09:30:00.000Z",
+                     *         "createdBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *       },
+                     *       "keyId": "key_4f9K2mQ8xL",
+                     *       "apiKey": "mdrp_live_q9X2v7Lm4Tz8Rk1Wc6Np3Hs5"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RotatedPartnerApiKey"];
                 };
             };
@@ -7236,6 +14765,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7245,6 +14793,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7254,6 +14814,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7263,6 +14836,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7272,6 +14855,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7281,6 +14874,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7290,6 +14895,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7299,6 +14917,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7309,7 +14937,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example key_4f9K2mQ8xL */
                 keyId: string;
+                /** @example ptn_7Hq2LmX9aB3c */
                 partnerId: string;
             };
             cookie?: never;
@@ -7322,6 +14952,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "partnerId": "ptn_7Hq2LmX9aB3c",
+                     *       "name": "University East oncology data platform",
+                     *       "institution": "hospital-north",
+                     *       "contactEmail": "research-it@university-east.example.org",
+                     *       "allowedCidrs": [
+                     *         "203.0.113.0/24"
+                     *       ],
+                     *       "scopes": [
+                     *         "catalog.read"
+                     *       ],
+                     *       "plan": "default",
+                     *       "status": "active",
+                     *       "keys": [
+                     *         {
+                     *           "keyId": "key_4f9K2mQ8xL",
+                     *           "plan": "default",
+                     *           "status": "active",
+                     *           "issuedAt": "2026-03-14T09:30:00.000Z",
+                     *           "graceUntil": "2026-03-14T09:30:00.000Z",
+                     *           "revokedAt": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "oauthClientId": "3k1l9f7d2m8q4r6s0t5u",
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "createdBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Partner"];
                 };
             };
@@ -7331,6 +14990,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7340,6 +15018,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7349,6 +15039,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7358,6 +15061,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7367,6 +15080,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7376,6 +15099,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7385,6 +15120,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7394,6 +15142,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7404,12 +15162,18 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ptn_7Hq2LmX9aB3c */
                 partnerId: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "status": "active"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PartnerStatusChange"];
             };
         };
@@ -7420,6 +15184,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "partnerId": "ptn_7Hq2LmX9aB3c",
+                     *       "name": "University East oncology data platform",
+                     *       "institution": "hospital-north",
+                     *       "contactEmail": "research-it@university-east.example.org",
+                     *       "allowedCidrs": [
+                     *         "203.0.113.0/24"
+                     *       ],
+                     *       "scopes": [
+                     *         "catalog.read"
+                     *       ],
+                     *       "plan": "default",
+                     *       "status": "active",
+                     *       "keys": [
+                     *         {
+                     *           "keyId": "key_4f9K2mQ8xL",
+                     *           "plan": "default",
+                     *           "status": "active",
+                     *           "issuedAt": "2026-03-14T09:30:00.000Z",
+                     *           "graceUntil": "2026-03-14T09:30:00.000Z",
+                     *           "revokedAt": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "oauthClientId": "3k1l9f7d2m8q4r6s0t5u",
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "createdBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Partner"];
                 };
             };
@@ -7429,6 +15222,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7438,6 +15250,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7447,6 +15271,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7456,6 +15293,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7465,6 +15312,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7474,6 +15331,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7483,6 +15352,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7492,6 +15374,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7502,6 +15394,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ptn_7Hq2LmX9aB3c */
                 partnerId: string;
             };
             cookie?: never;
@@ -7514,6 +15407,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "endpointId": "whk_Q2w8Er4Ty6Ui",
+                     *           "partnerId": "ptn_7Hq2LmX9aB3c",
+                     *           "url": "https://partner.university-east.example.org/hooks/mdrp",
+                     *           "eventTypes": [
+                     *             "access-request.submitted"
+                     *           ],
+                     *           "description": "Pseudonymised pathology, imaging and follow-up data of breast cancer patients treated 2019-2024",
+                     *           "status": "active",
+                     *           "secretHint": "…9f2a",
+                     *           "createdAt": "2026-03-14T09:30:00.000Z",
+                     *           "createdBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
@@ -7523,6 +15435,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7532,6 +15463,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7541,6 +15484,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7550,6 +15506,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7559,6 +15525,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7568,6 +15544,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7577,6 +15565,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7586,6 +15587,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7596,12 +15607,22 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ptn_7Hq2LmX9aB3c */
                 partnerId: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://partner.university-east.example.org/hooks/mdrp",
+                 *       "eventTypes": [
+                 *         "access-request.submitted"
+                 *       ],
+                 *       "description": "Pseudonymised pathology, imaging and follow-up data of breast cancer patients treated 2019-2024"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterWebhook"];
             };
         };
@@ -7612,6 +15633,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "endpoint": {
+                     *         "endpointId": "whk_Q2w8Er4Ty6Ui",
+                     *         "partnerId": "ptn_7Hq2LmX9aB3c",
+                     *         "url": "https://partner.university-east.example.org/hooks/mdrp",
+                     *         "eventTypes": [
+                     *           "access-request.submitted"
+                     *         ],
+                     *         "description": "Pseudonymised pathology, imaging and follow-up data of breast cancer patients treated 2019-2024",
+                     *         "status": "active",
+                     *         "secretHint": "…9f2a",
+                     *         "createdAt": "2026-03-14T09:30:00.000Z",
+                     *         "createdBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *       },
+                     *       "secret": "whsec_3Ng8Lq2Xv7Tz1Wk5"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RegisteredWebhook"];
                 };
             };
@@ -7621,6 +15660,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7630,6 +15688,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7639,6 +15709,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7648,6 +15731,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7657,6 +15750,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7666,6 +15769,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7675,6 +15790,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7684,6 +15812,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7694,7 +15832,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example whk_Q2w8Er4Ty6Ui */
                 endpointId: string;
+                /** @example ptn_7Hq2LmX9aB3c */
                 partnerId: string;
             };
             cookie?: never;
@@ -7707,6 +15847,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "endpointId": "whk_Q2w8Er4Ty6Ui",
+                     *       "deleted": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDeleted"];
                 };
             };
@@ -7716,6 +15862,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7725,6 +15890,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7734,6 +15911,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7743,6 +15933,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7752,6 +15952,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7761,6 +15971,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7770,6 +15992,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7779,6 +16014,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7787,11 +16032,14 @@ export interface operations {
     listWebhookDeliveriesOfPartner: {
         parameters: {
             query?: {
+                /** @example 50 */
                 limit?: number;
             };
             header?: never;
             path: {
+                /** @example whk_Q2w8Er4Ty6Ui */
                 endpointId: string;
+                /** @example ptn_7Hq2LmX9aB3c */
                 partnerId: string;
             };
             cookie?: never;
@@ -7804,6 +16052,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "deliveryId": "dlv_Z3x9Cv5Bn1Mq",
+                     *           "endpointId": "whk_Q2w8Er4Ty6Ui",
+                     *           "eventId": "evt_01HV7Q2M9XAK3P",
+                     *           "eventType": "access-request.submitted",
+                     *           "status": "pending",
+                     *           "attempts": [
+                     *             {
+                     *               "at": "2026-03-14T09:30:00.000Z",
+                     *               "statusCode": 3,
+                     *               "error": "HTTP 503 from the receiver",
+                     *               "durationMs": 3
+                     *             }
+                     *           ],
+                     *           "nextAttemptAt": "2026-03-14T09:30:00.000Z",
+                     *           "createdAt": "2026-03-14T09:30:00.000Z",
+                     *           "deliveredAt": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDeliveryList"];
                 };
             };
@@ -7813,6 +16085,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7822,6 +16113,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7831,6 +16134,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7840,6 +16156,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7849,6 +16175,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7858,6 +16194,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7867,6 +16215,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7876,6 +16237,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7884,7 +16255,9 @@ export interface operations {
     listCuratablePatients: {
         parameters: {
             query?: {
+                /** @example 100 */
                 limit?: number;
+                /** @example PT-7QK */
                 q?: string;
             };
             header?: never;
@@ -7899,6 +16272,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "patientId": "PT-7QK2M9XA",
+                     *           "datasetIds": [
+                     *             "breast-cancer-cohort-2024"
+                     *           ],
+                     *           "sex": "female",
+                     *           "diagnosis": "Invasive ductal carcinoma",
+                     *           "stage": "IIA",
+                     *           "updatedAt": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "total": 20
+                     *     }
+                     */
                     "application/json": components["schemas"]["CuratablePatientPage"];
                 };
             };
@@ -7908,6 +16298,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7917,6 +16326,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7926,6 +16347,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7935,6 +16369,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7944,6 +16388,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7953,6 +16407,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7962,6 +16428,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7971,6 +16450,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -7981,6 +16470,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example PT-7QK2M9XA */
                 patientId: string;
             };
             cookie?: never;
@@ -7993,6 +16483,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "patientId": "PT-7QK2M9XA",
+                     *       "events": [
+                     *         {
+                     *           "eventId": "evt_01HV7Q2M9XAK3P",
+                     *           "patientId": "PT-7QK2M9XA",
+                     *           "type": "pathology",
+                     *           "occurredAt": "2026-03-14T09:30:00.000Z",
+                     *           "endedAt": "2026-03-14T09:30:00.000Z",
+                     *           "title": {
+                     *             "zh": "空心针穿刺活检",
+                     *             "en": "Core needle biopsy"
+                     *           },
+                     *           "recordRefs": [
+                     *             "Observation/obs-4k2m9x"
+                     *           ],
+                     *           "fileIds": [
+                     *             "9f86d081884c7d659a2feaa0c55ad015"
+                     *           ],
+                     *           "source": "ingested",
+                     *           "version": 1,
+                     *           "annotations": [
+                     *             {
+                     *               "annotationId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "at": "2026-03-14T09:30:00.000Z",
+                     *               "by": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "byName": "Prof. Jonas Berg",
+                     *               "text": "Reviewed with the tumour board"
+                     *             }
+                     *           ],
+                     *           "history": [
+                     *             {
+                     *               "version": 1,
+                     *               "at": "2026-03-14T09:30:00.000Z",
+                     *               "by": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "change": "created",
+                     *               "fields": [
+                     *                 "stage"
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "updatedAt": "2026-03-14T09:30:00.000Z",
+                     *           "updatedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *         }
+                     *       ],
+                     *       "files": [
+                     *         {
+                     *           "fileId": "9f86d081884c7d659a2feaa0c55ad015",
+                     *           "kind": "data-use-agreement",
+                     *           "contentType": "text/csv",
+                     *           "description": {
+                     *             "zh": "空心针穿刺活检",
+                     *             "en": "Core needle biopsy"
+                     *           },
+                     *           "eventId": "evt_01HV7Q2M9XAK3P"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["CuratedTimeline"];
                 };
             };
@@ -8002,6 +16552,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8011,6 +16580,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8020,6 +16601,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8029,6 +16623,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8038,6 +16642,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8047,6 +16661,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8056,6 +16682,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8065,6 +16704,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8075,12 +16724,26 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example PT-7QK2M9XA */
                 patientId: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "type": "first-visit",
+                 *       "occurredAt": "2026-03-14T09:30:00.000Z",
+                 *       "endedAt": "2026-03-14T09:30:00.000Z",
+                 *       "title": {
+                 *         "zh": "空心针穿刺活检",
+                 *         "en": "Core needle biopsy"
+                 *       },
+                 *       "recordRefs": [],
+                 *       "fileIds": []
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewTimelineEvent"];
             };
         };
@@ -8091,6 +16754,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "eventId": "evt_01HV7Q2M9XAK3P",
+                     *       "patientId": "PT-7QK2M9XA",
+                     *       "type": "pathology",
+                     *       "occurredAt": "2026-03-14T09:30:00.000Z",
+                     *       "endedAt": "2026-03-14T09:30:00.000Z",
+                     *       "title": {
+                     *         "zh": "空心针穿刺活检",
+                     *         "en": "Core needle biopsy"
+                     *       },
+                     *       "recordRefs": [
+                     *         "Observation/obs-4k2m9x"
+                     *       ],
+                     *       "fileIds": [
+                     *         "9f86d081884c7d659a2feaa0c55ad015"
+                     *       ],
+                     *       "source": "ingested",
+                     *       "version": 1,
+                     *       "annotations": [
+                     *         {
+                     *           "annotationId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "by": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "byName": "Prof. Jonas Berg",
+                     *           "text": "Reviewed with the tumour board"
+                     *         }
+                     *       ],
+                     *       "history": [
+                     *         {
+                     *           "version": 1,
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "by": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "change": "created",
+                     *           "fields": [
+                     *             "stage"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CuratedTimelineEvent"];
                 };
             };
@@ -8100,6 +16806,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8109,6 +16834,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8118,6 +16855,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8127,6 +16877,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8136,6 +16896,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8145,6 +16915,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8154,6 +16936,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8163,6 +16958,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8173,13 +16978,33 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example evt_01HV7Q2M9XAK3P */
                 eventId: string;
+                /** @example PT-7QK2M9XA */
                 patientId: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "expectedVersion": 3,
+                 *       "type": "first-visit",
+                 *       "occurredAt": "2026-03-14T09:30:00.000Z",
+                 *       "endedAt": "2026-03-14T09:30:00.000Z",
+                 *       "title": {
+                 *         "zh": "空心针穿刺活检",
+                 *         "en": "Core needle biopsy"
+                 *       },
+                 *       "recordRefs": [
+                 *         "Observation/obs-4k2m9x"
+                 *       ],
+                 *       "fileIds": [
+                 *         "9f86d081884c7d659a2feaa0c55ad015"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["TimelineEventEdit"];
             };
         };
@@ -8190,6 +17015,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "eventId": "evt_01HV7Q2M9XAK3P",
+                     *       "patientId": "PT-7QK2M9XA",
+                     *       "type": "pathology",
+                     *       "occurredAt": "2026-03-14T09:30:00.000Z",
+                     *       "endedAt": "2026-03-14T09:30:00.000Z",
+                     *       "title": {
+                     *         "zh": "空心针穿刺活检",
+                     *         "en": "Core needle biopsy"
+                     *       },
+                     *       "recordRefs": [
+                     *         "Observation/obs-4k2m9x"
+                     *       ],
+                     *       "fileIds": [
+                     *         "9f86d081884c7d659a2feaa0c55ad015"
+                     *       ],
+                     *       "source": "ingested",
+                     *       "version": 1,
+                     *       "annotations": [
+                     *         {
+                     *           "annotationId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "by": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "byName": "Prof. Jonas Berg",
+                     *           "text": "Reviewed with the tumour board"
+                     *         }
+                     *       ],
+                     *       "history": [
+                     *         {
+                     *           "version": 1,
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "by": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "change": "created",
+                     *           "fields": [
+                     *             "stage"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CuratedTimelineEvent"];
                 };
             };
@@ -8199,6 +17067,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8208,6 +17095,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8217,6 +17116,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8226,6 +17138,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8235,6 +17157,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8244,6 +17176,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8253,6 +17197,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8262,6 +17219,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8272,13 +17239,21 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example evt_01HV7Q2M9XAK3P */
                 eventId: string;
+                /** @example PT-7QK2M9XA */
                 patientId: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "text": "Reviewed with the tumour board",
+                 *       "expectedVersion": 3
+                 *     }
+                 */
                 "application/json": components["schemas"]["TimelineAnnotation"];
             };
         };
@@ -8289,6 +17264,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "eventId": "evt_01HV7Q2M9XAK3P",
+                     *       "patientId": "PT-7QK2M9XA",
+                     *       "type": "pathology",
+                     *       "occurredAt": "2026-03-14T09:30:00.000Z",
+                     *       "endedAt": "2026-03-14T09:30:00.000Z",
+                     *       "title": {
+                     *         "zh": "空心针穿刺活检",
+                     *         "en": "Core needle biopsy"
+                     *       },
+                     *       "recordRefs": [
+                     *         "Observation/obs-4k2m9x"
+                     *       ],
+                     *       "fileIds": [
+                     *         "9f86d081884c7d659a2feaa0c55ad015"
+                     *       ],
+                     *       "source": "ingested",
+                     *       "version": 1,
+                     *       "annotations": [
+                     *         {
+                     *           "annotationId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "by": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "byName": "Prof. Jonas Berg",
+                     *           "text": "Reviewed with the tumour board"
+                     *         }
+                     *       ],
+                     *       "history": [
+                     *         {
+                     *           "version": 1,
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "by": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "change": "created",
+                     *           "fields": [
+                     *             "stage"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CuratedTimelineEvent"];
                 };
             };
@@ -8298,6 +17316,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8307,6 +17344,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8316,6 +17365,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8325,6 +17387,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8334,6 +17406,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8343,6 +17425,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8352,6 +17446,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8361,6 +17468,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8371,7 +17488,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example evt_01HV7Q2M9XAK3P */
                 eventId: string;
+                /** @example PT-7QK2M9XA */
                 patientId: string;
             };
             cookie?: never;
@@ -8384,6 +17503,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "eventId": "evt_01HV7Q2M9XAK3P",
+                     *           "patientId": "PT-7QK2M9XA",
+                     *           "type": "pathology",
+                     *           "occurredAt": "2026-03-14T09:30:00.000Z",
+                     *           "endedAt": "2026-03-14T09:30:00.000Z",
+                     *           "title": {
+                     *             "zh": "空心针穿刺活检",
+                     *             "en": "Core needle biopsy"
+                     *           },
+                     *           "recordRefs": [
+                     *             "Observation/obs-4k2m9x"
+                     *           ],
+                     *           "fileIds": [
+                     *             "9f86d081884c7d659a2feaa0c55ad015"
+                     *           ],
+                     *           "source": "ingested",
+                     *           "version": 1,
+                     *           "annotations": [
+                     *             {
+                     *               "annotationId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "at": "2026-03-14T09:30:00.000Z",
+                     *               "by": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "byName": "Prof. Jonas Berg",
+                     *               "text": "Reviewed with the tumour board"
+                     *             }
+                     *           ],
+                     *           "history": [
+                     *             {
+                     *               "version": 1,
+                     *               "at": "2026-03-14T09:30:00.000Z",
+                     *               "by": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "change": "created",
+                     *               "fields": [
+                     *                 "stage"
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "updatedAt": "2026-03-14T09:30:00.000Z",
+                     *           "updatedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["TimelineEventVersions"];
                 };
             };
@@ -8393,6 +17559,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8402,6 +17587,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8411,6 +17608,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8420,6 +17630,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8429,6 +17649,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8438,6 +17668,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8447,6 +17689,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8456,6 +17711,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8476,6 +17741,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "version": {
+                     *         "number": 3,
+                     *         "label": "Core needle biopsy",
+                     *         "action": "shipped",
+                     *         "changedFile": "policies/partner.cedar",
+                     *         "rolledBackTo": 3,
+                     *         "reason": "incidental-finding",
+                     *         "authorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *         "authorName": "Dr. Mei Lin",
+                     *         "at": "2026-03-14T09:30:00.000Z",
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *         "overriddenFiles": [
+                     *           "policies/partner.cedar"
+                     *         ]
+                     *       },
+                     *       "loadedVersion": "2026-03-14.1",
+                     *       "locked": [
+                     *         "forbid-unreviewed-reidentification"
+                     *       ],
+                     *       "files": [
+                     *         {
+                     *           "file": "policies/partner.cedar",
+                     *           "text": "Reviewed with the tumour board",
+                     *           "overridden": true,
+                     *           "policyIds": [
+                     *             "deid-standard"
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["PolicySet"];
                 };
             };
@@ -8485,6 +17783,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8494,6 +17811,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8503,6 +17832,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8512,6 +17854,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8521,6 +17873,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8530,6 +17892,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8539,6 +17913,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8548,6 +17935,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8562,6 +17959,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "toVersion": 3,
+                 *       "reason": "incidental-finding"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PolicyRollback"];
             };
         };
@@ -8572,6 +17975,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "number": 3,
+                     *       "label": "Core needle biopsy",
+                     *       "action": "shipped",
+                     *       "changedFile": "policies/partner.cedar",
+                     *       "rolledBackTo": 3,
+                     *       "reason": "incidental-finding",
+                     *       "authorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "authorName": "Dr. Mei Lin",
+                     *       "at": "2026-03-14T09:30:00.000Z",
+                     *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *       "overriddenFiles": [
+                     *         "policies/partner.cedar"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["PolicyVersion"];
                 };
             };
@@ -8581,6 +18001,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8590,6 +18029,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8599,6 +18050,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8608,6 +18072,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8617,6 +18091,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8626,6 +18110,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8635,6 +18131,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8644,6 +18153,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8664,6 +18183,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "current": 3,
+                     *       "items": [
+                     *         {
+                     *           "number": 3,
+                     *           "label": "Core needle biopsy",
+                     *           "action": "shipped",
+                     *           "changedFile": "policies/partner.cedar",
+                     *           "rolledBackTo": 3,
+                     *           "reason": "incidental-finding",
+                     *           "authorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "authorName": "Dr. Mei Lin",
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "overriddenFiles": [
+                     *             "policies/partner.cedar"
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["PolicyVersionList"];
                 };
             };
@@ -8673,6 +18214,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8682,6 +18242,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8691,6 +18263,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8700,6 +18285,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8709,6 +18304,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8718,6 +18323,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8727,6 +18344,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8736,6 +18366,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8750,6 +18390,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "file": "policies/partner.cedar",
+                 *       "text": "Reviewed with the tumour board",
+                 *       "reason": "incidental-finding",
+                 *       "baseVersion": 3,
+                 *       "dryRun": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["PolicyChange"];
             };
         };
@@ -8760,6 +18409,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "valid": true,
+                     *       "messages": [
+                     *         "access request AR-2026-000142 approved"
+                     *       ],
+                     *       "version": {
+                     *         "number": 3,
+                     *         "label": "Core needle biopsy",
+                     *         "action": "shipped",
+                     *         "changedFile": "policies/partner.cedar",
+                     *         "rolledBackTo": 3,
+                     *         "reason": "incidental-finding",
+                     *         "authorId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *         "authorName": "Dr. Mei Lin",
+                     *         "at": "2026-03-14T09:30:00.000Z",
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *         "overriddenFiles": [
+                     *           "policies/partner.cedar"
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["PolicyChangeResult"];
                 };
             };
@@ -8769,6 +18441,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8778,6 +18469,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8787,6 +18490,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8796,6 +18512,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8805,6 +18531,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8814,6 +18550,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8823,6 +18571,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8832,6 +18593,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8840,6 +18611,7 @@ export interface operations {
     listReidentificationRequests: {
         parameters: {
             query?: {
+                /** @example mine */
                 view?: "mine" | "queue";
             };
             header?: never;
@@ -8854,6 +18626,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "requestId": "AR-2026-000142",
+                     *           "grantId": "grt_5m8q2x7k1z9w",
+                     *           "token": "p_Jx7Kq2Lm9Vb4",
+                     *           "requesterId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "requesterName": "Dr. Mei Lin",
+                     *           "reason": "incidental-finding",
+                     *           "justification": "Needed to contact the patient about an incidental finding (ethics approval EC-2026-031)",
+                     *           "status": "pending",
+                     *           "approvals": [
+                     *             {
+                     *               "role": "ethics-reviewer",
+                     *               "decidedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *               "decidedByName": "Prof. Jonas Berg",
+                     *               "at": "2026-03-14T09:30:00.000Z",
+                     *               "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *             }
+                     *           ],
+                     *           "rejection": {
+                     *             "role": "ethics-reviewer",
+                     *             "decidedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *             "decidedByName": "Prof. Jonas Berg",
+                     *             "at": "2026-03-14T09:30:00.000Z",
+                     *             "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *           },
+                     *           "createdAt": "2026-03-14T09:30:00.000Z",
+                     *           "updatedAt": "2026-03-14T09:30:00.000Z",
+                     *           "approvedAt": "2026-03-14T09:30:00.000Z",
+                     *           "viewableUntil": "2026-03-14T09:30:00.000Z",
+                     *           "consumedAt": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReidentificationRequestList"];
                 };
             };
@@ -8863,6 +18672,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8872,6 +18700,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8881,6 +18721,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8890,6 +18743,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8899,6 +18762,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8908,6 +18781,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8917,6 +18802,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8926,6 +18824,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8940,6 +18848,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "grantId": "grt_5m8q2x7k1z9w",
+                 *       "token": "p_Jx7Kq2Lm9Vb4",
+                 *       "reason": "incidental-finding",
+                 *       "justification": "Needed to contact the patient about an incidental finding (ethics approval EC-2026-031)"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReidentificationRequestInput"];
             };
         };
@@ -8950,6 +18866,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "requestId": "AR-2026-000142",
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "token": "p_Jx7Kq2Lm9Vb4",
+                     *       "requesterId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "requesterName": "Dr. Mei Lin",
+                     *       "reason": "incidental-finding",
+                     *       "justification": "Needed to contact the patient about an incidental finding (ethics approval EC-2026-031)",
+                     *       "status": "pending",
+                     *       "approvals": [
+                     *         {
+                     *           "role": "ethics-reviewer",
+                     *           "decidedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "decidedByName": "Prof. Jonas Berg",
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *         }
+                     *       ],
+                     *       "rejection": {
+                     *         "role": "ethics-reviewer",
+                     *         "decidedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *         "decidedByName": "Prof. Jonas Berg",
+                     *         "at": "2026-03-14T09:30:00.000Z",
+                     *         "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *       },
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z",
+                     *       "approvedAt": "2026-03-14T09:30:00.000Z",
+                     *       "viewableUntil": "2026-03-14T09:30:00.000Z",
+                     *       "consumedAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReidentificationRequest"];
                 };
             };
@@ -8959,6 +18908,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8968,6 +18936,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8977,6 +18957,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8986,6 +18979,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8995,6 +18998,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9004,6 +19017,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9013,6 +19038,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9022,6 +19060,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9032,6 +19080,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example rid_8k2m4q7x1z0p */
                 requestId: string;
             };
             cookie?: never;
@@ -9044,6 +19093,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "requestId": "AR-2026-000142",
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "token": "p_Jx7Kq2Lm9Vb4",
+                     *       "requesterId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "requesterName": "Dr. Mei Lin",
+                     *       "reason": "incidental-finding",
+                     *       "justification": "Needed to contact the patient about an incidental finding (ethics approval EC-2026-031)",
+                     *       "status": "pending",
+                     *       "approvals": [
+                     *         {
+                     *           "role": "ethics-reviewer",
+                     *           "decidedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "decidedByName": "Prof. Jonas Berg",
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *         }
+                     *       ],
+                     *       "rejection": {
+                     *         "role": "ethics-reviewer",
+                     *         "decidedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *         "decidedByName": "Prof. Jonas Berg",
+                     *         "at": "2026-03-14T09:30:00.000Z",
+                     *         "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *       },
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z",
+                     *       "approvedAt": "2026-03-14T09:30:00.000Z",
+                     *       "viewableUntil": "2026-03-14T09:30:00.000Z",
+                     *       "consumedAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReidentificationRequest"];
                 };
             };
@@ -9053,6 +19135,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9062,6 +19163,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9071,6 +19184,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9080,6 +19206,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9089,6 +19225,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9098,6 +19244,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9107,6 +19265,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9116,6 +19287,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9126,12 +19307,19 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example rid_8k2m4q7x1z0p */
                 requestId: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "outcome": "approved",
+                 *       "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReidentificationDecision"];
             };
         };
@@ -9142,6 +19330,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "requestId": "AR-2026-000142",
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "token": "p_Jx7Kq2Lm9Vb4",
+                     *       "requesterId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "requesterName": "Dr. Mei Lin",
+                     *       "reason": "incidental-finding",
+                     *       "justification": "Needed to contact the patient about an incidental finding (ethics approval EC-2026-031)",
+                     *       "status": "pending",
+                     *       "approvals": [
+                     *         {
+                     *           "role": "ethics-reviewer",
+                     *           "decidedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *           "decidedByName": "Prof. Jonas Berg",
+                     *           "at": "2026-03-14T09:30:00.000Z",
+                     *           "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *         }
+                     *       ],
+                     *       "rejection": {
+                     *         "role": "ethics-reviewer",
+                     *         "decidedBy": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *         "decidedByName": "Prof. Jonas Berg",
+                     *         "at": "2026-03-14T09:30:00.000Z",
+                     *         "comment": "Approved for the stated purpose; fields limited to the study protocol"
+                     *       },
+                     *       "createdAt": "2026-03-14T09:30:00.000Z",
+                     *       "updatedAt": "2026-03-14T09:30:00.000Z",
+                     *       "approvedAt": "2026-03-14T09:30:00.000Z",
+                     *       "viewableUntil": "2026-03-14T09:30:00.000Z",
+                     *       "consumedAt": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReidentificationRequest"];
                 };
             };
@@ -9151,6 +19372,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9160,6 +19400,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9169,6 +19421,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9178,6 +19443,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9187,6 +19462,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9196,6 +19481,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9205,6 +19502,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9214,6 +19524,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9224,6 +19544,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example rid_8k2m4q7x1z0p */
                 requestId: string;
             };
             cookie?: never;
@@ -9236,6 +19557,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "requestId": "AR-2026-000142",
+                     *       "grantId": "grt_5m8q2x7k1z9w",
+                     *       "token": "p_Jx7Kq2Lm9Vb4",
+                     *       "sources": [
+                     *         {
+                     *           "institution": "hospital-north",
+                     *           "sourcePatientReference": "HN-000123",
+                     *           "mrn": "HN-000123"
+                     *         }
+                     *       ],
+                     *       "revealedAt": "2026-03-14T09:30:00.000Z",
+                     *       "notice": "Data may be used for the approved purpose only"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReidentificationResult"];
                 };
             };
@@ -9245,6 +19582,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9254,6 +19610,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9263,6 +19631,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9272,6 +19653,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9281,6 +19672,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9290,6 +19691,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9299,6 +19712,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -9308,6 +19734,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };

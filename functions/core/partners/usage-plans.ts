@@ -16,11 +16,14 @@ export interface UsagePlanLimits {
 
 /**
  * Usage plans partners can be put on. `default` is for production integrations; `pilot` is a
- * small plan for trials and sandboxes (its small burst also lets tests prove throttling fast).
+ * small plan for trials and sandboxes (its small burst also lets tests prove throttling fast);
+ * `evaluation` is for evaluation keys that may try the API a few dozen times a day (its small
+ * daily quota also lets tests prove the quota end to end).
  */
 export const PARTNER_USAGE_PLANS = {
   default: { rateLimit: 20, burstLimit: 40, quotaPerDay: 50_000, description: 'Production partner integrations' },
   pilot: { rateLimit: 2, burstLimit: 5, quotaPerDay: 2_000, description: 'Pilots and sandboxes: small rate, small burst' },
+  evaluation: { rateLimit: 5, burstLimit: 10, quotaPerDay: 40, description: 'Evaluation keys: 40 calls a day' },
 } as const satisfies Record<string, UsagePlanLimits>;
 
 export type PartnerPlan = keyof typeof PARTNER_USAGE_PLANS;

@@ -265,6 +265,7 @@ export const auditInsightRoutes: RouteDefinition[] = [
     auditCategory: 'audit',
     request: { params: ReportIdParams },
     response: z.string().meta({ id: 'AuditReportPdf', format: 'binary', contentMediaType: 'application/pdf' }),
+    examples: { response: '%PDF-1.7 … (the archived audit report, binary)' },
     contentType: 'application/pdf',
   },
 ];

@@ -24,6 +24,48 @@ const searchQuery = z.looseObject({
   _summary: z.enum(['count', 'false']).optional(),
 });
 
+/** OpenAPI examples (R-INT-2): de-identified resources as the facade serves them (pseudonymous ids, no direct identifiers). */
+const BASE = 'https://api.mdrp.example.org/fhir/R4';
+const observation = {
+  resourceType: 'Observation',
+  id: 'obs-4k2m9x',
+  meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'PSEUDED' }] },
+  status: 'final',
+  code: { coding: [{ system: 'http://loinc.org', code: '85319-2', display: 'HER2 [Presence] in Breast cancer specimen by Immune stain' }] },
+  subject: { reference: 'Patient/p_Jx7Kq2Lm9Vb4' },
+  effectiveDateTime: '2024-03',
+  valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '10828004', display: 'Positive' }] },
+};
+const examples = {
+  capability: {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: '2026-03-14',
+    kind: 'instance',
+    fhirVersion: '4.0.1',
+    format: ['json'],
+    rest: [{ mode: 'server', security: { service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth' }] }] }, resource: [{ type: 'Observation', interaction: [{ code: 'read' }, { code: 'search-type' }], searchParam: [{ name: 'patient', type: 'reference' }, { name: 'code', type: 'token' }, { name: 'date', type: 'date' }] }] }],
+  },
+  manifest: {
+    transactionTime: '2026-03-14T09:30:00.000Z',
+    request: `${BASE}/Group/grt-5m8q2x7k1z9w/$export?_type=Patient,Observation`,
+    requiresAccessToken: true,
+    output: [
+      { type: 'Patient', url: `${BASE}/bulk-export/exp_9Lk2Qm7Xb4Tz/Patient-1.ndjson`, count: 212 },
+      { type: 'Observation', url: `${BASE}/bulk-export/exp_9Lk2Qm7Xb4Tz/Observation-1.ndjson`, count: 1000 },
+    ],
+    error: [],
+  },
+  accepted: { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: 'export exp_9Lk2Qm7Xb4Tz accepted; poll the Content-Location' }] },
+  bundle: {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: 1,
+    link: [{ relation: 'self', url: `${BASE}/Observation?patient=p_Jx7Kq2Lm9Vb4&code=http://loinc.org|85319-2` }],
+    entry: [{ fullUrl: `${BASE}/Observation/obs-4k2m9x`, resource: observation, search: { mode: 'match' } }],
+  },
+};
+
 /**
  * FHIR R4 facade (R-INT-1): CapabilityStatement, read and search of the de-identified data the
  * caller holds grants for, and Bulk Data `$export` of a granted cohort (Group = grant). Routes
@@ -43,6 +85,7 @@ export const fhirRoutes: RouteDefinition[] = [
     tags: ['fhir'],
     auditCategory: 'data-access',
     response: z.looseObject({ resourceType: z.literal('CapabilityStatement') }).meta({ id: 'CapabilityStatement' }),
+    examples: { response: examples.capability },
     contentType: FHIR,
   },
   {
@@ -58,6 +101,7 @@ export const fhirRoutes: RouteDefinition[] = [
     auditCategory: 'data-access',
     request: { params: z.object({ jobId }) },
     response: z.looseObject({ transactionTime: z.string(), output: z.array(z.object({ type: z.string(), url: z.string(), count: z.number().int() })) }).meta({ id: 'BulkDataManifest' }),
+    examples: { params: { jobId: 'exp_9Lk2Qm7Xb4Tz' }, response: examples.manifest },
     contentType: FHIR,
   },
   {
@@ -73,6 +117,7 @@ export const fhirRoutes: RouteDefinition[] = [
     auditCategory: 'data-access',
     request: { params: z.object({ jobId, fileName: z.string().regex(/^[A-Za-z]{1,32}-\d{1,6}\.ndjson$/) }) },
     response: z.string().meta({ description: 'NDJSON: one FHIR resource per line' }),
+    examples: { params: { jobId: 'exp_9Lk2Qm7Xb4Tz', fileName: 'Observation-1.ndjson' }, response: `${JSON.stringify(observation)}\n` },
     contentType: FHIR,
   },
   {
@@ -92,6 +137,7 @@ export const fhirRoutes: RouteDefinition[] = [
     },
     response: resource.meta({ id: 'FhirOperationOutcome' }),
     successStatus: 202,
+    examples: { params: { resourceType: 'Group', id: 'grt-5m8q2x7k1z9w', operation: '$export' }, query: { _type: 'Patient,Observation', _since: '2026-01-01T00:00:00Z', _outputFormat: 'application/fhir+ndjson' }, response: examples.accepted },
     contentType: FHIR,
   },
   {
@@ -106,6 +152,7 @@ export const fhirRoutes: RouteDefinition[] = [
     auditCategory: 'data-access',
     request: { params: z.object({ resourceType, id: fhirId }) },
     response: resource.meta({ id: 'FhirResource' }),
+    examples: { response: observation },
     contentType: FHIR,
   },
   {
@@ -120,6 +167,7 @@ export const fhirRoutes: RouteDefinition[] = [
     auditCategory: 'data-access',
     request: { params: z.object({ resourceType }), query: searchQuery },
     response: bundle,
+    examples: { query: { _id: 'obs-4k2m9x', subject: 'Patient/p_Jx7Kq2Lm9Vb4', _cursor: 'eyJrIjoib2JzLTRrMm05eCJ9', _summary: 'false' }, response: examples.bundle },
     contentType: FHIR,
   },
 ];

@@ -99,6 +99,7 @@ export const governanceRoutes: RouteDefinition[] = [
     auditCategory: 'data-access',
     request: { params: RequestParams.extend({ documentId: z.string().regex(/^AR-\d{4}-\d{6}-[a-z-]+-v\d{1,4}$/) }) },
     response: z.string().describe('The document (application/pdf, image/png, image/jpeg or text/plain)'),
+    examples: { response: '%PDF-1.7 … (the stored bytes of the document version, binary)' },
     contentType: 'application/octet-stream',
   },
   {

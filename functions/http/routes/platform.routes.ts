@@ -46,6 +46,7 @@ export const platformRoutes: RouteDefinition[] = [
     tags: ['platform'],
     auditCategory: 'system',
     response: z.record(z.string(), z.unknown()),
+    examples: { response: { openapi: '3.1.0', info: { title: 'MDRP API', version: '1.4.0' }, paths: { '/v1/health': { get: { operationId: 'getHealth' } } } } },
   },
   {
     operationId: 'getMyProfile',

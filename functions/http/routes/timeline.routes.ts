@@ -189,6 +189,7 @@ export const timelineRoutes: RouteDefinition[] = [
       }),
     },
     response: z.string().meta({ format: 'binary' }).describe('application/pdf, image/png, application/dicom or text/plain'),
+    examples: { query: { format: 'png', frame: 0, wc: 40, ww: 400 }, response: '\u0089PNG … (DICOM frame 0 rendered with window 40/400, binary)' },
     contentType: 'application/octet-stream',
   },
 ];

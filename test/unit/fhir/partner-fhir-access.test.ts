@@ -5,6 +5,8 @@ import { fhirServicesOf } from '../../../functions/composition/fhir-services';
 import { integrationServices } from '../../../functions/composition/integration-services';
 import { grantFhirId } from '../../../functions/core/fhir/fhir-facade';
 import type { FhirJson } from '../../../functions/core/fhir/fhir-search';
+import type { Grant } from '../../../functions/core/access/grant';
+import type { Item } from '../../../functions/core/ports/document-store';
 import type { Actor, Role } from '../../../functions/core/identity/actor';
 import { generateDemoCohort } from '../../../infra/local/demo/generate-demo-cohort';
 import { testContainer } from '../../support/test-container';
@@ -108,6 +110,22 @@ describe('partner systems read FHIR data through the grants they hold (R-INT-1, 
     }
     await expect(exports.status(b, job.jobId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(exports.download(b, job.jobId, done.output[0]!.name)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('R-INT-1/R-SEC-6: a legacy partner grant stored without holderKind stays unreadable by the partner (deny by default, docs/partner-operations.md)', async () => {
+    const key = { pk: `GRANT#${grantId}`, sk: 'GRANT' };
+    const stored = (await c.documents.get<Item & { grant: Grant }>('main', key))!;
+    const { holderKind: _dropped, ...legacy } = stored.grant;
+    await c.documents.put('main', { ...stored, grant: legacy });
+    try {
+      const { facade } = fhirServicesOf(c);
+      await expect(facade.read(a, 'Group', grantFhirId(grantId))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(facade.search(a, 'Observation', {}, BASE)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(c.researchAccess.search(a, grantId, undefined, 10)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    } finally {
+      await c.documents.put('main', stored);
+    }
+    expect((await fhirServicesOf(c).facade.read(a, 'Group', grantFhirId(grantId))).resource.resourceType).toBe('Group');
   });
 
   it('R-SEC-3/R-SEC-6: a partner cannot request level-4 data; a level-4 grant held by a partner is refused (never to machine clients)', async () => {
