@@ -1,18 +1,24 @@
 import { ConflictError } from '../../core/errors';
-import type {
+import {
+  GSI2_PROJECTED_ATTRIBUTES,
+  type
   DocumentStore,
-  Item,
-  ItemKey,
-  PutOptions,
-  QueryInput,
-  QueryPage,
-  TableName,
-  TransactOperation,
+  type Item,
+  type ItemKey,
+  type PutOptions,
+  type QueryInput,
+  type QueryPage,
+  type TableName,
+  type TransactOperation,
 } from '../../core/ports/document-store';
+
+/** What a gsi2 entry holds (same projection as the DynamoDB tables): keys plus the listed attributes. */
+const GSI2_KEEPS = new Set<string>(['pk', 'sk', 'gsi2pk', 'gsi2sk', ...GSI2_PROJECTED_ATTRIBUTES]);
 
 /**
  * In-memory document store with the same semantics as the DynamoDB adapter (conditional puts,
- * all-or-nothing transactions, sorted queries over the table and both GSIs). For unit tests only:
+ * all-or-nothing transactions, sorted queries over the table and both GSIs, gsi2 returning only
+ * its projected attributes). For unit tests only:
  * the local runtime uses DynamoDB Local through the real adapter.
  */
 export class MemoryDocumentStore implements DocumentStore {
@@ -58,7 +64,8 @@ export class MemoryDocumentStore implements DocumentStore {
     const limit = input.limit ?? 1000;
     const page = rows.slice(start, start + limit);
     const next = start + limit < rows.length ? Buffer.from(String(start + limit)).toString('base64url') : undefined;
-    return { items: page.map((r) => structuredClone(r) as T), ...(next ? { cursor: next } : {}) };
+    const project = (r: Item): Item => (input.index === 'gsi2' ? (Object.fromEntries(Object.entries(r).filter(([k]) => GSI2_KEEPS.has(k))) as Item) : r);
+    return { items: page.map((r) => structuredClone(project(r)) as T), ...(next ? { cursor: next } : {}) };
   }
 
   async transact(operations: TransactOperation[]): Promise<void> {

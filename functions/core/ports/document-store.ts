@@ -8,6 +8,16 @@
 export type TableName = 'main' | 'identity' | 'audit';
 export type IndexName = 'gsi1' | 'gsi2';
 
+/**
+ * `gsi2` does not copy whole items: it projects the keys plus only these attributes (the same
+ * list in the CDK tables and the local emulator tables). Research records carry `gsi2` keys for
+ * lineage per job (R-ING-6) but their `resource` and `lineage` stay in the table, so a record is
+ * not written twice; a `gsi2` query returns the record's keys only (its `sk` names the resource).
+ * The other `gsi2` readers (work queues, grants, webhook outbox, the audit trail per item) get the
+ * payload they read and, where they write an item back, every attribute it has.
+ */
+export const GSI2_PROJECTED_ATTRIBUTES = ['version', 'gsi1pk', 'gsi1sk', 'request', 'grant', 'delivery', 'body', 'event'] as const;
+
 export interface ItemKey {
   pk: string;
   sk: string;
