@@ -4,6 +4,7 @@ import {
   type
   DocumentStore,
   type Item,
+  type ItemChanges,
   type ItemKey,
   type PutOptions,
   type QueryInput,
@@ -47,6 +48,12 @@ export class MemoryDocumentStore implements DocumentStore {
     this.table(table).delete(id(key));
   }
 
+  async update(table: TableName, key: ItemKey, changes: ItemChanges): Promise<void> {
+    const current = this.table(table).get(id(key));
+    if (!current) throw new ConflictError('item does not exist', { pk: key.pk });
+    this.table(table).set(id(key), applyChanges(current, changes));
+  }
+
   async query<T extends Item = Item>(table: TableName, input: QueryInput): Promise<QueryPage<T>> {
     const pkAttr = input.index ? `${input.index}pk` : 'pk';
     const skAttr = input.index ? `${input.index}sk` : 'sk';
@@ -72,6 +79,7 @@ export class MemoryDocumentStore implements DocumentStore {
     // Check every condition first, then apply: all or nothing.
     for (const op of operations) {
       if (op.kind === 'put') this.check(op.table, op.item, op.options);
+      if (op.kind === 'update' && !this.table(op.table).get(id(op.key))) throw new ConflictError('transaction condition failed', { key: op.key.pk });
       if (op.kind === 'check') {
         const current = this.table(op.table).get(id(op.key));
         if (Boolean(current) !== op.exists) throw new ConflictError('transaction condition failed', { key: op.key.pk });
@@ -83,6 +91,7 @@ export class MemoryDocumentStore implements DocumentStore {
     for (const op of operations) {
       if (op.kind === 'put') this.table(op.table).set(id(op.item), structuredClone(op.item));
       if (op.kind === 'delete') this.table(op.table).delete(id(op.key));
+      if (op.kind === 'update') this.table(op.table).set(id(op.key), applyChanges(this.table(op.table).get(id(op.key))!, op.changes));
     }
   }
 
@@ -95,6 +104,7 @@ export class MemoryDocumentStore implements DocumentStore {
   private check(table: TableName, item: Item, options?: PutOptions): void {
     const current = this.table(table).get(id(item));
     if (options?.ifNotExists && current) throw new ConflictError('item already exists', { pk: item.pk });
+    if (options?.unlessStored && current && current[options.unlessStored.attribute] === options.unlessStored.equals) throw new ConflictError('item already exists', { pk: item.pk });
     if (options?.expectedVersion !== undefined && !versionMatches(current, options.expectedVersion)) {
       throw new ConflictError('item was changed concurrently', { pk: item.pk });
     }
@@ -104,6 +114,29 @@ export class MemoryDocumentStore implements DocumentStore {
 /** `expectedVersion: 0` means "must not exist yet" (same rule as the DynamoDB adapter). */
 function versionMatches(current: Item | undefined, expected: number): boolean {
   return expected === 0 ? current === undefined : current?.version === expected;
+}
+
+/** A copy of `item` with the changes applied (dotted paths into maps; a missing number counts from 0). */
+function applyChanges(item: Item, changes: ItemChanges): Item {
+  const out = structuredClone(item) as Record<string, unknown>;
+  const at = (path: string): [Record<string, unknown>, string] => {
+    const parts = path.split('.');
+    let o = out;
+    for (const part of parts.slice(0, -1)) {
+      if (typeof o[part] !== 'object' || o[part] === null) throw new Error(`ValidationException: ${path} is not inside a map`);
+      o = o[part] as Record<string, unknown>;
+    }
+    return [o, parts.at(-1)!];
+  };
+  for (const [path, n] of Object.entries(changes.add ?? {})) {
+    const [o, k] = at(path);
+    o[k] = ((o[k] as number | undefined) ?? 0) + n;
+  }
+  for (const [path, v] of Object.entries(changes.set ?? {})) {
+    const [o, k] = at(path);
+    o[k] = structuredClone(v);
+  }
+  return out as Item;
 }
 
 function id(key: ItemKey): string {
