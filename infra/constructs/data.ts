@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { GSI2_PROJECTED_ATTRIBUTES } from '../../functions/core/ports/document-store';
 
 export interface DataProps {
   readonly stage: string;
@@ -179,7 +180,14 @@ export class Data extends Construct {
         sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
         globalSecondaryIndexes: [
           { indexName: 'gsi1', partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING } },
-          { indexName: 'gsi2', partitionKey: { name: 'gsi2pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'gsi2sk', type: dynamodb.AttributeType.STRING } },
+          // Keys plus what the gsi2 readers need: research records are not copied into it (R-ING-6).
+          {
+            indexName: 'gsi2',
+            partitionKey: { name: 'gsi2pk', type: dynamodb.AttributeType.STRING },
+            sortKey: { name: 'gsi2sk', type: dynamodb.AttributeType.STRING },
+            projectionType: dynamodb.ProjectionType.INCLUDE,
+            nonKeyAttributes: [...GSI2_PROJECTED_ATTRIBUTES],
+          },
         ],
         billing: dynamodb.Billing.onDemand(),
         encryption: dynamodb.TableEncryptionV2.customerManagedKey(key),

@@ -32,6 +32,9 @@ class BenchDocumentStore implements DocumentStore {
       list[at] = item;
     } else list.splice(at, 0, item);
   }
+  async update(): Promise<void> {
+    throw new Error('not used by the audit trail');
+  }
   async delete(table: TableName, k: ItemKey): Promise<void> {
     const list = this.parts.get(this.key(table, k.pk)) ?? [];
     const at = lowerBound(list, k.sk);

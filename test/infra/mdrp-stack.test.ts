@@ -6,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/composition/config';
+import { GSI2_PROJECTED_ATTRIBUTES } from '../../functions/core/ports/document-store';
 import { routes } from '../../functions/http/routes/index';
 import { routesFor } from '../../infra/constructs/api';
 import { ROLE_GROUPS, PARTNER_SCOPES } from '../../infra/constructs/identity';
@@ -124,6 +125,17 @@ describe('keys and storage', () => {
     }
     const audit = tables.find(([, t]) => t.Properties!.TableName === 'mdrp-dev-audit')![1];
     expect(audit.Properties!.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+  });
+
+  it('R-ING-6: gsi2 (lineage per job, work queues) projects keys and the listed attributes only, never a record\'s resource or lineage', () => {
+    for (const [id, t] of byType('AWS::DynamoDB::GlobalTable')) {
+      const gsi2 = t.Properties!.GlobalSecondaryIndexes.find((g: any) => g.IndexName === 'gsi2');
+      expect(gsi2.Projection, id).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: [...GSI2_PROJECTED_ATTRIBUTES] });
+      expect(gsi2.Projection.NonKeyAttributes, id).not.toContain('resource');
+      expect(gsi2.Projection.NonKeyAttributes, id).not.toContain('lineage');
+      const gsi1 = t.Properties!.GlobalSecondaryIndexes.find((g: any) => g.IndexName === 'gsi1');
+      expect(gsi1.Projection, id).toEqual({ ProjectionType: 'ALL' });
+    }
   });
 });
 

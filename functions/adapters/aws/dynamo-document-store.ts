@@ -7,6 +7,7 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -14,6 +15,7 @@ import { ConflictError, DependencyUnavailableError } from '../../core/errors';
 import type {
   DocumentStore,
   Item,
+  ItemChanges,
   ItemKey,
   PutOptions,
   QueryInput,
@@ -54,6 +56,10 @@ export class DynamoDocumentStore implements DocumentStore {
     await this.call(() => this.doc.send(new DeleteCommand({ TableName: this.tableNames[table], Key: { pk: key.pk, sk: key.sk } })));
   }
 
+  async update(table: TableName, key: ItemKey, changes: ItemChanges): Promise<void> {
+    await this.call(() => this.doc.send(new UpdateCommand({ TableName: this.tableNames[table], Key: { pk: key.pk, sk: key.sk }, ...updateExpression(changes) })));
+  }
+
   async query<T extends Item = Item>(table: TableName, input: QueryInput): Promise<QueryPage<T>> {
     const pkAttr = input.index ? `${input.index}pk` : 'pk';
     const skAttr = input.index ? `${input.index}sk` : 'sk';
@@ -90,6 +96,7 @@ export class DynamoDocumentStore implements DocumentStore {
       const TableName = this.tableNames[op.table];
       if (op.kind === 'put') return { Put: { TableName, Item: op.item, ...condition(op.options) } };
       if (op.kind === 'delete') return { Delete: { TableName, Key: { pk: op.key.pk, sk: op.key.sk } } };
+      if (op.kind === 'update') return { Update: { TableName, Key: { pk: op.key.pk, sk: op.key.sk }, ...updateExpression(op.changes) } };
       const check =
         op.expectedVersion !== undefined && op.expectedVersion > 0
           ? { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': op.expectedVersion } }
@@ -136,8 +143,45 @@ export class DynamoDocumentStore implements DocumentStore {
   }
 }
 
+/**
+ * `SET a = if_not_exists(a, 0) + :n, b = :v` on an existing item. Arithmetic in SET rather than
+ * `ADD`: `ADD` reaches top-level attributes only, the counters live in a map (`dataset.fileCount`);
+ * both are atomic on the server.
+ */
+function updateExpression(changes: ItemChanges): { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> } {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':zero': 0 };
+  const pathOf = (p: string) =>
+    p
+      .split('.')
+      .map((part) => {
+        const n = `#n${Object.keys(names).length}`;
+        const known = Object.entries(names).find(([, v]) => v === part)?.[0];
+        if (known) return known;
+        names[n] = part;
+        return n;
+      })
+      .join('.');
+  const sets: string[] = [];
+  for (const [i, [p, n]] of Object.entries(changes.add ?? {}).entries()) {
+    const path = pathOf(p);
+    values[`:a${i}`] = n;
+    sets.push(`${path} = if_not_exists(${path}, :zero) + :a${i}`);
+  }
+  for (const [i, [p, v]] of Object.entries(changes.set ?? {}).entries()) {
+    values[`:s${i}`] = v;
+    sets.push(`${pathOf(p)} = :s${i}`);
+  }
+  if (sets.length === 0) throw new Error('an update needs at least one change');
+  names['#pk'] = 'pk';
+  return { UpdateExpression: `SET ${sets.join(', ')}`, ConditionExpression: 'attribute_exists(#pk)', ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+}
+
 function condition(options?: PutOptions): { ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> } {
   if (options?.ifNotExists || options?.expectedVersion === 0) return { ConditionExpression: 'attribute_not_exists(pk)' };
+  if (options?.unlessStored) {
+    return { ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(#u) OR #u <> :u', ExpressionAttributeNames: { '#u': options.unlessStored.attribute }, ExpressionAttributeValues: { ':u': options.unlessStored.equals } };
+  }
   if (options?.expectedVersion !== undefined) {
     return { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': options.expectedVersion } };
   }

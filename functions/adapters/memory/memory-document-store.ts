@@ -1,18 +1,25 @@
 import { ConflictError } from '../../core/errors';
-import type {
+import {
+  GSI2_PROJECTED_ATTRIBUTES,
+  type
   DocumentStore,
-  Item,
-  ItemKey,
-  PutOptions,
-  QueryInput,
-  QueryPage,
-  TableName,
-  TransactOperation,
+  type Item,
+  type ItemChanges,
+  type ItemKey,
+  type PutOptions,
+  type QueryInput,
+  type QueryPage,
+  type TableName,
+  type TransactOperation,
 } from '../../core/ports/document-store';
+
+/** What a gsi2 entry holds (same projection as the DynamoDB tables): keys plus the listed attributes. */
+const GSI2_KEEPS = new Set<string>(['pk', 'sk', 'gsi2pk', 'gsi2sk', ...GSI2_PROJECTED_ATTRIBUTES]);
 
 /**
  * In-memory document store with the same semantics as the DynamoDB adapter (conditional puts,
- * all-or-nothing transactions, sorted queries over the table and both GSIs). For unit tests only:
+ * all-or-nothing transactions, sorted queries over the table and both GSIs, gsi2 returning only
+ * its projected attributes). For unit tests only:
  * the local runtime uses DynamoDB Local through the real adapter.
  */
 export class MemoryDocumentStore implements DocumentStore {
@@ -41,6 +48,12 @@ export class MemoryDocumentStore implements DocumentStore {
     this.table(table).delete(id(key));
   }
 
+  async update(table: TableName, key: ItemKey, changes: ItemChanges): Promise<void> {
+    const current = this.table(table).get(id(key));
+    if (!current) throw new ConflictError('item does not exist', { pk: key.pk });
+    this.table(table).set(id(key), applyChanges(current, changes));
+  }
+
   async query<T extends Item = Item>(table: TableName, input: QueryInput): Promise<QueryPage<T>> {
     const pkAttr = input.index ? `${input.index}pk` : 'pk';
     const skAttr = input.index ? `${input.index}sk` : 'sk';
@@ -58,13 +71,15 @@ export class MemoryDocumentStore implements DocumentStore {
     const limit = input.limit ?? 1000;
     const page = rows.slice(start, start + limit);
     const next = start + limit < rows.length ? Buffer.from(String(start + limit)).toString('base64url') : undefined;
-    return { items: page.map((r) => structuredClone(r) as T), ...(next ? { cursor: next } : {}) };
+    const project = (r: Item): Item => (input.index === 'gsi2' ? (Object.fromEntries(Object.entries(r).filter(([k]) => GSI2_KEEPS.has(k))) as Item) : r);
+    return { items: page.map((r) => structuredClone(project(r)) as T), ...(next ? { cursor: next } : {}) };
   }
 
   async transact(operations: TransactOperation[]): Promise<void> {
     // Check every condition first, then apply: all or nothing.
     for (const op of operations) {
       if (op.kind === 'put') this.check(op.table, op.item, op.options);
+      if (op.kind === 'update' && !this.table(op.table).get(id(op.key))) throw new ConflictError('transaction condition failed', { key: op.key.pk });
       if (op.kind === 'check') {
         const current = this.table(op.table).get(id(op.key));
         if (Boolean(current) !== op.exists) throw new ConflictError('transaction condition failed', { key: op.key.pk });
@@ -76,6 +91,7 @@ export class MemoryDocumentStore implements DocumentStore {
     for (const op of operations) {
       if (op.kind === 'put') this.table(op.table).set(id(op.item), structuredClone(op.item));
       if (op.kind === 'delete') this.table(op.table).delete(id(op.key));
+      if (op.kind === 'update') this.table(op.table).set(id(op.key), applyChanges(this.table(op.table).get(id(op.key))!, op.changes));
     }
   }
 
@@ -88,6 +104,7 @@ export class MemoryDocumentStore implements DocumentStore {
   private check(table: TableName, item: Item, options?: PutOptions): void {
     const current = this.table(table).get(id(item));
     if (options?.ifNotExists && current) throw new ConflictError('item already exists', { pk: item.pk });
+    if (options?.unlessStored && current && current[options.unlessStored.attribute] === options.unlessStored.equals) throw new ConflictError('item already exists', { pk: item.pk });
     if (options?.expectedVersion !== undefined && !versionMatches(current, options.expectedVersion)) {
       throw new ConflictError('item was changed concurrently', { pk: item.pk });
     }
@@ -97,6 +114,29 @@ export class MemoryDocumentStore implements DocumentStore {
 /** `expectedVersion: 0` means "must not exist yet" (same rule as the DynamoDB adapter). */
 function versionMatches(current: Item | undefined, expected: number): boolean {
   return expected === 0 ? current === undefined : current?.version === expected;
+}
+
+/** A copy of `item` with the changes applied (dotted paths into maps; a missing number counts from 0). */
+function applyChanges(item: Item, changes: ItemChanges): Item {
+  const out = structuredClone(item) as Record<string, unknown>;
+  const at = (path: string): [Record<string, unknown>, string] => {
+    const parts = path.split('.');
+    let o = out;
+    for (const part of parts.slice(0, -1)) {
+      if (typeof o[part] !== 'object' || o[part] === null) throw new Error(`ValidationException: ${path} is not inside a map`);
+      o = o[part] as Record<string, unknown>;
+    }
+    return [o, parts.at(-1)!];
+  };
+  for (const [path, n] of Object.entries(changes.add ?? {})) {
+    const [o, k] = at(path);
+    o[k] = ((o[k] as number | undefined) ?? 0) + n;
+  }
+  for (const [path, v] of Object.entries(changes.set ?? {})) {
+    const [o, k] = at(path);
+    o[k] = structuredClone(v);
+  }
+  return out as Item;
 }
 
 function id(key: ItemKey): string {

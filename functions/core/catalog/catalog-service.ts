@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '../errors';
-import type { DocumentStore, Item } from '../ports/document-store';
+import type { DocumentStore, Item, TransactOperation } from '../ports/document-store';
 import type { Dataset } from './dataset';
 
 type DatasetItem = Item & { dataset: Dataset };
@@ -29,6 +29,17 @@ export class CatalogService {
    * dataset's whole membership to report one file (R-GOV-1 counts, ingest benchmark).
    */
   async recordIngest(datasetId: string, delta: { records: number; patientCount?: number; newPatients?: number; files?: number; at: string }): Promise<void> {
+    if (delta.patientCount === undefined) {
+      // Only moved by deltas: one atomic in-place update, no read (concurrent jobs add up).
+      const op = this.ingestOperation(datasetId, delta);
+      try {
+        await this.store.update(op.table, op.key, op.changes);
+      } catch (e) {
+        if (e instanceof ConflictError) throw new NotFoundError('dataset', { datasetId });
+        throw e;
+      }
+      return;
+    }
     for (let attempt = 0; attempt < 5; attempt++) {
       const item = await this.store.get<DatasetItem>('main', { pk: 'DATASET', sk: datasetId });
       if (!item) throw new NotFoundError('dataset', { datasetId });
@@ -41,6 +52,23 @@ export class CatalogService {
         if (!(e instanceof ConflictError)) throw e;
       }
     }
+  }
+
+  /**
+   * The counts an ingest job moves, as one atomic update for the job's own transaction: the counts
+   * change with the job report and its content marker or not at all, so a resumed or repeated job
+   * never counts twice. The version moves too (an editor holding the old one must re-read).
+   */
+  ingestOperation(datasetId: string, delta: { records: number; newPatients?: number; files?: number; at: string }): Extract<TransactOperation, { kind: 'update' }> {
+    return {
+      kind: 'update',
+      table: 'main',
+      key: { pk: 'DATASET', sk: datasetId },
+      changes: {
+        add: { 'dataset.recordCount': delta.records, 'dataset.fileCount': delta.files ?? 0, 'dataset.patientCount': delta.newPatients ?? 0, version: 1 },
+        set: { 'dataset.updatedAt': delta.at },
+      },
+    };
   }
 
   /** Creates or replaces a dataset's catalogue entry. */

@@ -114,15 +114,24 @@ export class DicomIngestor {
 
   async ingest(src: IngestSource): Promise<IngestJob> {
     const sha256 = IngestJobs.sha256(src.bytes);
-    const previous = await this.jobs.previous(src.datasetId, sha256, src.institution);
-    if (previous) return previous;
+    // Looked up while a single file is parsed and its patient looked up; nothing is written before
+    // it is known not to be a repeat.
+    const earlier = this.jobs.previous(src.datasetId, sha256, src.institution);
+    earlier.catch(() => undefined);
     const base = { jobId: this.ids.next('job'), sha256, startedAt: new Date(this.clock.now()).toISOString() };
-    if (src.bytes.byteLength === 0) return this.jobs.finish(src, base, {}, [wholeFile('EMPTY_FILE', 'the file is empty')]);
     const bare = src.contentType.split(';')[0]!.trim().toLowerCase();
-    if ((ZIP_CONTENT_TYPES as readonly string[]).includes(bare)) return this.ingestArchive(src, base);
+    if (src.bytes.byteLength === 0 || (ZIP_CONTENT_TYPES as readonly string[]).includes(bare)) {
+      const previous = await earlier;
+      if (previous) return previous;
+      if (src.bytes.byteLength === 0) return this.jobs.finish(src, base, {}, [wholeFile('EMPTY_FILE', 'the file is empty')]);
+      return this.ingestArchive(src, base);
+    }
     const batch = newBatch();
-    const outcome = await this.instance(src, src.bytes, base, 0, batch);
+    const outcome = await this.instance(src, src.bytes, base, 0, batch, earlier);
+    const previous = await earlier;
+    if (previous) return previous;
     if ('rejected' in outcome) return this.jobs.finish(src, base, {}, [outcome.rejected]);
+    if ('repeat' in outcome) throw new Error('unreachable: a repeat has an earlier job');
     return this.commit(src, base, batch, { accepted: 1, patients: 1 }, []);
   }
 
@@ -159,6 +168,7 @@ export class DicomIngestor {
     outcomes.forEach((outcome, i) => {
       const index = files[i]!.index;
       if (outcome === 'empty') rejected.push({ line: index, resourceType: 'DICOM', code: 'EMPTY_FILE', issues: [`entry ${index}: the file is empty`] });
+      else if ('repeat' in outcome) throw new Error('unreachable: an archive entry is never a repeat');
       else if ('rejected' in outcome) rejected.push({ ...outcome.rejected, line: index, issues: outcome.rejected.issues.map((x) => `entry ${index}: ${x}`) });
       else {
         accepted += 1;
@@ -172,17 +182,19 @@ export class DicomIngestor {
 
   /**
    * Writes what the instances left in the batch, after all their objects are stored: file
-   * metadata, each study's record with its event, then the job report and content marker; in one
-   * transaction when they fit (a single file always does), else metadata and studies first.
+   * metadata, each study's record with its event, then the job report, content marker and the
+   * dataset's counts; in one transaction when they fit (a single file always does), else metadata
+   * and studies first and the report, marker and counts together last.
    */
   private async commit(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }, batch: InstanceBatch, counts: { accepted: number; patients: number }, rejected: RejectedItem[]): Promise<IngestJob> {
     const studies = [...batch.studies.values()].filter((s) => s.record && s.lineage);
     const timelineEvents = studies.filter((s) => s.event && !s.existedBefore).length;
     const fileOps = this.records.fileOperations([...batch.files.values()]);
     const studyOps = studies.map((s) => this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event));
-    let job: IngestJob;
-    if (fileOps.length + studyOps.flat().length <= 98) {
-      job = await this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [...fileOps, ...studyOps.flat()]);
+    // DICOM never creates patients, so the patient count stands.
+    const catalogue = this.catalog.ingestOperation(src.datasetId, { records: 0, files: counts.accepted, at: new Date(this.clock.now()).toISOString() });
+    if (fileOps.length + studyOps.flat().length <= 97) {
+      return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [...fileOps, ...studyOps.flat()], catalogue);
     } else {
       const pool = new WritePool(4);
       for (let i = 0; i < fileOps.length; i += 25) {
@@ -192,14 +204,12 @@ export class DicomIngestor {
       await pool.drain();
       for (const ops of studyOps) await pool.add(() => this.store.transact(ops));
       await pool.drain();
-      job = await this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected);
+      return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [], catalogue);
     }
-    await this.recordFiles(src.datasetId, counts.accepted, job.finishedAt);
-    return job;
   }
 
   /** One Part 10 instance: parsed, matched, stored; or the reason it was not. `entry` is 0 for a single file. */
-  private async instance(src: IngestSource, bytes: Uint8Array, base: { jobId: string; sha256: string; startedAt: string }, entry: number, batch: InstanceBatch): Promise<{ patientId: string } | { rejected: RejectedItem }> {
+  private async instance(src: IngestSource, bytes: Uint8Array, base: { jobId: string; sha256: string; startedAt: string }, entry: number, batch: InstanceBatch, earlier?: Promise<IngestJob | undefined>): Promise<{ patientId: string } | { rejected: RejectedItem } | { repeat: true }> {
     let parsed;
     try {
       parsed = parseDicom(bytes);
@@ -212,7 +222,8 @@ export class DicomIngestor {
       lookup = this.index.lookupMrn(src.institution, parsed.patientId);
       batch.mrn.set(parsed.patientId, lookup);
     }
-    const patientId = await lookup;
+    const [patientId, previous] = await Promise.all([lookup, earlier]);
+    if (previous) return { repeat: true };
     if (!patientId) return { rejected: { line: 0, resourceType: 'DICOM', code: 'UNKNOWN_PATIENT', issues: ['PatientID (0010,0020) is not the MRN of a known patient of this institution'] } };
     const sha256 = entry ? IngestJobs.sha256(bytes) : base.sha256;
 
@@ -287,11 +298,6 @@ export class DicomIngestor {
     if (!study.merged) study.existedBefore = Boolean(stored.event);
     Object.assign(study, { record, event, lineage, merged: true });
     return { patientId };
-  }
-
-  /** Counts new files in the catalogue; DICOM never creates patients, so the patient count stands. */
-  private async recordFiles(datasetId: string, files: number, at: string): Promise<void> {
-    await this.catalog.recordIngest(datasetId, { records: 0, files, at });
   }
 
   getJob(jobId: string): Promise<IngestJob | undefined> {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ConflictError } from '../errors';
 import type { PatientIndex } from '../patients/patient-index';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item, TransactOperation } from '../ports/document-store';
@@ -50,10 +51,12 @@ export class IngestJobs {
   /**
    * Writes the report with the content marker. A file rejected as a whole gets no marker: once the
    * cause is fixed (the patient indexed, the mapping declared) the same bytes can be ingested again.
-   * `alsoWrite` (at most 98 writes) commits in the same transaction: what the job wrote last lands
-   * with its report and marker, or none of it does.
+   * `alsoWrite` (at most 97 writes) commits in the same transaction: what the job wrote last lands
+   * with its report and marker, or none of it does; so does `catalogue` (the dataset's counts), and
+   * only when the marker is new: the same content committed by a concurrent run of the same job
+   * (a redelivered event) fails this one, which then returns that run's report, counted once.
    */
-  async finish(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }, counts: Partial<IngestJob['counts']>, rejected: RejectedItem[], alsoWrite: TransactOperation[] = []): Promise<IngestJob> {
+  async finish(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }, counts: Partial<IngestJob['counts']>, rejected: RejectedItem[], alsoWrite: TransactOperation[] = [], catalogue?: TransactOperation): Promise<IngestJob> {
     const job: IngestJob = {
       jobId: base.jobId,
       datasetId: src.datasetId,
@@ -70,11 +73,21 @@ export class IngestJobs {
       counts: { accepted: 0, rejected: rejected.length, patients: 0, newPatients: 0, probableDuplicates: 0, timelineEvents: 0, ...counts },
       rejected: rejected.slice(0, 1000),
     };
-    await this.store.transact([
-      ...alsoWrite,
-      { kind: 'put', table: 'main', item: { pk: `JOB#${job.jobId}`, sk: 'JOB', gsi1pk: `JOBS#${src.datasetId}`, gsi1sk: job.startedAt, job } },
-      ...(job.counts.accepted > 0 ? [{ kind: 'put' as const, table: 'main' as const, item: { pk: `CONTENT#${src.datasetId}#${job.sha256}`, sk: 'CONTENT', jobId: job.jobId } }] : []),
-    ]);
+    const marked = job.counts.accepted > 0;
+    try {
+      await this.store.transact([
+        ...alsoWrite,
+        { kind: 'put', table: 'main', item: { pk: `JOB#${job.jobId}`, sk: 'JOB', gsi1pk: `JOBS#${src.datasetId}`, gsi1sk: job.startedAt, job } },
+        // The marker of another institution's identical file is replaced (see `previous`); this
+        // institution's is not.
+        ...(marked ? [{ kind: 'put' as const, table: 'main' as const, item: { pk: `CONTENT#${src.datasetId}#${job.sha256}`, sk: 'CONTENT', jobId: job.jobId, institution: src.institution }, options: { unlessStored: { attribute: 'institution', equals: src.institution } } }] : []),
+        ...(marked && catalogue ? [catalogue] : []),
+      ]);
+    } catch (e) {
+      const earlier = marked && e instanceof ConflictError ? await this.previous(src.datasetId, job.sha256, src.institution) : undefined;
+      if (earlier) return earlier;
+      throw e;
+    }
     return job;
   }
 

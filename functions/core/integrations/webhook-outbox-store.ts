@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AccessRequest } from '../access/access-request';
 import type { Grant } from '../access/grant';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, Item, ItemKey, PutOptions, QueryInput, QueryPage, TableName, TransactOperation } from '../ports/document-store';
+import type { DocumentStore, Item, ItemChanges, ItemKey, PutOptions, QueryInput, QueryPage, TableName, TransactOperation } from '../ports/document-store';
 import type { IntegrationEvent, IntegrationEventData, IntegrationEventType } from './integration-event';
 import type { WebhookDelivery } from './webhook-endpoint';
 import { webhookKeys, type DeliveryItem, type WebhookService } from './webhook-service';
@@ -44,6 +44,11 @@ export class WebhookOutboxStore implements DocumentStore {
 
   delete(table: TableName, key: ItemKey): Promise<void> {
     return this.inner.delete(table, key);
+  }
+
+  /** In-place changes (counters) are not state changes a partner subscribes to. */
+  update(table: TableName, key: ItemKey, changes: ItemChanges): Promise<void> {
+    return this.inner.update(table, key, changes);
   }
 
   query<T extends Item = Item>(table: TableName, input: QueryInput): Promise<QueryPage<T>> {

