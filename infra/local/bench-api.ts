@@ -4,7 +4,6 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import autocannon from 'autocannon';
 import { decodeJwt } from 'jose';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,6 +12,7 @@ import type { Actor } from '../../functions/core/identity/actor';
 import { operations as fhirOperations } from '../../functions/handlers/fhir.handler';
 import { makeApiHandler } from '../../functions/http/make-api-handler';
 import { REPO_ROOT, startPlatform, type RunningPlatform } from './platform';
+import { freePort } from './emulators/process-utils';
 
 /**
  * `npm run bench:api [-- --seconds 10 --connections 8]`: a FHIR search of 20 Observations
@@ -47,17 +47,6 @@ const arg = (name: string, dflt: number) => {
 };
 const SECONDS = arg('seconds', 10);
 const CONNECTIONS = arg('connections', 8);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;

@@ -5,7 +5,6 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createServer as createHttpServer } from 'node:http';
 import { request as httpRequest, Agent } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDocumentStore } from '../../functions/adapters/aws/dynamo-document-store';
 import { RandomIdGenerator } from '../../functions/adapters/shared/random-id-generator';
@@ -21,6 +20,7 @@ import { routes } from '../../functions/http/routes';
 import { startHttpFront } from './http-front';
 import { ensureTables, startDynamoDbLocal } from './emulators/dynamodb-local';
 import { REPO_ROOT } from './platform';
+import { freePort } from './emulators/process-utils';
 
 /**
  * `npm run bench:audit-query [-- <events>]` (issue 6 "Performance"), against DynamoDB Local (the
@@ -42,17 +42,6 @@ import { REPO_ROOT } from './platform';
  */
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

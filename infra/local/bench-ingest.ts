@@ -4,7 +4,6 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { zipSync } from 'fflate';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDocumentStore } from '../../functions/adapters/aws/dynamo-document-store';
@@ -18,6 +17,7 @@ import { ensureTables, startDynamoDbLocal } from './emulators/dynamodb-local';
 import { ensureBuckets, startS3Local } from './emulators/s3-local';
 import { generateDemoCohort } from './demo/generate-demo-cohort';
 import { REPO_ROOT } from './platform';
+import { freePort } from './emulators/process-utils';
 
 /**
  * `npm run bench:ingest [-- <patients>]`: ingestion throughput on the local emulators (DynamoDB
@@ -30,17 +30,6 @@ import { REPO_ROOT } from './platform';
  * measured both sequentially and with 4 calls in flight, and both ratios are reported.
  * Writes bench/results/ingest.json.
  */
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** Writes in flight in the pipelines (FHIR record batches, archive entries) and in the matching raw runs. */
 const CONCURRENCY = 4;

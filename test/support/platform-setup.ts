@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startPlatform, type RunningPlatform } from '../../infra/local/platform';
+import { freePort } from '../../infra/local/emulators/process-utils';
 
 /** What platform tests receive through `inject('platform')`. */
 export interface PlatformInfo {
@@ -23,17 +23,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     platform: PlatformInfo;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 let running: RunningPlatform | undefined;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /** Resolves when something accepts TCP connections on 127.0.0.1:port, or rejects after `timeoutMs`. */
 export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
@@ -53,4 +53,16 @@ export function spawnManaged(command: string, args: string[], options: SpawnOpti
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it), for emulators started by tests and benchmarks. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
 }

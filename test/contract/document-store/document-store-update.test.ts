@@ -1,28 +1,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDocumentStore } from '../../../functions/adapters/aws/dynamo-document-store';
 import { MemoryDocumentStore } from '../../../functions/adapters/memory/memory-document-store';
 import { ConflictError } from '../../../functions/core/errors';
 import type { DocumentStore } from '../../../functions/core/ports/document-store';
 import { ensureTables, startDynamoDbLocal } from '../../../infra/local/emulators/dynamodb-local';
+import { freePort } from '../../../infra/local/emulators/process-utils';
 
 /**
  * Contract of the document store's atomic update, the conditional marker put and the gsi2
  * projection, run against the in-memory adapter and the DynamoDB adapter on DynamoDB Local (the
  * same semantics the ingest job transaction relies on, R-ING-5, R-ING-6).
  */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
 let dynamo: { stop(): Promise<void> } | undefined;
 const stores: Record<string, DocumentStore> = { memory: new MemoryDocumentStore() };
 
