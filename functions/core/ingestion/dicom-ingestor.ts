@@ -1,4 +1,5 @@
 import type { CatalogService } from '../catalog/catalog-service';
+import { ConflictError } from '../errors';
 import type { PatientIndex } from '../patients/patient-index';
 import type { ResearchRecords, StoredFile, TimelineEvent } from '../patients/research-records';
 import type { TransactOperation } from '../ports/document-store';
@@ -41,7 +42,7 @@ interface InstanceBatch {
 interface StudyState {
   patientId: string;
   /** The study record and event as stored before this job, read once per study. */
-  stored: Promise<{ record: ImagingStudyRecord | undefined; event: TimelineEvent | undefined }>;
+  stored: Promise<{ record: ImagingStudyRecord | undefined; version: number | undefined; event: TimelineEvent | undefined }>;
   merged: boolean;
   record?: ImagingStudyRecord;
   event?: TimelineEvent;
@@ -50,6 +51,12 @@ interface StudyState {
 }
 
 const newBatch = (): InstanceBatch => ({ mrn: new Map(), studies: new Map(), files: new Map(), objectWrites: new Map() });
+
+/**
+ * Attempts of a job that keeps losing the study-record race: one per job that can run beside it
+ * (an SQS batch holds at most 10); past that the error returns the event to its queue.
+ */
+const MAX_MERGE_ATTEMPTS = 10;
 
 /** Files a zip tool adds beside the study: skipped, not rejected. */
 const ZIP_NOISE = /(^|\/)(__MACOSX\/|\.DS_Store$|Thumbs\.db$|DICOMDIR$)/i;
@@ -112,7 +119,23 @@ export class DicomIngestor {
     this.jobs = new IngestJobs(store, clock);
   }
 
+  /**
+   * Jobs of one study may run at once (single files of an SQS batch, two archives): each merges
+   * its instances into the study record it read and writes it only if nobody wrote it since
+   * (versioned record). The job that lost the race runs again from the top: its objects are
+   * rewritten under the same keys, it reads the winner's record and merges into it.
+   */
   async ingest(src: IngestSource): Promise<IngestJob> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.ingestOnce(src);
+      } catch (e) {
+        if (!(e instanceof ConflictError) || attempt >= MAX_MERGE_ATTEMPTS) throw e;
+      }
+    }
+  }
+
+  private async ingestOnce(src: IngestSource): Promise<IngestJob> {
     const sha256 = IngestJobs.sha256(src.bytes);
     // Looked up while a single file is parsed and its patient looked up; nothing is written before
     // it is known not to be a repeat.
@@ -190,7 +213,7 @@ export class DicomIngestor {
     const studies = [...batch.studies.values()].filter((s) => s.record && s.lineage);
     const timelineEvents = studies.filter((s) => s.event && !s.existedBefore).length;
     const fileOps = this.records.fileOperations([...batch.files.values()]);
-    const studyOps = studies.map((s) => this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event));
+    const studyOps = await Promise.all(studies.map(async (s) => this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event, (await s.stored).version)));
     // DICOM never creates patients, so the patient count stands.
     const catalogue = this.catalog.ingestOperation(src.datasetId, { records: 0, files: counts.accepted, at: new Date(this.clock.now()).toISOString() });
     if (fileOps.length + studyOps.flat().length <= 97) {
@@ -236,7 +259,7 @@ export class DicomIngestor {
     let study = batch.studies.get(key);
     if (!study) {
       // Read while the objects are encrypted and stored, not after.
-      const stored = Promise.all([this.records.getRecord(patientId, 'ImagingStudy', studyId), occurredAt ? this.records.getEvent(patientId, occurredAt, eventId) : undefined]).then(([record, event]) => ({ record: record as ImagingStudyRecord | undefined, event }));
+      const stored = Promise.all([this.records.getRecordForUpdate(patientId, 'ImagingStudy', studyId), occurredAt ? this.records.getEvent(patientId, occurredAt, eventId) : undefined]).then(([read, event]) => ({ record: read.resource as ImagingStudyRecord | undefined, version: read.version, event }));
       study = { patientId, stored, merged: false, existedBefore: false };
       batch.studies.set(key, study);
     }

@@ -114,10 +114,13 @@ export class ResearchRecords {
    * The writes of `saveRecord`, for a caller that commits them in one transaction with its own
    * (the DICOM pipeline writes a study, its event, its files' metadata and the job report at once).
    */
-  recordOperations(patientId: string, resource: { resourceType: string; id?: string }, lineage: Lineage, event?: TimelineEvent): TransactOperation[] {
+  recordOperations(patientId: string, resource: { resourceType: string; id?: string }, lineage: Lineage, event?: TimelineEvent, readVersion?: number): TransactOperation[] {
     const key = `REC#${resource.resourceType}#${resource.id}`;
+    // A record merged from what was read (a study built up instance by instance) is written only
+    // if nobody wrote it since: version `readVersion + 1`, conditional on `readVersion` (0: new).
+    const versioned = readVersion !== undefined ? { item: { version: readVersion + 1 }, options: { options: { expectedVersion: readVersion } } } : undefined;
     return [
-      { kind: 'put', table: 'main', item: { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${lineage.jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage } },
+      { kind: 'put', table: 'main', item: { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${lineage.jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage, ...versioned?.item }, ...versioned?.options },
       ...(event ? [{ kind: 'put' as const, table: 'main' as const, item: { pk: `PATIENT#${patientId}`, sk: `EVT#${event.occurredAt}#${event.eventId}`, event } }] : []),
     ];
   }
@@ -163,6 +166,15 @@ export class ResearchRecords {
         return { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${lineage.jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage };
       }),
     );
+  }
+
+  /**
+   * One record with the version to pass back to `recordOperations` (0: no such record; a record
+   * written before records were versioned: undefined, written unconditionally once).
+   */
+  async getRecordForUpdate(patientId: string, resourceType: string, id: string): Promise<{ resource: Record<string, unknown> | undefined; version: number | undefined }> {
+    const item = await this.store.get<Item & { resource: Record<string, unknown>; version?: number }>('main', { pk: `PATIENT#${patientId}`, sk: `REC#${resourceType}#${id}` });
+    return { resource: item?.resource, version: item ? item.version : 0 };
   }
 
   /** One record, or undefined. */

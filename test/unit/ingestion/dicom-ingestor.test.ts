@@ -64,6 +64,20 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
     expect(events[0]!.fileIds.length).toBe(4);
   });
 
+  it('R-ING-5: single-file jobs of one study running at once (an SQS batch) lose none of each other\'s instances', async () => {
+    const c = await containerWith([p]);
+    const uid = dicom.find((y) => dicom.filter((z) => z.dicom?.studyInstanceUid === y.dicom?.studyInstanceUid).length > 2)!.dicom!.studyInstanceUid;
+    const same = dicom.filter((x) => x.dicom?.studyInstanceUid === uid);
+    const jobs = await Promise.all(same.map((f, i) => c.ingestRouter.ingest(source(p, `${i}.dcm`, 'application/dicom', f.bytes))));
+    expect(jobs.every((j) => j.counts.accepted === 1)).toBe(true);
+    const patientId = await patientIdOf(c, p);
+    const study = (await c.research.records(patientId, 'ImagingStudy')).find((s) => s.studyInstanceUid === uid)!;
+    expect(study.numberOfInstances).toBe(same.length);
+    const events = (await c.research.timeline(patientId)).filter((e) => e.recordRefs.includes(`ImagingStudy/${study.id}`));
+    expect(events).toHaveLength(1);
+    expect(events[0]!.fileIds.length).toBe(2 * same.length);
+  });
+
   it('R-ING-5/R-GOV-1: the dataset counts move with the job; the same file again, or twice at once (a redelivered event), counts once', async () => {
     const c = await containerWith([p]);
     const [a, b] = dicom.filter((x) => x.contentType === 'application/dicom');
