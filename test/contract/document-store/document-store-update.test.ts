@@ -56,6 +56,16 @@ describe.each(['memory', 'dynamo'])('document store contract (%s)', (name) => {
     expect(await store().get('main', { pk: 'JOB#4', sk: 'JOB' })).toBeUndefined();
   });
 
+  it('R-ING-5: a versioned put in a transaction applies only over the version read (0: absent); a stale one fails with ConflictError and writes nothing', async () => {
+    const key = { pk: 'PATIENT#v1', sk: 'REC#ImagingStudy#s1' };
+    await store().transact([{ kind: 'put', table: 'main', item: { ...key, version: 1, n: 1 }, options: { expectedVersion: 0 } }]);
+    await expect(store().transact([{ kind: 'put', table: 'main', item: { ...key, version: 1, n: 9 }, options: { expectedVersion: 0 } }, { kind: 'put', table: 'main', item: { pk: 'PATIENT#v1', sk: 'EVT#x', n: 9 } }])).rejects.toBeInstanceOf(ConflictError);
+    await store().transact([{ kind: 'put', table: 'main', item: { ...key, version: 2, n: 2 }, options: { expectedVersion: 1 } }]);
+    await expect(store().transact([{ kind: 'put', table: 'main', item: { ...key, version: 2, n: 8 }, options: { expectedVersion: 1 } }])).rejects.toBeInstanceOf(ConflictError);
+    expect(await store().get('main', key)).toMatchObject({ version: 2, n: 2 });
+    expect(await store().get('main', { pk: 'PATIENT#v1', sk: 'EVT#x' })).toBeUndefined();
+  });
+
   it('R-ING-6: a gsi2 query returns keys and the projected attributes, never a record\'s resource or lineage', async () => {
     await store().put('main', { pk: 'PATIENT#p1', sk: 'REC#Observation#o1', gsi2pk: 'JOBREC#j1', gsi2sk: 'p1#REC#Observation#o1', resource: { resourceType: 'Observation', id: 'o1' }, lineage: { jobId: 'j1' } });
     await store().put('main', { pk: 'GRANT#g1', sk: 'GRANT', gsi1pk: 'HOLDER#u', gsi1sk: 't', gsi2pk: 'GRANTS-C', gsi2sk: 't', version: 2, grant: { grantId: 'g1' } });
