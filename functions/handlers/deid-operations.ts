@@ -63,10 +63,12 @@ export const deidOperations: OperationMap = {
     audit.count = out.sources.length;
     return out;
   },
-  async traceLeak({ container, body, audit }: Ctx<{ content: string; format?: LeakFormat }>) {
-    audit.parameters.bytes = Buffer.byteLength(body.content, 'utf8');
+  async traceLeak({ container, body, audit }: Ctx<{ content?: string; contentBase64?: string; format?: LeakFormat }>) {
+    // The schema admits exactly one of the two; the file itself is never audited, only its size.
+    const content = body.contentBase64 !== undefined ? new Uint8Array(Buffer.from(body.contentBase64, 'base64')) : body.content!;
+    audit.parameters.bytes = typeof content === 'string' ? Buffer.byteLength(content, 'utf8') : content.byteLength;
     if (body.format) audit.parameters.format = body.format;
-    const out = await leakTracerOf(container).trace(body.content, body.format ? { format: body.format } : {});
+    const out = await leakTracerOf(container).trace(content, body.format ? { format: body.format } : {});
     audit.parameters.traced = out.traced;
     audit.parameters.confidence = Math.round(out.confidence * 1e6) / 1e6;
     if (out.grantId) audit.resources.push({ type: 'Grant', id: out.grantId });

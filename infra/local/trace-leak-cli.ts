@@ -1,7 +1,7 @@
 /**
- * `npm run trace-leak -- <file> [--format fhir-json|fhir-ndjson|csv] [--data-dir DIR]`
+ * `npm run trace-leak -- <file> [--format fhir-json|fhir-ndjson|csv|dicom] [--data-dir DIR]`
  *
- * R-DEID-6: traces a leaked file (FHIR JSON/Bundle/NDJSON or CSV of released rows) to the grant it
+ * R-DEID-6: traces a leaked file (FHIR JSON/Bundle/NDJSON, CSV of released rows or a DICOM file) to the grant it
  * was released under, against the running local platform (`npm start`): the same `LeakTracer`
  * as `POST /v1/leak-traces`, with the platform's stores and keys. The trace is written to the
  * audit trail (category `security`, operator = the OS user), never the file's content. Prints
@@ -15,12 +15,12 @@ import { LocalKeyProvider } from '../../functions/adapters/local/local-key-provi
 import { RandomIdGenerator } from '../../functions/adapters/shared/random-id-generator';
 import { GrantService } from '../../functions/core/access/grant-service';
 import { AuditTrail } from '../../functions/core/audit/audit-trail';
-import { LeakTracer, type LeakFormat } from '../../functions/core/reidentification/leak-tracer';
+import { LEAK_FORMATS, LeakTracer, type LeakFormat } from '../../functions/core/reidentification/leak-tracer';
 import { systemClock } from '../../functions/core/ports/clock';
 import type { Scheduler } from '../../functions/core/ports/scheduler';
 import { localConnection, localStores, readLocalKeys } from './local-connection';
 
-const USAGE = 'usage: npm run trace-leak -- <file> [--format fhir-json|fhir-ndjson|csv] [--data-dir DIR]';
+const USAGE = `usage: npm run trace-leak -- <file> [--format ${LEAK_FORMATS.join('|')}] [--data-dir DIR]`;
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { format: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean' } } });
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     return file ? 0 : 2;
   }
   const format = values.format as LeakFormat | undefined;
-  if (format && !['fhir-json', 'fhir-ndjson', 'csv'].includes(format)) {
+  if (format && !(LEAK_FORMATS as readonly string[]).includes(format)) {
     console.error(USAGE);
     return 2;
   }
@@ -40,7 +40,8 @@ async function main(): Promise<number> {
   // Only reads grants: scheduling and notifying are never reached.
   const unused: Scheduler = { schedule: async () => Promise.reject(new Error('not used')), cancel: async () => Promise.reject(new Error('not used')) };
   const grants = new GrantService(documents, unused, { notify: async () => undefined }, systemClock, new RandomIdGenerator());
-  const content = readFileSync(file, 'utf8');
+  // Bytes: DICOM is binary; the tracer reads the text formats as UTF-8.
+  const content = new Uint8Array(readFileSync(file));
   const started = Date.now();
   let status = 200;
   let errorCode: string | undefined;
@@ -62,7 +63,7 @@ async function main(): Promise<number> {
     actor: { kind: 'system', id: `system:trace-leak-cli:${userInfo().username}`, roles: [] },
     source: { userAgent: 'npm run trace-leak' },
     resources: result?.grantId ? [{ type: 'Grant', id: result.grantId }] : [],
-    parameters: { bytes: Buffer.byteLength(content, 'utf8'), traced: result?.traced ?? false, confidence: result?.confidence ?? 0, ms: Date.now() - started },
+    parameters: { bytes: content.byteLength, traced: result?.traced ?? false, confidence: result?.confidence ?? 0, ms: Date.now() - started },
     result: { outcome: result ? 'success' : 'failure', status, ...(errorCode ? { errorCode } : {}), ...(result ? { count: result.records } : {}) },
   });
   if (!result) return 1;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readDicom, writeDicom } from '../../functions/core/deid/deidentify-dicom';
 import { generateDemoCohort } from '../../infra/local/demo/generate-demo-cohort';
 import { grantFor } from '../support/access-grants';
 import { apiAs, idTokenFor } from '../support/api-client';
@@ -27,10 +28,12 @@ describe('npm run trace-leak on a file released by the running platform (R-DEID-
   let dir: string;
   let grantId: string;
   let researcher: ReturnType<typeof apiAs>;
+  let researcherToken: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mdrp-leak-'));
     ({ grantId } = await grantFor(platform, 'researcher', { title: 'Leak tracing rehearsal' }));
-    researcher = apiAs(platform, await idTokenFor(platform, 'researcher'));
+    researcherToken = await idTokenFor(platform, 'researcher');
+    researcher = apiAs(platform, researcherToken);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -56,6 +59,42 @@ describe('npm run trace-leak on a file released by the running platform (R-DEID-
     expect(events.status).toBe(200);
     const trace = events.json.items.find((e: { operation: string }) => e.operation === 'traceLeak');
     expect(trace).toMatchObject({ category: 'security', result: { outcome: 'success', status: 200 }, parameters: { traced: true } });
+  });
+
+  it('R-DEID-6: a DICOM file the researcher downloaded is traced to the grant, also after its watermark attribute and pseudonym were stripped', async () => {
+    const page = await researcher.get(`/v1/grants/${grantId}/patients?limit=10`);
+    expect(page.status).toBe(200);
+    let found: { token: string; fileId: string } | undefined;
+    for (const { token } of page.json.items as Array<{ token: string }>) {
+      const view = await researcher.get(`/v1/grants/${grantId}/patients/${token}`);
+      const file = (view.json.timeline as Array<{ files: Array<{ kind: string; fileId: string }> }>).flatMap((e) => e.files).find((f) => f.kind === 'dicom');
+      if (file) {
+        found = { token, fileId: file.fileId };
+        break;
+      }
+    }
+    expect(found, 'a released patient with a DICOM file').toBeDefined();
+    const res = await fetch(`${platform.apiUrl}/v1/grants/${grantId}/patients/${found!.token}/files/${found!.fileId}/preview?format=dicom`, { headers: { authorization: `Bearer ${researcherToken}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/dicom');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const file = join(dir, 'series-from-a-conference-laptop.dcm');
+    writeFileSync(file, bytes);
+    const t = await traceLeak(file);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/^format dicom, 1 records/m);
+    expect(t.stdout).toContain(`TRACED to grant ${grantId}`);
+
+    // The explicit code and the patient pseudonym removed: the grant-marked UIDs still name it.
+    const { meta, dict } = readDicom(bytes);
+    delete dict['00120063'];
+    dict['00100020'] = { vr: 'LO', Value: ['ANON'] };
+    const stripped = join(dir, 'stripped.dcm');
+    writeFileSync(stripped, writeDicom(meta, dict));
+    const s = await traceLeak(stripped);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stdout).toContain(`TRACED to grant ${grantId}`);
+    expect(s.stdout).toMatch(/tags 0, release pseudonyms 0, marked tokens [3-9]\//);
   });
 
   it('R-DEID-6: a file of de-identified-looking data from outside the platform is "not traced" (exit code 3)', async () => {

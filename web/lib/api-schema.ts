@@ -579,7 +579,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Trace a leaked file (FHIR JSON/NDJSON or CSV of released rows) to the grant it was released under, with a confidence (R-DEID-6) */
+        /** Trace a leaked file (FHIR JSON/NDJSON, CSV of released rows or a DICOM file) to the grant it was released under, with a confidence (R-DEID-6) */
         post: operations["traceLeak"];
         delete?: never;
         options?: never;
@@ -1630,13 +1630,15 @@ export interface components {
             uploadId?: string;
         };
         LeakTraceInput: {
-            /** @description The leaked file as text */
-            content: string;
+            /** @description The leaked file as text (FHIR JSON/NDJSON, CSV) */
+            content?: string;
+            /** @description The leaked file as base64 bytes: required for DICOM, accepted for the text formats */
+            contentBase64?: string;
             /**
              * @description Detected when omitted
              * @enum {string}
              */
-            format?: "fhir-json" | "fhir-ndjson" | "csv";
+            format?: "fhir-json" | "fhir-ndjson" | "csv" | "dicom";
         };
         LeakTraceResult: {
             candidates: {
@@ -1653,7 +1655,7 @@ export interface components {
             }[];
             confidence: number;
             /** @enum {string} */
-            format: "fhir-json" | "fhir-ndjson" | "csv";
+            format: "fhir-json" | "fhir-ndjson" | "csv" | "dicom";
             grantId?: string;
             grantsConsidered: number;
             holderId?: string;
@@ -10570,6 +10572,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "content": "Reviewed with the tumour board",
+                 *       "contentBase64": "JVBERi0xLjcKJcfs",
                  *       "format": "fhir-json"
                  *     }
                  */

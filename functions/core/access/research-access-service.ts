@@ -157,9 +157,9 @@ export class ResearchAccessService {
     const policy = getPolicy(policyForLevel(grant.dataLevel));
     const granted = (grant.scope.modalities.length ? grant.scope.modalities : Object.keys(MODALITY_TYPES)).flatMap((m) => MODALITY_TYPES[m] ?? []);
     const types = new Set(only.resourceTypes ? granted.filter((t) => only.resourceTypes!.includes(t)) : granted);
-    const pseudonymizer = new Pseudonymizer(this.keys, grantId);
     // R-DEID-6 / R-SEC-3: level-3 (and stricter) data carries the grant's keyed watermark.
-    const watermark = grant.dataLevel >= 3 ? new GrantWatermark(this.keys, grantId) : undefined;
+    const watermark = watermarkOf(this.keys, grant);
+    const pseudonymizer = new Pseudonymizer(this.keys, grantId, watermark);
     const records: Resource[] = [];
     for (const r of types.size ? await this.research.records(item.patientId) : []) {
       if (!types.has(String(r.resourceType))) continue;
@@ -193,7 +193,8 @@ export class ResearchAccessService {
     const profile = await this.research.getProfile(item.patientId);
     if (!profile || !consentCovers(profile.consent, grant.purposeCode).covered) throw new NotFoundError('patient', { token });
     const policy = getPolicy(policyForLevel(grant.dataLevel));
-    const pseudonymizer = new Pseudonymizer(this.keys, grantId);
+    // The watermark marks DICOM UIDs of previews as it marks ImagingStudy UIDs of the records.
+    const pseudonymizer = new Pseudonymizer(this.keys, grantId, watermarkOf(this.keys, grant));
     const shiftDays = await pseudonymizer.dateOffsetDays(token, { minDays: policy.dateShift.minDays, maxDays: policy.dateShift.maxDays });
     return { grant, policy, pseudonymizer, shiftDays, modalities: grant.scope.modalities, patientId: item.patientId, patientToken: token };
   }
@@ -224,4 +225,9 @@ export class ResearchAccessService {
     }
     return grant;
   }
+}
+
+/** The keyed watermark that level-3 (and stricter) releases of a grant carry (R-DEID-6). */
+function watermarkOf(keys: KeyProvider, grant: Grant): GrantWatermark | undefined {
+  return grant.dataLevel >= 3 ? new GrantWatermark(keys, grant.grantId) : undefined;
 }

@@ -6,6 +6,7 @@ import { ReportBuilder, type DeidReport } from './deid-report';
 import { ANNEX_E_BY_TAG, DEID_METHOD_CODES, resolveAction, type AnnexEAction } from './dicom-profile';
 import { Pseudonymizer } from './pseudonym';
 import { scrubText } from './text-scrubber';
+import { DICOM_WATERMARK_PREFIX, type GrantWatermark } from './watermark';
 
 /** A dcmjs data element in dictionary (denaturalized) form. */
 export interface DicomElement {
@@ -41,7 +42,13 @@ export interface DicomDeidContext {
   keys: KeyProvider;
   /** Vault names (besides the header's own PatientName) to scrub from descriptors. */
   knownNames?: readonly string[];
+  /** Must carry `watermark` when both are given (it makes the UIDs). */
   pseudonymizer?: Pseudonymizer;
+  /**
+   * Level-3 releases (R-DEID-6): the grant's keyed watermark — its code as a second value of
+   * DeidentificationMethod (0012,0063) and marked replacement UIDs (see `watermark.ts`).
+   */
+  watermark?: GrantWatermark;
 }
 
 /** Result of {@link deidentifyDicom}: no bytes when the object was refused. */
@@ -327,13 +334,17 @@ export function writeDicom(meta: DicomDataset, dict: DicomDataset): Uint8Array {
  * attributes, curves and overlays are removed; UIDs are replaced by keyed `2.25.` UIDs stable
  * within the project; PatientName/PatientID become the pseudonym; PatientIdentityRemoved,
  * DeidentificationMethod(CodeSequence) and LongitudinalTemporalInformationModified are written.
+ * With a watermark (level-3 grants) the method carries the grant's code and the UIDs its mark.
  * Returns the new dataset and meta (inputs are not mutated) or a refusal.
  */
 export async function deidentifyDicomDataset(
   input: { meta?: DicomDataset; dict: DicomDataset },
   ctx: DicomDeidContext,
 ): Promise<{ meta?: DicomDataset; dict?: DicomDataset; report: DeidReport }> {
-  const p = ctx.pseudonymizer ?? new Pseudonymizer(ctx.keys, ctx.projectId);
+  const p = ctx.pseudonymizer ?? new Pseudonymizer(ctx.keys, ctx.projectId, ctx.watermark);
+  if (p.projectId !== ctx.projectId) throw new Error('pseudonymizer belongs to another project');
+  if (ctx.watermark && p.watermark?.grantId !== ctx.watermark.grantId) throw new Error('the pseudonymizer does not carry the watermark of the context');
+  const watermark = p.watermark;
   const report = new ReportBuilder(ctx.policy, 'dicom');
   const offset = await p.dateOffsetDays(ctx.patientToken, ctx.policy.dateShift);
   const w = new DicomWalker(ctx, p, report, offset);
@@ -381,10 +392,11 @@ export async function deidentifyDicomDataset(
   }
 
   dict[TAG.PatientIdentityRemoved] = constants.identityRemoved;
-  dict[TAG.DeidentificationMethod] = constants.method;
+  dict[TAG.DeidentificationMethod] = watermark ? { vr: 'LO', Value: [...constants.method.Value!, `${DICOM_WATERMARK_PREFIX}${await watermark.code()}`] } : constants.method;
   dict[TAG.DeidentificationMethodCodeSequence] = codes;
   if (opts.retainLongitudinalModifiedDates) dict[TAG.LongitudinalTemporalInformationModified] = constants.longitudinal;
   for (const t of [TAG.PatientIdentityRemoved, TAG.DeidentificationMethod, TAG.DeidentificationMethodCodeSequence]) report.add(fmtTag(t), 'add');
+  if (watermark) report.add(fmtTag(TAG.DeidentificationMethod), 'watermark', 'grant code; marked UIDs');
 
   let meta: DicomDataset | undefined;
   if (input.meta) {

@@ -1,4 +1,5 @@
 import type { KeyProvider } from '../ports/key-provider';
+import type { GrantWatermark } from './watermark';
 
 /**
  * Keyed, project-scoped derivations (ARCHITECTURE D2). Everything is an HMAC-SHA-256 under the
@@ -12,12 +13,19 @@ const VERSION = 'mdrp-deid-v1';
 /** A cache in front of the key provider: one resource has many repeated references. */
 export class Pseudonymizer {
   private readonly cache = new Map<string, Promise<string>>();
+  private readonly uids = new Map<string, Promise<string>>();
 
+  /**
+   * @param watermark level-3 releases (R-DEID-6): the grant's watermark, which then marks every
+   *   replacement UID (see {@link uid}); it must belong to the same grant as `projectId`.
+   */
   constructor(
     private readonly keys: KeyProvider,
     readonly projectId: string,
+    readonly watermark?: GrantWatermark,
   ) {
     if (!projectId) throw new Error('projectId is required: pseudonyms are project-scoped');
+    if (watermark && watermark.grantId !== projectId) throw new Error('watermark belongs to another grant');
   }
 
   private mac(kind: string, value: string): Promise<string> {
@@ -54,9 +62,22 @@ export class Pseudonymizer {
     return sign * magnitude;
   }
 
-  /** DICOM UID replacement in the `2.25.<128-bit decimal>` form (PS3.5 B.2), stable per project. */
-  async uid(original: string): Promise<string> {
-    const h = await this.mac('dicom-uid', original.trim());
-    return `2.25.${BigInt(`0x${h.slice(0, 32)}`).toString(10)}`;
+  /**
+   * DICOM UID replacement in the `2.25.<128-bit decimal>` form (PS3.5 B.2), stable per project.
+   * With a watermark the last 16 bits are the grant's keyed check of the other 112
+   * ({@link GrantWatermark.markToken}): still unique and stable, and every UID of a leaked file
+   * carries 16 bits of evidence of its grant.
+   */
+  uid(original: string): Promise<string> {
+    const key = original.trim();
+    let hit = this.uids.get(key);
+    if (!hit) {
+      hit = this.mac('dicom-uid', key).then(async (h) => {
+        const body = this.watermark ? await this.watermark.markToken(h.slice(0, 32)) : h.slice(0, 32);
+        return `2.25.${BigInt(`0x${body}`).toString(10)}`;
+      });
+      this.uids.set(key, hit);
+    }
+    return hit;
   }
 }

@@ -19,12 +19,28 @@ import type { KeyProvider } from '../ports/key-provider';
  *    its keyed token and ends with a 16-bit keyed check of them: still a stable, unique pseudonym
  *    (joins within the grant work), but every copied row carries 16 bits of grant evidence per
  *    token, even with the header gone or the columns reordered.
+ * 5. **DICOM** — the code as a second value of DeidentificationMethod (0012,0063)
+ *    (`MDRP watermark <code>`, a descriptor no analysis reads), and every replacement `2.25.` UID
+ *    marked like a table token (its 128-bit integer ends with the 16-bit check), so the UIDs of a
+ *    leaked file still name the grant after (0012,0063) was stripped. ImagingStudy UIDs of the
+ *    same release are marked alike and keep matching the files.
  *
  * The trace (`LeakTracer`) weighs the three as evidence in bits; see its documentation.
  */
 
 /** Tag system of the per-grant watermark code. */
 export const DEID_WATERMARK_TAG_SYSTEM = 'https://mdrp.example.org/fhir/CodeSystem/deid-watermark';
+
+/** Prefix of the DeidentificationMethod (0012,0063) value that carries the code in DICOM. */
+export const DICOM_WATERMARK_PREFIX = 'MDRP watermark ';
+
+/** The 32-hex body of a `2.25.` UID (its 128-bit integer), or undefined for any other UID. */
+export function uidToken(uid: string): string | undefined {
+  const m = /^2\.25\.(\d{1,39})$/.exec(uid.trim());
+  if (!m) return undefined;
+  const n = BigInt(m[1]!);
+  return n < 1n << 128n ? n.toString(16).padStart(32, '0') : undefined;
+}
 
 /** Record type under which table rows (CSV columns) are ordered. */
 export const TABLE_RECORD_TYPE = 'table';

@@ -1,24 +1,25 @@
 import type { Grant } from '../access/grant';
 import type { GrantService } from '../access/grant-service';
-import { DEID_WATERMARK_TAG_SYSTEM, GrantWatermark, log2Factorial, markedTokenBits, orderedNames, TABLE_RECORD_TYPE } from '../deid/watermark';
+import { readDicom, type DicomDataset } from '../deid/deidentify-dicom';
+import { DEID_WATERMARK_TAG_SYSTEM, DICOM_WATERMARK_PREFIX, GrantWatermark, log2Factorial, markedTokenBits, orderedNames, TABLE_RECORD_TYPE, uidToken } from '../deid/watermark';
 import { parseCsv } from '../ingestion/table-ingestor';
 import { ValidationError } from '../errors';
+import type { LeakFormat } from './leak-format';
 import type { DocumentStore, Item } from '../ports/document-store';
 import type { KeyProvider } from '../ports/key-provider';
 
-/** The shape of a leaked file the tracer understands. */
-export type LeakFormat = 'fhir-json' | 'fhir-ndjson' | 'csv';
+export { LEAK_FORMATS, type LeakFormat } from './leak-format';
 
 /** Evidence for one candidate grant. */
 export interface TraceCandidate {
   grantId: string;
   holderId: string;
   holderName: string;
-  /** Records carrying the grant's watermark tag. */
+  /** Records carrying the grant's watermark tag (FHIR `meta.tag`, DICOM (0012,0063)). */
   watermarkTags: number;
   /** Distinct patient pseudonyms of the grant's release found in the file. */
   pseudonymsMatched: number;
-  /** Distinct 32-hex tokens carrying the grant's 16-bit mark (table releases), of those found. */
+  /** Distinct 32-hex tokens (and `2.25.` UIDs of DICOM) carrying the grant's 16-bit mark, of those found. */
   markedTokens: number;
   tokensChecked: number;
   /** Records (or the CSV header) whose element order is the grant's keyed order, of those checked. */
@@ -62,12 +63,13 @@ type Rec = { type: string; names: string[]; tags: string[] };
 
 /**
  * Traces a leaked file back to the grant it was released under (R-DEID-6). The file is parsed
- * as FHIR JSON (resource, array or Bundle), NDJSON (broken lines of an excerpt are skipped) or CSV;
- * each grant is then weighed on the three keyed marks of `watermark.ts`:
+ * as FHIR JSON (resource, array or Bundle), NDJSON (broken lines of an excerpt are skipped), CSV
+ * or DICOM Part 10 (one record: its DeidentificationMethod values, and every `2.25.` UID and
+ * 32-hex value as a token); each grant is then weighed on the keyed marks of `watermark.ts`:
  *
  * - a watermark tag equal to the grant's code: 64 bits (once);
  * - each distinct pseudonym of the grant's release found anywhere in the text: 128 bits (≤ 4);
- * - k of the n distinct tokens carrying the grant's 16-bit mark: −log2(C(n,k)·2^(−16k)) bits;
+ * - k of the n distinct tokens (UIDs) carrying the grant's 16-bit mark: −log2(C(n,k)·2^(−16k)) bits;
  * - each record whose element order equals the grant's keyed order: log2((1−ε)·n!) bits, and
  *   log2(ε) for one that does not (ε = 5 % for re-serialisation that lost the order).
  *
@@ -81,12 +83,21 @@ export class LeakTracer {
     private readonly keys: KeyProvider,
   ) {}
 
-  async trace(content: string, opts: { format?: LeakFormat; minDataLevel?: number } = {}): Promise<TraceResult> {
-    const text = content.replace(/^\uFEFF/, '');
-    const format = opts.format ?? detectFormat(text);
-    const records = parseRecords(text, format);
+  /** `content`: the file as text, or its bytes (required for DICOM; text formats are read as UTF-8). */
+  async trace(content: string | Uint8Array, opts: { format?: LeakFormat; minDataLevel?: number } = {}): Promise<TraceResult> {
+    const bytes = typeof content === 'string' ? undefined : content;
+    const format = opts.format ?? (bytes && isDicom(bytes) ? 'dicom' : detectFormat(textOf(content)));
+    let records: Rec[];
+    let hexTokens: Set<string>;
+    if (format === 'dicom') {
+      if (!bytes) throw new ValidationError('a DICOM file must be sent as bytes (contentBase64)', { field: 'content', format });
+      ({ records, hexTokens } = parseDicomRecord(bytes));
+    } else {
+      const text = textOf(content);
+      records = parseRecords(text, format);
+      hexTokens = new Set(text.match(/\b[0-9a-f]{32}\b/g) ?? []);
+    }
     if (!records.length) throw new ValidationError('no records could be read from the file', { field: 'content', format });
-    const hexTokens = new Set(text.match(/\b[0-9a-f]{32}\b/g) ?? []);
     const grants = (await this.grants.listAll()).filter((g) => g.dataLevel >= (opts.minDataLevel ?? 1));
     const candidates: TraceCandidate[] = [];
     for (const g of grants) candidates.push(await this.weigh(g, records, hexTokens));
@@ -144,6 +155,46 @@ export class LeakTracer {
   }
 }
 
+function textOf(content: string | Uint8Array): string {
+  return (typeof content === 'string' ? content : new TextDecoder().decode(content)).replace(/^\uFEFF/, '');
+}
+
+/** Part 10: a 128-byte preamble, then `DICM`. */
+function isDicom(bytes: Uint8Array): boolean {
+  return bytes.byteLength > 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+}
+
+/**
+ * A DICOM file as one record: the watermark codes of its DeidentificationMethod (0012,0063), and
+ * as tokens every `2.25.` UID (as its 32-hex integer) and every 32-hex value (the patient
+ * pseudonym in PatientID), file meta and nested sequences included.
+ */
+function parseDicomRecord(bytes: Uint8Array): { records: Rec[]; hexTokens: Set<string> } {
+  let file: { meta: DicomDataset; dict: DicomDataset };
+  try {
+    file = readDicom(bytes);
+  } catch {
+    throw new ValidationError('the file is not a readable DICOM Part 10 file', { field: 'content', format: 'dicom' });
+  }
+  const tags: string[] = [];
+  const hexTokens = new Set<string>();
+  const visit = (ds: DicomDataset): void => {
+    for (const [tag, el] of Object.entries(ds)) {
+      for (const v of el.Value ?? []) {
+        if (el.vr === 'SQ') visit(v as DicomDataset);
+        else if (typeof v === 'string') {
+          if (tag.toUpperCase() === '00120063' && v.startsWith(DICOM_WATERMARK_PREFIX)) tags.push(v.slice(DICOM_WATERMARK_PREFIX.length).trim());
+          const t = el.vr === 'UI' ? uidToken(v) : /^[0-9a-f]{32}$/.test(v.trim()) ? v.trim() : undefined;
+          if (t) hexTokens.add(t);
+        }
+      }
+    }
+  };
+  visit(file.meta);
+  visit(file.dict);
+  return { records: [{ type: 'dicom', names: [], tags }], hexTokens };
+}
+
 function detectFormat(text: string): LeakFormat {
   const t = text.trimStart();
   if (t.startsWith('{') || t.startsWith('[')) {
@@ -160,7 +211,7 @@ function detectFormat(text: string): LeakFormat {
   return 'csv';
 }
 
-function parseRecords(text: string, format: LeakFormat): Rec[] {
+function parseRecords(text: string, format: Exclude<LeakFormat, 'dicom'>): Rec[] {
   if (format === 'csv') {
     const rows = parseCsv(text).filter((r) => r.cells.some((c) => c !== ''));
     const header = rows[0]?.cells ?? [];

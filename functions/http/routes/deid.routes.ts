@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LEAK_FORMATS } from '../../core/reidentification/leak-format';
 import { REIDENTIFICATION_APPROVER_ROLES, REIDENTIFICATION_REASONS } from '../../core/reidentification/reidentification-request';
 import type { RouteDefinition } from '../route-definition';
 
@@ -145,22 +146,30 @@ export const deidRoutes: RouteDefinition[] = [
     module: 'access',
     auth: 'user',
     action: 'TraceLeak',
-    summary: 'Trace a leaked file (FHIR JSON/NDJSON or CSV of released rows) to the grant it was released under, with a confidence (R-DEID-6)',
+    summary: 'Trace a leaked file (FHIR JSON/NDJSON, CSV of released rows or a DICOM file) to the grant it was released under, with a confidence (R-DEID-6)',
     tags: ['reidentification', 'security'],
     auditCategory: 'security',
     request: {
       body: z
         .object({
-          content: z.string().min(1).max(4_000_000).describe('The leaked file as text'),
-          format: z.enum(['fhir-json', 'fhir-ndjson', 'csv']).optional().describe('Detected when omitted'),
+          content: z.string().min(1).max(4_000_000).optional().describe('The leaked file as text (FHIR JSON/NDJSON, CSV)'),
+          contentBase64: z
+            .string()
+            .min(4)
+            .max(4_000_000)
+            .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+            .optional()
+            .describe('The leaked file as base64 bytes: required for DICOM, accepted for the text formats'),
+          format: z.enum(LEAK_FORMATS).optional().describe('Detected when omitted'),
         })
+        .refine((b) => (b.content === undefined) !== (b.contentBase64 === undefined), { message: 'send exactly one of content and contentBase64' })
         .meta({ id: 'LeakTraceInput' }),
       maxBodyBytes: 5 * 1024 * 1024,
     },
     response: z
       .object({
         traced: z.boolean(),
-        format: z.enum(['fhir-json', 'fhir-ndjson', 'csv']),
+        format: z.enum(LEAK_FORMATS),
         records: z.number().int(),
         grantsConsidered: z.number().int(),
         grantId: z.string().optional(),
