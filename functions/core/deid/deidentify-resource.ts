@@ -47,6 +47,13 @@ const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 /** String elements holding human-written text: always scrubbed. */
 const FREE_TEXT_KEYS = new Set(['div', 'text', 'description', 'conclusion', 'valueString', 'comment', 'title', 'summary', 'valueMarkdown', 'patientInstruction', 'authorString', 'display']);
 /** String elements that never hold dates even if they look like one. */
+/**
+ * Instance UIDs of an ImagingStudy: FHIR `uid` (series, instances) and the study record the DICOM
+ * ingestor writes (`studyInstanceUid`, `seriesInstanceUid`, `sopInstanceUid`). Replaced as in the
+ * files (PS3.15 action U), so records and released files keep naming the same objects. SOP class
+ * UIDs name a standard object type and are kept.
+ */
+const IMAGING_UID_KEYS = new Set(['uid', 'studyInstanceUid', 'seriesInstanceUid', 'sopInstanceUid']);
 const NOT_DATE_KEYS = new Set(['id', 'code', 'system', 'version', 'value', 'reference', 'url', 'uid']);
 /** Identifier systems of organizations, kept: an institution is not a person (SPEC §6 targets patients). */
 const KEPT_IDENTIFIER_SYSTEM = /\/institution$/;
@@ -174,7 +181,7 @@ class Walker {
 
   private async string(v: string, segs: string[], shown: string, parent: JsonObject, key: string): Promise<Json | undefined> {
     if (key === 'reference') return this.reference(v, shown);
-    if (key === 'uid' && this.rt === 'ImagingStudy') {
+    if (this.rt === 'ImagingStudy' && IMAGING_UID_KEYS.has(key)) {
       this.report.add(shown, 'replace-uid');
       return this.p.uid(v);
     }

@@ -53,13 +53,17 @@ describe('watermarked DICOM releases and their tracing (R-DEID-6, R-DEID-4)', ()
   }
 
   /** The first released DICOM file of the grant's first patient, downloaded as Part 10, and its ImagingStudy records. */
-  async function servedDicom(who: Actor, grantId: string): Promise<{ bytes: Uint8Array; studyUids: string[] }> {
+  let releasedStudiesA: string;
+  async function servedDicom(who: Actor, grantId: string): Promise<{ bytes: Uint8Array; studyUids: string[]; studies: string }> {
     const token = (await c.researchAccess.search(who, grantId, undefined, 1)).items[0]!.token;
     const view = await c.researchAccess.patient(who, grantId, token);
     const file = view.timeline.flatMap((e) => e.files).find((f) => f.kind === 'dicom')!;
     const out = await c.previews.preview(who, grantId, token, file.fileId, { format: 'dicom' });
-    const studyUids = view.records.filter((r) => r.resourceType === 'ImagingStudy').flatMap((r) => ((r as { identifier?: Array<{ system?: string; value?: string }> }).identifier ?? []).filter((i) => i.system === 'urn:dicom:uid').map((i) => i.value!.replace(/^urn:oid:/, '')));
-    return { bytes: out.bytes, studyUids };
+    // FHIR ImagingStudy (identifier urn:dicom:uid) and the study record of DICOM ingestion (studyInstanceUid).
+    type Study = { identifier?: Array<{ system?: string; value?: string }>; studyInstanceUid?: string };
+    const studies = view.records.filter((r) => r.resourceType === 'ImagingStudy') as unknown as Study[];
+    const studyUids = studies.flatMap((r) => [...(r.identifier ?? []).filter((i) => i.system === 'urn:dicom:uid').map((i) => i.value!.replace(/^urn:oid:/, '')), ...(r.studyInstanceUid ? [r.studyInstanceUid] : [])]);
+    return { bytes: out.bytes, studyUids, studies: JSON.stringify(studies) };
   }
 
   beforeAll(async () => {
@@ -72,6 +76,7 @@ describe('watermarked DICOM releases and their tracing (R-DEID-6, R-DEID-4)', ()
     const a = await servedDicom(alice, grantA);
     fileA = a.bytes;
     studyUidsA = a.studyUids;
+    releasedStudiesA = a.studies;
     fileB = (await servedDicom(bob, grantB)).bytes;
   }, 180_000);
 
@@ -98,11 +103,15 @@ describe('watermarked DICOM releases and their tracing (R-DEID-6, R-DEID-4)', ()
     expect(other['0020000D']?.Value?.[0]).not.toBe(dict['0020000D']?.Value?.[0]);
   });
 
-  it('R-DEID-6: a released ImagingStudy record names the same (marked) Study Instance UID as the released file', async () => {
+  it('R-DEID-6, R-DEID-4: released ImagingStudy records name the same (marked) Study Instance UID as the released file, and no original UID', async () => {
     const uid = readDicom(fileA).dict['0020000D']?.Value?.[0] as string;
     expect(studyUidsA).toContain(uid);
     const original = readDicom(p.files.find((x) => x.kind === 'dicom')!.bytes).dict['0020000D']?.Value?.[0];
     expect(studyUidsA).not.toContain(original);
+    // No original UID of any of the patient's files (study, series, instance) is left in the released records.
+    const originals = p.files.filter((x) => x.kind === 'dicom').flatMap((x) => uids(readDicom(x.bytes).dict));
+    expect(originals.length).toBeGreaterThan(3);
+    for (const u of originals) expect(releasedStudiesA).not.toContain(u);
     for (const u of studyUidsA) expect(await new GrantWatermark(c.keys, grantA).isMarked(uidToken(u)!)).toBe(true);
   });
 
