@@ -6,6 +6,8 @@ import { buildContainer, type Container } from '../../functions/composition/cont
 import type { Clock } from '../../functions/core/ports/clock';
 import type { IdGenerator } from '../../functions/core/ports/id-generator';
 import type { ObjectStore } from '../../functions/core/ports/object-store';
+import { CURRENT_AGREEMENT_VERSION } from '../../functions/core/access/access-request-service';
+import type { Actor } from '../../functions/core/identity/actor';
 import type { ScheduledJob, Scheduler } from '../../functions/core/ports/scheduler';
 import type { WorkflowEngine } from '../../functions/core/ports/workflow-engine';
 import { randomBytes, generateKeyPairSync } from 'node:crypto';
@@ -105,4 +107,22 @@ export function testContainer(overrides: { objects?: ObjectStore } = {}): Contai
     directory: { getUser: async () => undefined, listUsers: async () => [], listUsersInRole: async () => [] },
   });
   return c as Container & { clock: TestClock; workflow: RecordingWorkflow; scheduler: RecordingScheduler };
+}
+
+/**
+ * A grant for `who` (its level is the datasets'), issued the way the workflow's last step issues it (the
+ * review steps themselves are tested elsewhere): submit a complete request, run `issueGrant`.
+ */
+export async function issueGrantFor(c: Container, who: Actor, scope: { datasetIds: string[]; modalities: string[] }, title = 'Research grant for a test'): Promise<string> {
+  const r = await c.accessRequests.submit(who, {
+    title,
+    purposeCode: 'DUO:0000007',
+    purpose: 'Disease-specific research on breast cancer response',
+    academicStatement: 'A detailed academic statement that is long enough to pass the fifty character rule.',
+    scope: { ...scope, fields: [] },
+    requestedDurationDays: 30,
+    agreementVersion: CURRENT_AGREEMENT_VERSION,
+    agreementAccepted: true,
+  });
+  return (await c.accessRequests.runWorkflowTask({ task: 'issueGrant', requestId: r.requestId })).grantId as string;
 }

@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CURRENT_AGREEMENT_VERSION } from '../../../functions/core/access/access-request-service';
 import { getPolicy } from '../../../functions/core/deid/deid-policy';
 import { deidentifyDicom, readDicom, writeDicom, type DicomDataset } from '../../../functions/core/deid/deidentify-dicom';
 import { Pseudonymizer } from '../../../functions/core/deid/pseudonym';
@@ -11,7 +10,9 @@ import { operations as accessOps } from '../../../functions/handlers/access.hand
 import { leakTracerOf } from '../../../functions/handlers/deid-operations';
 import { makeApiHandler } from '../../../functions/http/make-api-handler';
 import type { DemoPatient } from '../../../infra/local/demo/demo-model';
+import { issueGrantFor } from '../../support/test-container';
 import { containerWith, demoCohort, source } from '../ingestion/multimodal-fixture';
+import { userEvent } from '../integrations/integration-fixtures';
 
 const researcher = (id: string): Actor => ({ kind: 'user', id, displayName: id, roles: ['researcher'], institution: 'demo-hospital-1', mfa: true, scopes: [] });
 const alice = researcher('alice');
@@ -38,19 +39,7 @@ describe('watermarked DICOM releases and their tracing (R-DEID-6, R-DEID-4)', ()
   let fileB: Uint8Array;
   let studyUidsA: string[];
 
-  async function grantFor(who: Actor): Promise<string> {
-    const r = await c.accessRequests.submit(who, {
-      title: 'Imaging response',
-      purposeCode: 'DUO:0000007',
-      purpose: 'Disease-specific research on breast cancer imaging response',
-      academicStatement: 'A detailed academic statement that is long enough to pass the fifty character rule.',
-      scope: { datasetIds: ['bc-test'], modalities: ['clinical', 'imaging'], fields: [] },
-      requestedDurationDays: 30,
-      agreementVersion: CURRENT_AGREEMENT_VERSION,
-      agreementAccepted: true,
-    });
-    return (await c.accessRequests.runWorkflowTask({ task: 'issueGrant', requestId: r.requestId })).grantId as string;
-  }
+  const grantFor = (who: Actor) => issueGrantFor(c, who, { datasetIds: ['bc-test'], modalities: ['clinical', 'imaging'] }, 'Imaging response');
 
   /** The first released DICOM file of the grant's first patient, downloaded as Part 10, and its ImagingStudy records. */
   let releasedStudiesA: string;
@@ -153,22 +142,7 @@ describe('watermarked DICOM releases and their tracing (R-DEID-6, R-DEID-4)', ()
 
   it('R-DEID-6: POST /v1/leak-traces takes the DICOM file as contentBase64 (exactly one of content and contentBase64)', async () => {
     const api = makeApiHandler('access', accessOps, async () => c, { logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }) });
-    const post = (body: unknown) =>
-      api(
-        {
-          resource: '/v1/leak-traces',
-          path: '/v1/leak-traces',
-          httpMethod: 'POST',
-          headers: { 'content-type': 'application/json' },
-          queryStringParameters: null,
-          multiValueQueryStringParameters: null,
-          pathParameters: null,
-          body: JSON.stringify(body),
-          isBase64Encoded: false,
-          requestContext: { requestId: `r-sam-${Math.random()}`, identity: { sourceIp: '127.0.0.1', userAgent: 'vitest' }, authorizer: { claims: { sub: 'sam', 'cognito:username': 'sam', 'cognito:groups': ['security-admin'], 'custom:institution': 'demo-hospital-1', name: 'sam', token_use: 'id' } } },
-        } as unknown as APIGatewayProxyEvent,
-        { functionName: 'test', awsRequestId: 'req-1' } as unknown as Context,
-      );
+    const post = (body: unknown) => api(userEvent('POST', '/v1/leak-traces', ['security-admin'], { body, sub: 'sam' }), { functionName: 'test', awsRequestId: 'req-1' } as unknown as Context);
     const res = await post({ contentBase64: Buffer.from(fileA).toString('base64') });
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ traced: true, format: 'dicom', grantId: grantA, holderId: 'alice' });

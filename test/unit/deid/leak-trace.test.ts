@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CURRENT_AGREEMENT_VERSION } from '../../../functions/core/access/access-request-service';
 import { getPolicy } from '../../../functions/core/deid/deid-policy';
 import { deidentifyResource } from '../../../functions/core/deid/deidentify-resource';
 import { deidentifyTable } from '../../../functions/core/deid/deidentify-table';
@@ -13,7 +12,8 @@ import { operations as accessOps } from '../../../functions/handlers/access.hand
 import { makeApiHandler } from '../../../functions/http/make-api-handler';
 import { generateDemoCohort } from '../../../infra/local/demo/generate-demo-cohort';
 import type { DemoCohort } from '../../../infra/local/demo/demo-model';
-import { testContainer } from '../../support/test-container';
+import { issueGrantFor, testContainer } from '../../support/test-container';
+import { userEvent } from '../integrations/integration-fixtures';
 import type { Resource } from '@medplum/fhirtypes';
 
 const researcher = (id: string): Actor => ({ kind: 'user', id, displayName: id, roles: ['researcher'], institution: 'demo-hospital-1', mfa: true, scopes: [] });
@@ -28,19 +28,7 @@ describe('watermark and leak tracing (R-DEID-6)', () => {
   let leakA: Resource[];
   let leakB: Resource[];
 
-  async function grantFor(who: Actor): Promise<string> {
-    const r = await c.accessRequests.submit(who, {
-      title: 'pCR predictors',
-      purposeCode: 'DUO:0000007',
-      purpose: 'Disease-specific research on breast cancer response',
-      academicStatement: 'A detailed academic statement that is long enough to pass the fifty character rule.',
-      scope: { datasetIds: ['bc-nrt-io'], modalities: ['clinical', 'labs'], fields: [] },
-      requestedDurationDays: 30,
-      agreementVersion: CURRENT_AGREEMENT_VERSION,
-      agreementAccepted: true,
-    });
-    return (await c.accessRequests.runWorkflowTask({ task: 'issueGrant', requestId: r.requestId })).grantId as string;
-  }
+  const grantFor = (who: Actor) => issueGrantFor(c, who, { datasetIds: ['bc-nrt-io'], modalities: ['clinical', 'labs'] }, 'pCR predictors');
 
   async function released(who: Actor, grantId: string, patients: number): Promise<Resource[]> {
     const page = await c.researchAccess.search(who, grantId, undefined, patients);
@@ -147,19 +135,7 @@ describe('watermark and leak tracing (R-DEID-6)', () => {
   it('R-DEID-6: the trace operation is for security admins only and is audited without the file', async () => {
     const api = makeApiHandler('access', accessOps, async () => c, { logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }) });
     const content = leakA.slice(0, 5).map((r) => JSON.stringify(r)).join('\n');
-    const ev = (sub: string, groups: string[]) =>
-      ({
-        resource: '/v1/leak-traces',
-        path: '/v1/leak-traces',
-        httpMethod: 'POST',
-        headers: { 'content-type': 'application/json' },
-        queryStringParameters: null,
-        multiValueQueryStringParameters: null,
-        pathParameters: null,
-        body: JSON.stringify({ content }),
-        isBase64Encoded: false,
-        requestContext: { requestId: `r-${sub}-123456`, identity: { sourceIp: '127.0.0.1', userAgent: 'vitest' }, authorizer: { claims: { sub, 'cognito:username': sub, 'cognito:groups': groups, 'custom:institution': 'demo-hospital-1', name: sub, token_use: 'id' } } },
-      }) as unknown as APIGatewayProxyEvent;
+    const ev = (sub: string, groups: string[]) => userEvent('POST', '/v1/leak-traces', groups, { body: { content }, sub });
     const lambdaCtx = { functionName: 'test', awsRequestId: 'req-1' } as unknown as Context;
     expect((await api(ev('alice', ['researcher']), lambdaCtx)).statusCode).toBe(403);
     const res = await api(ev('sam', ['security-admin']), lambdaCtx);

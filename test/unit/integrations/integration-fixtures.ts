@@ -63,8 +63,9 @@ export function partnerEvent(method: string, resource: string, partnerId: string
   } as unknown as APIGatewayProxyEvent;
 }
 
-/** A signed-in user's event (Cognito claims). */
-export function userEvent(method: string, resource: string, groups: string[], opts: { params?: Record<string, string>; body?: unknown } = {}): APIGatewayProxyEvent {
+/** A signed-in user's event (Cognito claims; `sub` defaults to admin-1). */
+export function userEvent(method: string, resource: string, groups: string[], opts: { params?: Record<string, string>; body?: unknown; sub?: string } = {}): APIGatewayProxyEvent {
+  const sub = opts.sub ?? 'admin-1';
   return {
     resource,
     path: resource,
@@ -78,7 +79,7 @@ export function userEvent(method: string, resource: string, groups: string[], op
     requestContext: {
       requestId: 'r-123456789',
       identity: { sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      authorizer: { claims: { sub: 'admin-1', 'cognito:username': 'admin-1', 'cognito:groups': groups, 'custom:institution': 'demo-hospital-1', name: 'Admin', token_use: 'id' } },
+      authorizer: { claims: { sub, 'cognito:username': sub, 'cognito:groups': groups, 'custom:institution': 'demo-hospital-1', name: opts.sub ?? 'Admin', token_use: 'id' } },
     },
   } as unknown as APIGatewayProxyEvent;
 }
