@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { zipSync } from 'fflate';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
@@ -13,6 +13,8 @@ import { RandomIdGenerator } from '../../functions/adapters/shared/random-id-gen
 import type { PlatformConfig } from '../../functions/composition/config';
 import { buildContainer } from '../../functions/composition/container';
 import { systemClock } from '../../functions/core/ports/clock';
+import { ConflictError } from '../../functions/core/errors';
+import { parseDicom } from '../../functions/core/ingestion/dicom-image';
 import { ensureTables, startDynamoDbLocal } from './emulators/dynamodb-local';
 import { ensureBuckets, startS3Local } from './emulators/s3-local';
 import { generateDemoCohort } from './demo/generate-demo-cohort';
@@ -27,7 +29,10 @@ import { freePort } from './emulators/process-utils';
  *   PutObject MB/s to s3rver, combined as one sequential crypto+store limit.
  * Files go through the pipelines one at a time (what one Lambda invocation does); inside a job the
  * FHIR pipeline keeps 4 record batches in flight and a zipped study 4 entries, so the raw limits are
- * measured both sequentially and with 4 calls in flight, and both ratios are reported.
+ * measured both sequentially and with 4 calls in flight, and both ratios are reported. DICOM single
+ * files are also run 4 jobs at a time (an SQS batch handled by concurrent invocations: jobs of one
+ * study race for its versioned record), and every study record is then checked to hold every
+ * instance of its study; a missing instance fails the run.
  * Writes bench/results/ingest.json.
  */
 
@@ -79,27 +84,32 @@ async function main(): Promise<void> {
     mkdirSync(join(dir, 'keys'), { recursive: true });
     const unused = new Proxy({}, { get: () => () => Promise.reject(new Error('not used in the benchmark')) });
     // MDRP_BENCH_PROFILE=1: time spent per document-store method, to find the bottleneck.
+    // Always: transactions lost to a condition (a DICOM job that lost its study record's race runs again).
     const calls = new Map<string, { n: number; ms: number }>();
+    let conflicts = 0;
     const store = new DynamoDocumentStore(ddb, tables);
-    const documents = process.env.MDRP_BENCH_PROFILE
-      ? new Proxy(store, {
-          get(target, prop, receiver) {
-            const v = Reflect.get(target, prop, receiver) as unknown;
-            if (typeof v !== 'function') return v;
-            return async (...args: unknown[]) => {
-              const t = performance.now();
-              try {
-                return await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-              } finally {
-                const s = calls.get(String(prop)) ?? { n: 0, ms: 0 };
-                s.n += 1;
-                s.ms += performance.now() - t;
-                calls.set(String(prop), s);
-              }
-            };
-          },
-        })
-      : store;
+    const documents = new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return async (...args: unknown[]) => {
+          const t = performance.now();
+          try {
+            return await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } catch (e) {
+            if (e instanceof ConflictError) conflicts += 1;
+            throw e;
+          } finally {
+            if (process.env.MDRP_BENCH_PROFILE) {
+              const s = calls.get(String(prop)) ?? { n: 0, ms: 0 };
+              s.n += 1;
+              s.ms += performance.now() - t;
+              calls.set(String(prop), s);
+            }
+          }
+        };
+      },
+    });
     const profile = (label: string) => {
       if (!process.env.MDRP_BENCH_PROFILE) return;
       console.log(`${label}: ${[...calls].map(([k, s]) => `${k} ×${s.n} ${Math.round(s.ms)} ms`).join(', ')}`);
@@ -174,11 +184,81 @@ async function main(): Promise<void> {
     // DICOM through the pipeline: every instance of the cohort, one file at a time.
     const dicom = cohort.patients.flatMap((p) => p.files.filter((f) => f.contentType === 'application/dicom').map((f) => ({ p, bytes: f.bytes })));
     const dicomBytes = dicom.reduce((n, d) => n + d.bytes.byteLength, 0);
+    // Every instance of the cohort by study (parsed outside the timings), to check the study records against.
+    const expected = new Map<string, Set<string>>();
+    for (const { bytes } of dicom) {
+      const s = parseDicom(bytes).summary;
+      const set = expected.get(s.studyInstanceUid) ?? new Set<string>();
+      set.add(s.sopInstanceUid);
+      expected.set(s.studyInstanceUid, set);
+    }
+    const scanAll = async (filter: string, values: Record<string, unknown>, names?: Record<string, string>) => {
+      const out: Array<Record<string, unknown>> = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(new ScanCommand({ TableName: tables.main, FilterExpression: filter, ExpressionAttributeValues: values, ...(names ? { ExpressionAttributeNames: names } : {}), ExclusiveStartKey: start, ConsistentRead: true }));
+        out.push(...((page.Items ?? []) as Array<Record<string, unknown>>));
+        start = page.LastEvaluatedKey as Record<string, unknown> | undefined;
+      } while (start);
+      return out;
+    };
+    type StudyItem = { resource: { studyInstanceUid: string; numberOfInstances: number; series: Array<{ instances: Array<{ sopInstanceUid: string }> }> } };
+    /** Every study record must list every instance of its study (and its count agree); else the run fails. */
+    const checkStudyRecords = async (label: string) => {
+      const items = (await scanAll('begins_with(sk, :p)', { ':p': 'REC#ImagingStudy#' })) as unknown as StudyItem[];
+      const found = new Map(items.map((i) => [i.resource.studyInstanceUid, i.resource]));
+      const problems: string[] = [];
+      let instances = 0;
+      for (const [study, sops] of expected) {
+        const r = found.get(study);
+        const listed = new Set(r?.series.flatMap((x) => x.instances.map((i) => i.sopInstanceUid)) ?? []);
+        instances += listed.size;
+        const missing = [...sops].filter((s) => !listed.has(s)).length;
+        if (!r) problems.push(`a study of ${sops.size} instances has no record`);
+        else if (missing > 0 || r.numberOfInstances !== sops.size) problems.push(`a study record lists ${listed.size}/${sops.size} instances (count ${r.numberOfInstances}, ${missing} missing)`);
+      }
+      if (problems.length) throw new Error(`${label}: study records incomplete — ${problems.join('; ')}`);
+      console.log(`${label}: ${expected.size} study records hold all ${instances} instances`);
+      return { studies: expected.size, instances, complete: true };
+    };
+    /** Removes the ImagingStudy records and imaging timeline events (file metadata and objects are overwritten in place). */
+    const deleteStudyRecords = async () => {
+      const items = [
+        ...(await scanAll('begins_with(sk, :p)', { ':p': 'REC#ImagingStudy#' })),
+        ...(await scanAll('begins_with(sk, :e) AND #ev.#t = :t', { ':e': 'EVT#', ':t': 'imaging' }, { '#ev': 'event', '#t': 'type' })),
+      ];
+      for (let i = 0; i < items.length; i += 25) {
+        await doc.send(new BatchWriteCommand({ RequestItems: { [tables.main]: items.slice(i, i + 25).map((x) => ({ DeleteRequest: { Key: { pk: x.pk, sk: x.sk } } })) } }));
+      }
+      if ((await scanAll('begins_with(sk, :p)', { ':p': 'REC#ImagingStudy#' })).length) throw new Error('study records not deleted');
+    };
     let dicomAccepted = 0;
     t0 = performance.now();
     for (const { p, bytes } of dicom) dicomAccepted += (await c.ingestRouter.ingest(src(p.institutionId, 'x.dcm', 'application/dicom', bytes))).counts.accepted;
     const dicomSeconds = (performance.now() - t0) / 1000;
     profile(`DICOM pipeline (${Math.round(dicomSeconds * 1000)} ms)`);
+    const sequentialCheck = await checkStudyRecords('DICOM single files, sequential');
+
+    // The same single files 4 jobs at a time, as an SQS batch reaches concurrent Lambda
+    // invocations. The file list is in study order, so the jobs in flight are mostly instances of
+    // one study and race for its record (versioned: the loser runs again). Into a fresh dataset
+    // (no content marker is a repeat) on fresh study records: the sequential run's ImagingStudy
+    // records and imaging events are deleted first (outside the timing), so this side starts where
+    // the sequential one did and the check below sees only what the concurrent jobs merged.
+    await c.catalog.saveDataset({ datasetId: 'bench-conc', title: 'bench concurrent', description: '', disease: 'C50', institution: 'multi', securityLevel: 2, modalities: ['imaging'], patientCount: 0, recordCount: 0, fileCount: 0, createdAt: now, updatedAt: now });
+    await deleteStudyRecords();
+    let concAccepted = 0;
+    const conflictsBefore = conflicts;
+    t0 = performance.now();
+    await inParallel(dicom.length, CONCURRENCY, async (i) => {
+      const { p, bytes } = dicom[i]!;
+      const job = await c.ingestRouter.ingest({ ...src(p.institutionId, 'x.dcm', 'application/dicom', bytes), datasetId: 'bench-conc' });
+      concAccepted += job.counts.accepted;
+    });
+    const concSeconds = (performance.now() - t0) / 1000;
+    const concConflicts = conflicts - conflictsBefore;
+    profile(`DICOM pipeline ×${CONCURRENCY} jobs in flight (${Math.round(concSeconds * 1000)} ms, ${concConflicts} lost races)`);
+    const concurrentCheck = await checkStudyRecords(`DICOM single files, ${CONCURRENCY} jobs in flight`);
 
     // The same instances as one zipped study archive per patient (how PACS exports arrive): the
     // archive path reads and writes each study record once instead of once per instance. Into a
@@ -223,6 +303,7 @@ async function main(): Promise<void> {
     const rawItems = all.length / rawBatchSeconds;
     const dicomRate = dicomBytes / MB / dicomSeconds;
     const zipRate = dicomBytes / MB / zipSeconds;
+    const concRate = dicomBytes / MB / concSeconds;
     const cryptoRate = dicomBytes / MB / cryptoSeconds;
     const putRate = dicomBytes / MB / putSeconds;
     // One object is hashed, encrypted, then stored: the limits add up in time, not in rate.
@@ -249,6 +330,8 @@ async function main(): Promise<void> {
         rawPutObject: { mbPerSecond: round(putRate, 2), objectsPerSecond: round(dicom.length / putSeconds) },
         rawCryptoPlusStore: { mbPerSecond: round(cryptoStoreRate, 2) },
         ratio: round(dicomRate / cryptoStoreRate, 3),
+        pipelineConcurrentJobs: { concurrency: CONCURRENCY, mbPerSecond: round(concRate, 2), instancesPerSecond: round(dicom.length / concSeconds), accepted: concAccepted, seconds: round(concSeconds, 2), lostRaces: concConflicts, ratio: round(concRate / cryptoStoreRate, 3), ratioAtSameConcurrency: round(concRate / cryptoStoreConcurrentRate, 3) },
+        studyRecordsComplete: { sequential: sequentialCheck, concurrentJobs: concurrentCheck },
         rawPutObjectConcurrent: { concurrency: CONCURRENCY, mbPerSecond: round(putConcurrentRate, 2), objectsPerSecond: round(dicom.length / putConcurrentSeconds) },
         rawCryptoPlusStoreConcurrent: { mbPerSecond: round(cryptoStoreConcurrentRate, 2) },
         zippedStudies: { mbPerSecond: round(zipRate, 2), archives: zips.length, accepted: zipAccepted, seconds: round(zipSeconds, 2), ratio: round(zipRate / cryptoStoreRate, 3), ratioAtSameConcurrency: round(zipRate / cryptoStoreConcurrentRate, 3) },
@@ -260,6 +343,7 @@ async function main(): Promise<void> {
     mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(REPO_ROOT, 'bench', 'results', 'ingest.json'), `${JSON.stringify(result, null, 2)}\n`);
     console.log(`FHIR vs raw BatchWriteItem ×${CONCURRENCY} in flight (${result.fhir.rawBatchWriteItemConcurrent.itemsPerSecond} items/s): ratio ${result.fhir.ratioAtSameConcurrency}`);
+    console.log(`DICOM single files ×${CONCURRENCY} jobs in flight: ${result.dicom.pipelineConcurrentJobs.mbPerSecond} MB/s, ${result.dicom.pipelineConcurrentJobs.instancesPerSecond} instances/s (${concAccepted}/${dicom.length}, ${concConflicts} lost races rerun) → ratio ${result.dicom.pipelineConcurrentJobs.ratio}; vs crypto + PutObject ×${CONCURRENCY} in flight: ${result.dicom.pipelineConcurrentJobs.ratioAtSameConcurrency}`);
     console.log(`DICOM as zipped studies: ${result.dicom.zippedStudies.mbPerSecond} MB/s (${zipAccepted} instances in ${zips.length} archives) → ratio ${result.dicom.zippedStudies.ratio}; vs crypto + PutObject ×${CONCURRENCY} in flight (${result.dicom.rawCryptoPlusStoreConcurrent.mbPerSecond} MB/s): ${result.dicom.zippedStudies.ratioAtSameConcurrency}`);
     console.log('written to bench/results/ingest.json');
   } finally {

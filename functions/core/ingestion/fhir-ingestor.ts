@@ -53,7 +53,7 @@ type JobItem = Item & { job: IngestJob };
  *   re-ingesting the same content overwrites identical items: idempotent, and resumable after a
  *   crash; a whole file already ingested (same SHA-256) is a no-op returning the earlier report;
  * - each record carries its lineage; event-like resources become timeline events, written in
- *   the same transaction as their record.
+ *   the same batch call as their record (not atomically with it: see `ingest`).
  */
 export class FhirIngestor {
   constructor(
@@ -168,20 +168,36 @@ export class FhirIngestor {
       }
     }
 
-    // A record with a timeline event is written with it in one transaction (50 pairs per
-    // transaction, each pair atomic); the rest by BatchWriteItem (25 items, each item atomic);
-    // up to `writeConcurrency` of these in flight. Everything lands before the job report and its
-    // content marker, so a crash before the marker leaves a job that simply runs again.
+    // Records and their timeline events by BatchWriteItem, at most 25 items per call with a record
+    // and its event always in the same call, up to `writeConcurrency` calls in flight. Not one
+    // TransactWriteItems per record+event pair: resuming after a crash does not rest on the pair
+    // being atomic. Everything lands (`drain` rethrows the first failure) before the job report
+    // and its content marker, committed last in one transaction; a job without its marker is run
+    // again (redelivery, re-upload) and every key is deterministic (record: patient, type and
+    // platform id; event: its time and `ev-<platform id>`), so the rerun overwrites the same items
+    // and completes whatever a crash left, a record without its event or the reverse included.
+    // Items are unique per file (`bulk`/`withEvents` are keyed by record, the event key follows
+    // from it), so no call carries one item twice. A job in progress was never atomic as a whole
+    // (its batches were visible before its marker); what this drops is only a reader's guarantee,
+    // between a crash and the rerun, that an ingested event's record exists (released timelines
+    // tokenise references without resolving them).
     const pool = new WritePool(this.writeConcurrency);
-    const recordList = [...bulk.values()];
-    for (let i = 0; i < recordList.length; i += 25) {
-      const chunk = recordList.slice(i, i + 25);
-      await pool.add(() => this.records.saveRecordsWithLineage(chunk));
+    let chunk: Array<{ patientId: string; resource: FhirResource; lineage: Lineage; event?: TimelineEvent }> = [];
+    let items = 0;
+    for (const entry of [...withEvents.values(), ...bulk.values()]) {
+      const n = 'event' in entry ? 2 : 1;
+      if (items + n > 25) {
+        const full = chunk;
+        await pool.add(() => this.records.saveRecordsWithLineage(full));
+        chunk = [];
+        items = 0;
+      }
+      chunk.push(entry);
+      items += n;
     }
-    const eventList = [...withEvents.values()];
-    for (let i = 0; i < eventList.length; i += 50) {
-      const chunk = eventList.slice(i, i + 50);
-      await pool.add(() => this.records.saveRecordsWithEvents(chunk));
+    if (chunk.length) {
+      const last = chunk;
+      await pool.add(() => this.records.saveRecordsWithLineage(last));
     }
     let joinedDataset = 0;
     for (const draft of profiles.values()) {

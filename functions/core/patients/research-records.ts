@@ -125,45 +125,29 @@ export class ResearchRecords {
     ];
   }
 
-  /**
-   * Many records with their lineage and timeline events: each record is written in the same
-   * transaction as its event (never one without the other), up to 100 operations per transaction
-   * instead of one round trip per record (the ingest benchmark's bottleneck).
-   */
-  async saveRecordsWithEvents(list: Array<{ patientId: string; resource: { resourceType: string; id?: string }; lineage: Lineage; event?: TimelineEvent }>): Promise<void> {
-    let ops: TransactOperation[] = [];
-    let keys = new Set<string>();
-    for (const { patientId, resource, lineage, event } of list) {
-      const key = `REC#${resource.resourceType}#${resource.id}`;
-      const pair: TransactOperation[] = [
-        { kind: 'put', table: 'main', item: { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${lineage.jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage } },
-        ...(event ? [{ kind: 'put' as const, table: 'main' as const, item: { pk: `PATIENT#${patientId}`, sk: `EVT#${event.occurredAt}#${event.eventId}`, event } }] : []),
-      ];
-      const pairKeys = pair.map((o) => (o.kind === 'put' ? `${o.item.pk}|${o.item.sk}` : ''));
-      // A transaction may not touch one item twice (a source file repeating a resource id).
-      if (ops.length + pair.length > 100 || pairKeys.some((k) => keys.has(k))) {
-        await this.store.transact(ops);
-        ops = [];
-        keys = new Set();
-      }
-      ops.push(...pair);
-      for (const k of pairKeys) keys.add(k);
-    }
-    if (ops.length) await this.store.transact(ops);
-  }
-
   /** One timeline event by its key parts, or undefined. */
   async getEvent(patientId: string, occurredAt: string, eventId: string): Promise<TimelineEvent | undefined> {
     return (await this.store.get<Item & { event: TimelineEvent }>('main', { pk: `PATIENT#${patientId}`, sk: `EVT#${occurredAt}#${eventId}` }))?.event;
   }
 
-  /** Many records without timeline events, with their lineage (bulk; each item is atomic). */
-  async saveRecordsWithLineage(patientRecords: Array<{ patientId: string; resource: { resourceType: string; id?: string }; lineage: Lineage }>): Promise<void> {
+  /**
+   * Many records with their lineage, and the timeline event of those that have one, by
+   * BatchWriteItem: each item is atomic, a record and its event are not written atomically
+   * together. A record's event comes right after it, so a list of at most 25 items (one call) has
+   * every pair in the same call. For callers whose resume does not need the pair atomic: the FHIR
+   * pipeline writes its job report and content marker only after every batch has landed, a job
+   * without its marker runs again, and record and event keys are deterministic, so a rerun
+   * overwrites the same items and completes any pair a crash left half-written.
+   */
+  async saveRecordsWithLineage(patientRecords: Array<{ patientId: string; resource: { resourceType: string; id?: string }; lineage: Lineage; event?: TimelineEvent }>): Promise<void> {
     await this.store.batchPut(
       'main',
-      patientRecords.map(({ patientId, resource, lineage }) => {
+      patientRecords.flatMap(({ patientId, resource, lineage, event }) => {
         const key = `REC#${resource.resourceType}#${resource.id}`;
-        return { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${lineage.jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage };
+        return [
+          { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${lineage.jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage },
+          ...(event ? [{ pk: `PATIENT#${patientId}`, sk: `EVT#${event.occurredAt}#${event.eventId}`, event }] : []),
+        ];
       }),
     );
   }
