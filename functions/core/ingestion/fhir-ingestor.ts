@@ -8,7 +8,7 @@ import type { DocumentStore, Item } from '../ports/document-store';
 import type { FhirValidator } from '../ports/fhir-validator';
 import type { IdGenerator } from '../ports/id-generator';
 import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
-import { WritePool } from './ingest-support';
+import { IngestJobs, WritePool } from './ingest-support';
 
 /** Resource types the platform accepts (R-ING-1). */
 export const ACCEPTED_RESOURCE_TYPES = [
@@ -66,11 +66,19 @@ export class FhirIngestor {
     private readonly ids: IdGenerator,
     /** Record batches and transactions of one job in flight at once. */
     private readonly writeConcurrency = 4,
-  ) {}
+  ) {
+    this.jobs = new IngestJobs(store, clock);
+  }
+
+  private readonly jobs: IngestJobs;
 
   async ingest(src: FhirSource): Promise<IngestJob> {
     const sha256 = createHash('sha256').update(src.bytes).digest('hex');
-    const seen = await this.store.get<Item & { jobId: string }>('main', { pk: `CONTENT#${src.datasetId}#${sha256}`, sk: 'CONTENT' });
+    const joinsKey = { pk: `JOINS#${src.datasetId}#${src.institution}#${sha256}`, sk: 'JOINS' };
+    const [seen, crashedJoins] = await Promise.all([
+      this.store.get<Item & { jobId: string }>('main', { pk: `CONTENT#${src.datasetId}#${sha256}`, sk: 'CONTENT' }),
+      this.store.get<Item & { patients: string[] }>('main', joinsKey),
+    ]);
     if (seen) {
       const previous = await this.store.get<JobItem>('main', { pk: `JOB#${seen.jobId}`, sk: 'JOB' });
       if (previous) return previous.job;
@@ -199,37 +207,36 @@ export class FhirIngestor {
       const last = chunk;
       await pool.add(() => this.records.saveRecordsWithLineage(last));
     }
-    let joinedDataset = 0;
+    // The patients this file adds to the dataset are counted with the job's report, not when their
+    // profiles are written. A run that crashed in between left them in the dataset already, so
+    // they are noted first (`JOINS#…`, removed with the report) and the rerun counts them too.
+    const joined = new Set(crashedJoins?.patients ?? []);
+    const fresh: string[] = [];
+    for (const [patientId, draft] of profiles) {
+      if (draft.profile && draft.profile !== draft.loaded && !draft.loaded?.datasetIds.includes(src.datasetId) && draft.profile.datasetIds.includes(src.datasetId) && !joined.has(patientId)) fresh.push(patientId);
+    }
+    if (fresh.length) {
+      fresh.forEach((id) => joined.add(id));
+      await this.store.put('main', { ...joinsKey, patients: [...joined] });
+    }
     for (const draft of profiles.values()) {
       const profile = draft.profile;
       if (!profile || profile === draft.loaded) continue;
-      if (!draft.loaded?.datasetIds.includes(src.datasetId) && profile.datasetIds.includes(src.datasetId)) joinedDataset += 1;
       await pool.add(() => this.records.saveProfile({ ...profile, updatedAt: new Date(this.clock.now()).toISOString() }));
     }
     await pool.drain();
-    const events = withEvents.size;
-    const job: IngestJob = {
-      jobId,
-      datasetId: src.datasetId,
-      institution: src.institution,
-      sourceSystem: src.sourceSystem,
-      ...(src.uploadId ? { uploadId: src.uploadId } : {}),
-      fileName: src.fileName,
-      contentType: src.contentType,
-      sha256,
-      status: 'completed',
-      startedAt,
-      finishedAt: new Date(this.clock.now()).toISOString(),
-      operator: src.operator,
-      counts: { accepted: acceptedCount, rejected: rejected.length, patients: touchedPatients.size, newPatients, probableDuplicates, timelineEvents: events },
-      rejected: rejected.slice(0, 1000),
-    };
-    await this.store.transact([
-      { kind: 'put', table: 'main', item: { pk: `JOB#${jobId}`, sk: 'JOB', gsi1pk: `JOBS#${src.datasetId}`, gsi1sk: startedAt, job } },
-      { kind: 'put', table: 'main', item: { pk: `CONTENT#${src.datasetId}#${sha256}`, sk: 'CONTENT', jobId } },
-    ]);
-    // The patients this file added to the dataset, not a scan of its whole membership per file.
-    await this.catalog.recordIngest(src.datasetId, { records: acceptedCount - patientIds.size, newPatients: joinedDataset, at: job.finishedAt });
+    // Report, content marker (conditional: a concurrent run of the same file returns the winner's
+    // report) and the dataset's counts in one transaction: counted once, never lost to a crash.
+    const finishedAt = new Date(this.clock.now()).toISOString();
+    const catalogue = this.catalog.ingestOperation(src.datasetId, { records: acceptedCount - patientIds.size, newPatients: joined.size, at: finishedAt });
+    const job = await this.jobs.finish(
+      src,
+      { jobId, sha256, startedAt },
+      { accepted: acceptedCount, patients: touchedPatients.size, newPatients, probableDuplicates, timelineEvents: withEvents.size },
+      rejected,
+      crashedJoins || fresh.length ? [{ kind: 'delete', table: 'main', key: joinsKey }] : [],
+      catalogue,
+    );
     return job;
   }
 

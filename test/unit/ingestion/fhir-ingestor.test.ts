@@ -91,7 +91,7 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
     expect(new Set(records.map((r) => `${r.resourceType}/${r.id}`)).size).toBe(records.length);
   });
 
-  it('R-ING-5: a crash at any write, even one leaving a record without its timeline event, is completed by the rerun', async () => {
+  it('R-ING-5: a crash at any write, even one leaving a record without its timeline event, is completed by the rerun, counted once in the dataset', async () => {
     // Records and events go by BatchWriteItem (not one transaction per pair): the job report and
     // content marker come last, so a crashed job runs again and overwrites the same keys.
     const p = cohort.patients[3]!;
@@ -101,9 +101,13 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
     let total = 0;
     const countTransact = reference.documents.transact.bind(reference.documents);
     const countBatch = reference.documents.batchPut.bind(reference.documents);
+    const countPut = reference.documents.put.bind(reference.documents);
     reference.documents.transact = async (ops) => ((total += 1), countTransact(ops));
     reference.documents.batchPut = async (table, items) => ((total += 1), countBatch(table, items));
+    reference.documents.put = async (table, item, options) => ((total += 1), countPut(table, item, options));
     const expected = await reference.ingest.ingest(source(3, bytes));
+    const expectedDataset = await reference.catalog.getDataset('bc-nrt-io');
+    expect(expectedDataset.patientCount).toBe(1);
     expect(expected.counts.timelineEvents).toBeGreaterThan(0);
     let halfPairs = 0;
     for (let crashAt = 1; crashAt <= total; crashAt++) {
@@ -111,7 +115,13 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
       await run.catalog.saveDataset(await c.catalog.getDataset('bc-nrt-io'));
       const realTransact = run.documents.transact.bind(run.documents);
       const realBatch = run.documents.batchPut.bind(run.documents);
+      const realPut = run.documents.put.bind(run.documents);
       let writes = 0;
+      // Single puts too (patient index, profiles, the note of patients joining the dataset).
+      run.documents.put = async (table, item, options) => {
+        if (++writes === crashAt) throw new Error('emulator restarted');
+        return realPut(table, item, options);
+      };
       run.documents.transact = async (ops) => {
         if (++writes === crashAt) throw new Error('emulator restarted');
         return realTransact(ops);
@@ -128,6 +138,7 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
       await expect(run.ingest.ingest(source(3, bytes))).rejects.toThrow('emulator restarted');
       run.documents.transact = realTransact;
       run.documents.batchPut = realBatch;
+      run.documents.put = realPut;
       const crashedPid = await run.patientIndex.lookupSource(`${p.institutionId}/${p.fhir[0]!.id}`);
       if (crashedPid) {
         const eventRefs = new Set((await run.research.timeline(crashedPid)).flatMap((e) => e.recordRefs));
@@ -144,6 +155,9 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
       expect(timeline.length).toBe(expected.counts.timelineEvents);
       const refs = new Set(records.map((r) => `${r.resourceType}/${r.id}`));
       expect(timeline.every((e) => e.recordRefs.every((ref) => refs.has(ref)))).toBe(true);
+      // The dataset counts the patient and the records once, whichever write the crash hit.
+      const dataset = await run.catalog.getDataset('bc-nrt-io');
+      expect({ crashAt, patients: dataset.patientCount, records: dataset.recordCount }).toEqual({ crashAt, patients: expectedDataset.patientCount, records: expectedDataset.recordCount });
     }
     // At least one crash point really left a record stored without its event.
     expect(halfPairs).toBeGreaterThan(0);
