@@ -41,7 +41,6 @@ export interface FhirSource {
 }
 
 type FhirResource = { resourceType: string; id?: string; [k: string]: unknown };
-type JobItem = Item & { job: IngestJob };
 
 /**
  * Ingestion of FHIR R4 JSON resources, Bundles (collection/transaction/batch) and NDJSON bulk
@@ -56,6 +55,8 @@ type JobItem = Item & { job: IngestJob };
  *   the same batch call as their record (not atomically with it: see `ingest`).
  */
 export class FhirIngestor {
+  private readonly jobs: IngestJobs;
+
   constructor(
     private readonly store: DocumentStore,
     private readonly index: PatientIndex,
@@ -70,19 +71,11 @@ export class FhirIngestor {
     this.jobs = new IngestJobs(store, clock);
   }
 
-  private readonly jobs: IngestJobs;
-
   async ingest(src: FhirSource): Promise<IngestJob> {
-    const sha256 = createHash('sha256').update(src.bytes).digest('hex');
+    const sha256 = IngestJobs.sha256(src.bytes);
     const joinsKey = { pk: `JOINS#${src.datasetId}#${src.institution}#${sha256}`, sk: 'JOINS' };
-    const [seen, crashedJoins] = await Promise.all([
-      this.store.get<Item & { jobId: string }>('main', { pk: `CONTENT#${src.datasetId}#${sha256}`, sk: 'CONTENT' }),
-      this.store.get<Item & { patients: string[] }>('main', joinsKey),
-    ]);
-    if (seen) {
-      const previous = await this.store.get<JobItem>('main', { pk: `JOB#${seen.jobId}`, sk: 'JOB' });
-      if (previous) return previous.job;
-    }
+    const [previous, crashedJoins] = await Promise.all([this.jobs.previous(src.datasetId, sha256), this.store.get<Item & { patients: string[] }>('main', joinsKey)]);
+    if (previous) return previous;
     const startedAt = new Date(this.clock.now()).toISOString();
     const jobId = this.ids.next('job');
     const rejected: RejectedItem[] = [];
@@ -240,8 +233,8 @@ export class FhirIngestor {
     return job;
   }
 
-  async getJob(jobId: string): Promise<IngestJob | undefined> {
-    return (await this.store.get<JobItem>('main', { pk: `JOB#${jobId}`, sk: 'JOB' }))?.job;
+  getJob(jobId: string): Promise<IngestJob | undefined> {
+    return this.jobs.get(jobId);
   }
 
   private check(resource: FhirResource): Pick<RejectedItem, 'code' | 'issues'> | undefined {
