@@ -58,25 +58,42 @@ export class PatientIndex {
   }
 
   async register(input: RegisterPatientInput): Promise<RegisterPatientResult> {
-    const source = await this.store.get<MatchItem>('identity', { pk: `SRC#${input.sourcePatientId}`, sk: 'SRC' });
-    const mrnKey = input.identity.mrn ? await this.mrnKey(input.institution, input.identity.mrn) : undefined;
+    const { identity } = input;
+    // A resident ID failing its check rejects a new patient only: a source already indexed is
+    // recognised by its source id whatever its other identifiers say (as before this was parallel).
+    let residentId: string | undefined;
+    let invalidResidentId: unknown;
+    try {
+      residentId = identity.residentId ? PatientIndex.normalizeResidentId(identity.residentId) : undefined;
+    } catch (e) {
+      invalidResidentId = e;
+    }
+    // The source, resident-ID and demographics lookups do not depend on one another: one round
+    // trip, not three in a row (in AWS each key is also a KMS GenerateMac call). A known source
+    // makes the other two reads unneeded; they cost less than the latency they save on new ones.
+    const [source, mrnKey, residentMatch, sameDemographics] = await Promise.all([
+      this.store.get<MatchItem>('identity', { pk: `SRC#${input.sourcePatientId}`, sk: 'SRC' }),
+      identity.mrn ? this.mrnKey(input.institution, identity.mrn) : undefined,
+      residentId
+        ? this.keys.mac('identifier-match', residentId).then(async (h) => ({ key: `RID#${h}`, match: await this.store.get<MatchItem>('identity', { pk: `RID#${h}`, sk: 'MATCH' }) }))
+        : undefined,
+      this.keys.mac('identifier-match', [identity.fullName.trim(), identity.birthDate, identity.sex].join('|')).then(async (h) => ({ key: `DEMO#${h}`, items: (await this.store.query<MatchItem>('identity', { pk: `DEMO#${h}`, limit: 10 })).items })),
+    ]);
     if (source) {
       // Back-fills the MRN key of patients indexed before it existed (an idempotent overwrite).
       if (mrnKey) await this.store.put('identity', { pk: mrnKey, sk: 'MATCH', patientId: source.patientId });
       return { patientId: source.patientId, created: false };
     }
+    if (invalidResidentId) throw invalidResidentId;
 
-    const residentKey = input.identity.residentId
-      ? `RID#${await this.keys.mac('identifier-match', PatientIndex.normalizeResidentId(input.identity.residentId))}`
-      : undefined;
-    const existing = residentKey ? await this.store.get<MatchItem>('identity', { pk: residentKey, sk: 'MATCH' }) : undefined;
+    const residentKey = residentMatch?.key;
+    const existing = residentMatch?.match;
     const patientId = existing?.patientId ?? this.newPatientId();
-    const demoKey = `DEMO#${await this.keys.mac('identifier-match', [input.identity.fullName.trim(), input.identity.birthDate, input.identity.sex].join('|'))}`;
-    const sameDemographics = await this.store.query<MatchItem>('identity', { pk: demoKey, limit: 10 });
+    const demoKey = sameDemographics.key;
     const probable = sameDemographics.items.find((i) => i.patientId !== patientId)?.patientId;
 
     const now = new Date(this.clock.now()).toISOString();
-    const { ciphertext, keyId } = await this.keys.encrypt('identity', new TextEncoder().encode(JSON.stringify(input.identity)), { patientId, source: input.sourcePatientId });
+    const { ciphertext, keyId } = await this.keys.encrypt('identity', new TextEncoder().encode(JSON.stringify(identity)), { patientId, source: input.sourcePatientId });
     await this.store.transact([
       { kind: 'put', table: 'identity', item: { pk: `SRC#${input.sourcePatientId}`, sk: 'SRC', patientId }, options: { ifNotExists: true } },
       // MRNs are unique within an institution only; DICOM and tables carry them (PatientID, 病案号).
