@@ -80,6 +80,12 @@ export class FhirIngestor {
     const jobId = this.ids.next('job');
     const rejected: RejectedItem[] = [];
     const parsed = parse(src, rejected);
+    // Resources that occur once in the file are written as soon as they are validated and
+    // prepared: their batches go out while the next resources are validated. A resource repeated
+    // in the file (same type and source id) waits for its last version, so no two writes ever
+    // touch the same item and no earlier version's event is left behind.
+    const occurrences = new Map<string, number>();
+    for (const { resource } of parsed) occurrences.set(sourceKeyOf(resource), (occurrences.get(sourceKeyOf(resource)) ?? 0) + 1);
 
     // Patients first, so every other resource can be linked to its pseudonym.
     const patientIds = new Map<string, string>();
@@ -89,15 +95,11 @@ export class FhirIngestor {
     const profiles = new Map<string, ProfileDraft>();
     let newPatients = 0;
     let probableDuplicates = 0;
-    const accepted: Array<{ line: number; resource: FhirResource }> = [];
     for (const { line, resource } of parsed) {
+      if (resource.resourceType !== 'Patient') continue;
       const issues = this.check(resource);
       if (issues) {
         rejected.push({ line, resourceType: resource.resourceType, ...issues });
-        continue;
-      }
-      if (resource.resourceType !== 'Patient') {
-        accepted.push({ line, resource });
         continue;
       }
       const identity = identityOf(resource);
@@ -120,16 +122,53 @@ export class FhirIngestor {
       }
     }
 
+    // Records and their timeline events by BatchWriteItem, at most 25 items per call with a record
+    // and its event always in the same call, up to `writeConcurrency` calls in flight. Not one
+    // TransactWriteItems per record+event pair: resuming after a crash does not rest on the pair
+    // being atomic. Everything lands (`drain` rethrows the first failure) before the job report
+    // and its content marker, committed last in one transaction; a job without its marker is run
+    // again (redelivery, re-upload) and every key is deterministic (record: patient, type and
+    // platform id; event: its time and `ev-<platform id>`), so the rerun overwrites the same items
+    // and completes whatever a crash left, a record without its event or the reverse included.
+    // No call carries one item twice (see `occurrences`). A job in progress was never atomic as a
+    // whole (its batches were visible before its marker); what this drops is only a reader's
+    // guarantee, between a crash and the rerun, that an ingested event's record exists (released
+    // timelines tokenise references without resolving them).
+    type Prepared = { patientId: string; resource: FhirResource; lineage: Lineage; event?: TimelineEvent };
+    const pool = new WritePool(this.writeConcurrency);
+    let chunk: Prepared[] = [];
+    let items = 0;
+    let timelineEvents = 0;
+    const send = async () => {
+      const full = chunk;
+      chunk = [];
+      items = 0;
+      await pool.add(() => this.records.saveRecordsWithLineage(full));
+      // Lets the call go out before the next resources are validated (validation never yields).
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    const write = async (entry: Prepared) => {
+      const n = entry.event ? 2 : 1;
+      if (items + n > 25) await send();
+      chunk.push(entry);
+      items += n;
+      if (entry.event) timelineEvents += 1;
+    };
+
     const lineageBase = { sourceSystem: src.sourceSystem, institution: src.institution, fileName: src.fileName, fileSha256: sha256, ...(src.uploadId ? { uploadId: src.uploadId } : {}), jobId, operator: src.operator, at: startedAt };
     let acceptedCount = patientIds.size;
     const touchedPatients = new Set(patientIds.values());
     // One lookup per source patient, not per resource (bulk exports put Observations in their own file).
     const sourceLookups = new Map<string, Promise<string | undefined>>();
-    // Keyed by item: a source file repeating a resource id writes its last version once, so no
-    // two concurrent writes ever touch the same item.
-    const bulk = new Map<string, { patientId: string; resource: FhirResource; lineage: Lineage }>();
-    const withEvents = new Map<string, { patientId: string; resource: FhirResource; lineage: Lineage; event: TimelineEvent }>();
-    for (const { line, resource } of accepted) {
+    // Repeated resources by item: the last version of each is written once, after the others.
+    const repeated = new Map<string, Prepared>();
+    for (const { line, resource } of parsed) {
+      if (resource.resourceType === 'Patient') continue;
+      const issues = this.check(resource);
+      if (issues) {
+        rejected.push({ line, resourceType: resource.resourceType, ...issues });
+        continue;
+      }
       const subject = patientRefOf(resource);
       let patientId = subject ? patientIds.get(subject) : undefined;
       if (subject && !patientId) {
@@ -156,11 +195,12 @@ export class FhirIngestor {
         ],
       };
       const event = timelineEventOf(record, patientId);
-      const key = `${patientId}|${record.resourceType}|${platformId}`;
-      bulk.delete(key);
-      withEvents.delete(key);
-      if (event) withEvents.set(key, { patientId, resource: record, lineage, event });
-      else bulk.set(key, { patientId, resource: record, lineage });
+      const entry: Prepared = { patientId, resource: record, lineage, ...(event ? { event } : {}) };
+      if (occurrences.get(sourceKeyOf(resource))! > 1) {
+        const key = `${patientId}|${record.resourceType}|${platformId}`;
+        repeated.delete(key); // re-inserted: the last version keeps its place after the others
+        repeated.set(key, entry);
+      } else await write(entry);
       acceptedCount += 1;
       touchedPatients.add(patientId);
       if (resource.resourceType === 'Condition' || resource.resourceType === 'Consent') {
@@ -168,38 +208,10 @@ export class FhirIngestor {
         if (draft.profile) draft.profile = enrichProfile(draft.profile, record);
       }
     }
-
-    // Records and their timeline events by BatchWriteItem, at most 25 items per call with a record
-    // and its event always in the same call, up to `writeConcurrency` calls in flight. Not one
-    // TransactWriteItems per record+event pair: resuming after a crash does not rest on the pair
-    // being atomic. Everything lands (`drain` rethrows the first failure) before the job report
-    // and its content marker, committed last in one transaction; a job without its marker is run
-    // again (redelivery, re-upload) and every key is deterministic (record: patient, type and
-    // platform id; event: its time and `ev-<platform id>`), so the rerun overwrites the same items
-    // and completes whatever a crash left, a record without its event or the reverse included.
-    // Items are unique per file (`bulk`/`withEvents` are keyed by record, the event key follows
-    // from it), so no call carries one item twice. A job in progress was never atomic as a whole
-    // (its batches were visible before its marker); what this drops is only a reader's guarantee,
-    // between a crash and the rerun, that an ingested event's record exists (released timelines
-    // tokenise references without resolving them).
-    const pool = new WritePool(this.writeConcurrency);
-    let chunk: Array<{ patientId: string; resource: FhirResource; lineage: Lineage; event?: TimelineEvent }> = [];
-    let items = 0;
-    for (const entry of [...withEvents.values(), ...bulk.values()]) {
-      const n = 'event' in entry ? 2 : 1;
-      if (items + n > 25) {
-        const full = chunk;
-        await pool.add(() => this.records.saveRecordsWithLineage(full));
-        chunk = [];
-        items = 0;
-      }
-      chunk.push(entry);
-      items += n;
-    }
-    if (chunk.length) {
-      const last = chunk;
-      await pool.add(() => this.records.saveRecordsWithLineage(last));
-    }
+    for (const entry of repeated.values()) await write(entry);
+    if (chunk.length) await send();
+    // Reported in line order, whichever pass found them.
+    rejected.sort((x, y) => x.line - y.line);
     // The patients this file adds to the dataset are counted with the job's report, not when their
     // profiles are written. A run that crashed in between left them in the dataset already, so
     // they are noted first (`JOINS#…`, removed with the report) and the rerun counts them too.
@@ -225,7 +237,7 @@ export class FhirIngestor {
     const job = await this.jobs.finish(
       src,
       { jobId, sha256, startedAt },
-      { accepted: acceptedCount, patients: touchedPatients.size, newPatients, probableDuplicates, timelineEvents: withEvents.size },
+      { accepted: acceptedCount, patients: touchedPatients.size, newPatients, probableDuplicates, timelineEvents },
       rejected,
       crashedJoins || fresh.length ? [{ kind: 'delete', table: 'main', key: joinsKey }] : [],
       catalogue,
@@ -350,6 +362,11 @@ function identityOf(p: FhirResource): PatientIdentity | undefined {
     ...(telecom.find((t) => t.system === 'phone')?.value ? { phone: telecom.find((t) => t.system === 'phone')!.value! } : {}),
     ...(address ? { address: address.text ?? [address.state, address.city, ...(address.line ?? [])].filter(Boolean).join('') } : {}),
   };
+}
+
+/** A resource's identity in its source file: type and source id. */
+function sourceKeyOf(r: FhirResource): string {
+  return `${r.resourceType}/${r.id ?? ''}`;
 }
 
 /** The source id of the patient a resource is about (`subject` or `patient`). */

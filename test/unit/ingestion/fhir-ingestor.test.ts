@@ -1,6 +1,8 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateDemoCohort } from '../../../infra/local/demo/generate-demo-cohort';
 import type { DemoCohort } from '../../../infra/local/demo/demo-model';
+import { MedplumFhirValidator } from '../../../functions/adapters/shared/medplum-fhir-validator';
+import { FhirIngestor } from '../../../functions/core/ingestion/fhir-ingestor';
 import { testContainer } from '../../support/test-container';
 
 const enc = (lines: unknown[]) => new TextEncoder().encode(lines.map((l) => JSON.stringify(l)).join('\n'));
@@ -246,5 +248,48 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
     expect(profileWrites).toBe(1);
     const profile = (await c.research.getProfile(pid))!;
     expect(profile.diagnosis?.code).toBeTruthy();
+  });
+
+  it('R-ING-5: records are written while the rest of the file is still being validated; rejections are reported in line order', async () => {
+    // Prepare: a validator that counts, and the number of resources validated when the first record batch is sent
+    const p = cohort.patients[0]!;
+    const medplum = new MedplumFhirValidator();
+    let validated = 0;
+    let validatedAtFirstBatch: number | undefined;
+    const ingestor = new FhirIngestor(c.documents, c.patientIndex, c.research, c.catalog, { validate: (r) => (validated++, medplum.validate(r)) }, c.clock, c.ids);
+    const realBatchPut = c.documents.batchPut.bind(c.documents);
+    c.documents.batchPut = async (table, items) => {
+      if (items.some((i) => i.sk.startsWith('REC#'))) validatedAtFirstBatch ??= validated;
+      return realBatchPut(table, items);
+    };
+    const bad = { resourceType: 'Observation', id: 'bad-1', status: 42 };
+    const lines = [...p.fhir.slice(0, 60), bad, ...p.fhir.slice(60), { resourceType: 'Specimen', id: 's-1' }];
+    // Act
+    const job = await ingestor.ingest(source(0, enc(lines)));
+    // Assess
+    expect(job.counts.accepted).toBe(p.fhir.length);
+    expect(validatedAtFirstBatch).toBeLessThan(p.fhir.length / 2);
+    expect(job.rejected.map((r) => [r.line, r.code])).toEqual([
+      [61, 'INVALID_FHIR'],
+      [p.fhir.length + 2, 'UNSUPPORTED_RESOURCE_TYPE'],
+    ]);
+  });
+
+  it('R-ING-5/R-ING-7: a resource repeated with another date leaves only its last version on the timeline', async () => {
+    // Prepare
+    const p = cohort.patients[1]!;
+    const encounter = p.fhir.find((r) => r.resourceType === 'Encounter') as unknown as { period: { start: string; end?: string } } & Record<string, unknown>;
+    const moved = { ...encounter, period: { start: '2020-01-02T08:00:00+08:00', end: '2020-01-02T09:00:00+08:00' } };
+    // Act
+    const job = await c.ingest.ingest(source(1, enc([...p.fhir.slice(0, 1), moved, ...p.fhir.slice(1)])));
+    // Assess
+    expect(job.counts.rejected).toBe(0);
+    const pid = (await c.patientIndex.lookupSource(`${p.institutionId}/${p.fhir[0]!.id}`))!;
+    const timeline = await c.research.timeline(pid);
+    const last = timeline.find((e) => e.type === 'visit' && e.occurredAt === new Date(encounter.period.start).toISOString());
+    expect(last).toBeDefined();
+    expect(timeline.filter((e) => e.recordRefs[0] === last!.recordRefs[0])).toHaveLength(1);
+    expect(timeline.some((e) => e.occurredAt === '2020-01-02T00:00:00.000Z')).toBe(false);
+    expect(job.counts.timelineEvents).toBe(timeline.filter((e) => e.source === 'ingested').length);
   });
 });
