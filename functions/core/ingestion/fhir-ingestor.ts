@@ -7,7 +7,7 @@ import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item } from '../ports/document-store';
 import type { FhirValidator } from '../ports/fhir-validator';
 import type { IdGenerator } from '../ports/id-generator';
-import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
+import type { IngestJob, JobLineage, RejectedItem } from './ingest-job';
 import { IngestJobs, WritePool } from './ingest-support';
 
 /** Resource types the platform accepts (R-ING-1). */
@@ -51,8 +51,9 @@ type FhirResource = { resourceType: string; id?: string; [k: string]: unknown };
  * - other resources get stable platform ids (hash of institution, type and source id), so
  *   re-ingesting the same content overwrites identical items: idempotent, and resumable after a
  *   crash; a whole file already ingested (same SHA-256) is a no-op returning the earlier report;
- * - each record carries its lineage; event-like resources become timeline events, written in
- *   the same batch call as their record (not atomically with it: see `ingest`).
+ * - each record carries its source id and its job, whose lineage is stored once; event-like
+ *   resources become timeline events, written in the same batch call as their record (not
+ *   atomically with it: see `ingest`).
  */
 export class FhirIngestor {
   private readonly jobs: IngestJobs;
@@ -78,6 +79,26 @@ export class FhirIngestor {
     if (previous) return previous;
     const startedAt = new Date(this.clock.now()).toISOString();
     const jobId = this.ids.next('job');
+    // Every record of the job shares this lineage; stored once, while the patients are indexed,
+    // and landed before the first record that names the job.
+    const jobLineage: JobLineage = {
+      sourceSystem: src.sourceSystem,
+      institution: src.institution,
+      fileName: src.fileName,
+      fileSha256: sha256,
+      ...(src.uploadId ? { uploadId: src.uploadId } : {}),
+      jobId,
+      transformations: [
+        { name: 'validate-fhir-r4', version: FHIR_INGEST_VERSION },
+        { name: 'pseudonymize-patient-references', version: FHIR_INGEST_VERSION },
+        { name: 'scrub-known-identifiers', version: FHIR_INGEST_VERSION },
+        { name: 'assign-platform-ids', version: FHIR_INGEST_VERSION },
+      ],
+      operator: src.operator,
+      at: startedAt,
+    };
+    const lineageSaved = this.records.saveJobLineage(jobLineage);
+    lineageSaved.catch(() => undefined); // awaited before the first record batch, which rethrows
     const rejected: RejectedItem[] = [];
     const parsed = parse(src, rejected);
     // Resources that occur once in the file are written as soon as they are validated and
@@ -134,7 +155,7 @@ export class FhirIngestor {
     // whole (its batches were visible before its marker); what this drops is only a reader's
     // guarantee, between a crash and the rerun, that an ingested event's record exists (released
     // timelines tokenise references without resolving them).
-    type Prepared = { patientId: string; resource: FhirResource; lineage: Lineage; event?: TimelineEvent };
+    type Prepared = { patientId: string; resource: FhirResource; sourceId: string; event?: TimelineEvent };
     const pool = new WritePool(this.writeConcurrency);
     let chunk: Prepared[] = [];
     let items = 0;
@@ -143,7 +164,8 @@ export class FhirIngestor {
       const full = chunk;
       chunk = [];
       items = 0;
-      await pool.add(() => this.records.saveRecordsWithLineage(full));
+      await lineageSaved;
+      await pool.add(() => this.records.saveJobRecords(jobId, full));
       // Lets the call go out before the next resources are validated (validation never yields).
       await new Promise((resolve) => setImmediate(resolve));
     };
@@ -155,7 +177,6 @@ export class FhirIngestor {
       if (entry.event) timelineEvents += 1;
     };
 
-    const lineageBase = { sourceSystem: src.sourceSystem, institution: src.institution, fileName: src.fileName, fileSha256: sha256, ...(src.uploadId ? { uploadId: src.uploadId } : {}), jobId, operator: src.operator, at: startedAt };
     let acceptedCount = patientIds.size;
     const touchedPatients = new Set(patientIds.values());
     // One lookup per source patient, not per resource (bulk exports put Observations in their own file).
@@ -184,18 +205,8 @@ export class FhirIngestor {
       if (!identities.has(patientId)) identities.set(patientId, (await this.index.identities(patientId)).map((i) => i.identity));
       const scrubbed = scrubKnownIdentifiers(resource, identities.get(patientId)!, patientId);
       const record = { ...rewriteReferences(scrubbed, src.institution, patientIds, patientId), id: platformId };
-      const lineage: Lineage = {
-        ...lineageBase,
-        sourceId: `${resource.resourceType}/${resource.id ?? `line-${line}`}`,
-        transformations: [
-          { name: 'validate-fhir-r4', version: FHIR_INGEST_VERSION },
-          { name: 'pseudonymize-patient-references', version: FHIR_INGEST_VERSION },
-          { name: 'scrub-known-identifiers', version: FHIR_INGEST_VERSION },
-          { name: 'assign-platform-ids', version: FHIR_INGEST_VERSION },
-        ],
-      };
       const event = timelineEventOf(record, patientId);
-      const entry: Prepared = { patientId, resource: record, lineage, ...(event ? { event } : {}) };
+      const entry: Prepared = { patientId, resource: record, sourceId: `${resource.resourceType}/${resource.id ?? `line-${line}`}`, ...(event ? { event } : {}) };
       if (occurrences.get(sourceKeyOf(resource))! > 1) {
         const key = `${patientId}|${record.resourceType}|${platformId}`;
         repeated.delete(key); // re-inserted: the last version keeps its place after the others

@@ -73,3 +73,6 @@ export interface Lineage {
   operator: string;
   at: string;
 }
+
+/** The lineage all records of one job share: everything but each record's source id. */
+export type JobLineage = Omit<Lineage, 'sourceId'>;

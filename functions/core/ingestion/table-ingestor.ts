@@ -9,7 +9,7 @@ import type { FhirValidator } from '../ports/fhir-validator';
 import type { IdGenerator } from '../ports/id-generator';
 import { SpreadsheetRejected, type SpreadsheetReader } from '../ports/spreadsheet-reader';
 import { platformIdOf } from './fhir-ingestor';
-import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
+import type { IngestJob, RejectedItem } from './ingest-job';
 import { fileIdOf, IngestJobs, wholeFile, type IngestSource } from './ingest-support';
 import { isSupportedZone, localToUtc } from './local-time';
 import {
@@ -242,7 +242,7 @@ export class TableIngestor {
     }
 
     const rejected: RejectedItem[] = [];
-    const accepted: Array<{ patientId: string; resource: Record<string, unknown> & { resourceType: string; id: string }; lineage: Lineage; day: string; at: string }> = [];
+    const accepted: Array<{ patientId: string; resource: Record<string, unknown> & { resourceType: string; id: string }; sourceId: string; day: string; at: string }> = [];
     const notes = new Map<string, Record<string, Record<string, string>>>();
     const patients = new Map<string, string | undefined>();
     const lineageBase = { sourceSystem: src.sourceSystem, institution: src.institution, fileName: src.fileName, fileSha256: base.sha256, ...(src.uploadId ? { uploadId: src.uploadId } : {}), jobId: base.jobId, operator: src.operator, at: base.startedAt };
@@ -363,7 +363,7 @@ export class TableIngestor {
         notes.set(patientId, perPatient);
       }
       const day = new Date(Date.parse(effective.utc) + 8 * 3600_000).toISOString().slice(0, 10);
-      accepted.push({ patientId, resource, lineage: { ...lineageBase, sourceId: `${table.target}/${sourceId}`, transformations }, day, at: effective.utc });
+      accepted.push({ patientId, resource, sourceId: `${table.target}/${sourceId}`, day, at: effective.utc });
     }
 
     // Free text first (encrypted objects), then records, then events: a crash leaves at worst an
@@ -376,7 +376,8 @@ export class TableIngestor {
         })),
       );
     }
-    for (let i = 0; i < accepted.length; i += 100) await this.records.saveRecordsWithLineage(accepted.slice(i, i + 100));
+    if (accepted.length) await this.records.saveJobLineage({ ...lineageBase, transformations });
+    for (let i = 0; i < accepted.length; i += 100) await this.records.saveJobRecords(base.jobId, accepted.slice(i, i + 100));
     const events = timelineOf(src.institution, table.target, accepted);
     if (events.length) await this.records.saveTimeline(events);
     const job = await this.jobs.finish(src, base, { accepted: accepted.length, patients: new Set(accepted.map((a) => a.patientId)).size, timelineEvents: events.length }, rejected);

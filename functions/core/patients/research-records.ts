@@ -3,7 +3,7 @@ import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item, TransactOperation } from '../ports/document-store';
 import type { KeyProvider } from '../ports/key-provider';
 import type { ObjectStore } from '../ports/object-store';
-import type { Lineage } from '../ingestion/ingest-job';
+import type { JobLineage, Lineage } from '../ingestion/ingest-job';
 
 /** The research-side summary of a patient: pseudonymous id and clinical facts, no identifiers. */
 export interface PatientProfile {
@@ -54,12 +54,17 @@ export interface StoredFile {
   encryptedFor?: string;
 }
 
+/** What a record of a job with a shared lineage keeps of it (`saveJobRecords`). */
+type LineageRef = Pick<Lineage, 'jobId' | 'sourceId'>;
+
 /**
  * The research store: pseudonymous profiles, clinical records (FHIR resources whose Patient
  * references point at the pseudonym), timeline events and encrypted files. Objects are
  * envelope-encrypted per object before they reach the object store (R-ING-3, R-SEC-4).
  */
 export class ResearchRecords {
+  private readonly jobLineages = new Map<string, JobLineage>();
+
   constructor(
     private readonly store: DocumentStore,
     private readonly objects: ObjectStore,
@@ -131,21 +136,32 @@ export class ResearchRecords {
   }
 
   /**
-   * Many records with their lineage, and the timeline event of those that have one, by
-   * BatchWriteItem: each item is atomic, a record and its event are not written atomically
-   * together. A record's event comes right after it, so a list of at most 25 items (one call) has
-   * every pair in the same call. For callers whose resume does not need the pair atomic: the FHIR
-   * pipeline writes its job report and content marker only after every batch has landed, a job
-   * without its marker runs again, and record and event keys are deterministic, so a rerun
-   * overwrites the same items and completes any pair a crash left half-written.
+   * The lineage every record of one job shares (source, file, operator, time, transformations:
+   * the job as a PROV activity, like a FHIR Provenance with many targets), stored once per job.
+   * Written before the job's first record, so a record never names a job whose lineage is missing.
    */
-  async saveRecordsWithLineage(patientRecords: Array<{ patientId: string; resource: { resourceType: string; id?: string }; lineage: Lineage; event?: TimelineEvent }>): Promise<void> {
+  async saveJobLineage(lineage: JobLineage): Promise<void> {
+    await this.store.put('main', { pk: `JOB#${lineage.jobId}`, sk: 'LINEAGE', lineage });
+  }
+
+  /**
+   * Many records of one job, and the timeline event of those that have one, by BatchWriteItem;
+   * each record keeps its source id and its job's id, the rest of its lineage is the job's
+   * (`saveJobLineage` first). Each item is atomic, a record and its event are not written
+   * atomically together. A record's event comes right after it, so a list of at most 25 items (one
+   * call) has every pair in the same call. For callers whose resume does not need the pair
+   * atomic: the FHIR pipeline writes its job report and content marker only after every batch has
+   * landed, a job without its marker runs again, and record and event keys are deterministic, so a
+   * rerun overwrites the same items and completes any pair a crash left half-written.
+   */
+  async saveJobRecords(jobId: string, patientRecords: Array<{ patientId: string; resource: { resourceType: string; id?: string }; sourceId: string; event?: TimelineEvent }>): Promise<void> {
     await this.store.batchPut(
       'main',
-      patientRecords.flatMap(({ patientId, resource, lineage, event }) => {
+      patientRecords.flatMap(({ patientId, resource, sourceId, event }) => {
         const key = `REC#${resource.resourceType}#${resource.id}`;
+        const lineage: LineageRef = { jobId, sourceId };
         return [
-          { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${lineage.jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage },
+          { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage },
           ...(event ? [{ pk: `PATIENT#${patientId}`, sk: `EVT#${event.occurredAt}#${event.eventId}`, event }] : []),
         ];
       }),
@@ -171,9 +187,24 @@ export class ResearchRecords {
     return (await this.store.get<Item & { file: StoredFile }>('main', { pk: `PATIENT#${patientId}`, sk: `FILE#${fileId}` }))?.file;
   }
 
-  /** Lineage of one record (R-ING-6). */
+  /** Lineage of one record (R-ING-6): its own, or its source id with its job's. */
   async lineageOf(patientId: string, resourceType: string, id: string): Promise<Lineage | undefined> {
-    return (await this.store.get<Item & { lineage?: Lineage }>('main', { pk: `PATIENT#${patientId}`, sk: `REC#${resourceType}#${id}` }))?.lineage;
+    const own = (await this.store.get<Item & { lineage?: Lineage | LineageRef }>('main', { pk: `PATIENT#${patientId}`, sk: `REC#${resourceType}#${id}` }))?.lineage;
+    if (!own || 'fileName' in own) return own;
+    const job = await this.jobLineage(own.jobId);
+    return job ? { ...job, sourceId: own.sourceId } : undefined;
+  }
+
+  /** A job's shared lineage; immutable once written, so kept for the next records of the same job. */
+  private async jobLineage(jobId: string): Promise<JobLineage | undefined> {
+    const known = this.jobLineages.get(jobId);
+    if (known) return known;
+    const lineage = (await this.store.get<Item & { lineage: JobLineage }>('main', { pk: `JOB#${jobId}`, sk: 'LINEAGE' }))?.lineage;
+    if (lineage) {
+      if (this.jobLineages.size >= 256) this.jobLineages.delete(this.jobLineages.keys().next().value!);
+      this.jobLineages.set(jobId, lineage);
+    }
+    return lineage;
   }
 
   /** Records written by one ingest job (R-ING-6: lineage per job). */

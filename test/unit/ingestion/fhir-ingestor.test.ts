@@ -54,6 +54,9 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
     expect(lineage).toMatchObject({ sourceSystem: 'EMR', fileName: 'emr-2026-11.ndjson', jobId: job.jobId, operator: 'dm-1', fileSha256: job.sha256 });
     expect(lineage!.transformations.map((t) => t.name)).toContain('pseudonymize-patient-references');
     expect(lineage!.sourceId).toMatch(/^[A-Za-z]+\/.+/);
+    // Stored once per job: the record itself keeps only its source id and its job.
+    const item = await c.documents.get<{ pk: string; sk: string; lineage: unknown }>('main', { pk: `PATIENT#${one.patientId}`, sk: `REC#${one.resourceType}#${one.id}` });
+    expect(item!.lineage).toEqual({ jobId: job.jobId, sourceId: lineage!.sourceId });
   });
 
   it('R-ING-5: re-ingesting the same content is a no-op returning the same report', async () => {

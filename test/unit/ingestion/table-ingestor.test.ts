@@ -44,6 +44,11 @@ describe('Table ingestion (R-ING-2, R-ING-5, R-ING-7)', () => {
     expect(JSON.stringify(obs)).not.toContain(p.identity.mrn);
     expect((await c.research.timeline(patientId)).some((e) => e.type === 'vital-signs')).toBe(true);
     expect(localToUtc('2024-02-30 10:00:00')).toBeUndefined();
+    // R-ING-6: the row's lineage names its file, job, source row and the table pipeline's steps.
+    const [row] = await c.research.recordsOfJob(job.jobId);
+    const lineage = await c.research.lineageOf(row!.patientId, row!.resourceType, row!.id);
+    expect(lineage).toMatchObject({ fileName: 'vital-signs.csv', jobId: job.jobId, fileSha256: job.sha256, sourceId: 'vital-sign-series/V1' });
+    expect(lineage!.transformations.map((t) => t.name)).toEqual(expect.arrayContaining(['map-columns', 'normalize-units-ucum']));
   });
 
   it('R-ING-2: free-text nursing notes never reach the database; they are kept encrypted per patient', async () => {
