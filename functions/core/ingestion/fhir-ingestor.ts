@@ -4,7 +4,7 @@ import { isDomainError } from '../errors';
 import type { PatientIndex, PatientIdentity } from '../patients/patient-index';
 import type { PatientProfile, ResearchRecords, TimelineEvent } from '../patients/research-records';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, Item } from '../ports/document-store';
+import type { DocumentStore, Item, TransactOperation } from '../ports/document-store';
 import type { FhirValidator } from '../ports/fhir-validator';
 import type { IdGenerator } from '../ports/id-generator';
 import type { IngestJob, JobLineage, RejectedItem } from './ingest-job';
@@ -26,6 +26,9 @@ export const ACCEPTED_RESOURCE_TYPES = [
 
 /** Version of this pipeline's transformations, recorded in every record's lineage. */
 export const FHIR_INGEST_VERSION = 'fhir-ingest/1.0.0';
+
+/** Writes `IngestJobs.finish` takes beside the report, marker and counts (a transaction holds 100). */
+const MAX_WRITES_WITH_REPORT = 97;
 
 const RESIDENT_ID_SYSTEM = /cn-resident-id|2\.16\.156\.10011\.1\.3|resident/i;
 
@@ -223,22 +226,28 @@ export class FhirIngestor {
     if (chunk.length) await send();
     // Reported in line order, whichever pass found them.
     rejected.sort((x, y) => x.line - y.line);
-    // The patients this file adds to the dataset are counted with the job's report, not when their
-    // profiles are written. A run that crashed in between left them in the dataset already, so
-    // they are noted first (`JOINS#…`, removed with the report) and the rerun counts them too.
+    const updatedAt = new Date(this.clock.now()).toISOString();
+    const changedProfiles = [...profiles.values()].flatMap((d) => (d.profile && d.profile !== d.loaded ? [{ ...d.profile, updatedAt }] : []));
+    const profileWrites = changedProfiles.flatMap((p) => this.records.profileOperations(p));
     const joined = new Set(crashedJoins?.patients ?? []);
     const fresh: string[] = [];
     for (const [patientId, draft] of profiles) {
       if (draft.profile && draft.profile !== draft.loaded && !draft.loaded?.datasetIds.includes(src.datasetId) && draft.profile.datasetIds.includes(src.datasetId) && !joined.has(patientId)) fresh.push(patientId);
     }
-    if (fresh.length) {
-      fresh.forEach((id) => joined.add(id));
-      await this.store.put('main', { ...joinsKey, patients: [...joined] });
-    }
-    for (const draft of profiles.values()) {
-      const profile = draft.profile;
-      if (!profile || profile === draft.loaded) continue;
-      await pool.add(() => this.records.saveProfile({ ...profile, updatedAt: new Date(this.clock.now()).toISOString() }));
+    // The patients this file adds to the dataset are counted with the job's report. When their
+    // profiles fit in the report's transaction (a file of a few patients), they are written in it:
+    // joining and counting are one step. Else the profiles go first; a run that crashed before its
+    // report left them in the dataset already, so they are noted first (`JOINS#…`, removed with
+    // the report) and the rerun counts them too.
+    const clearNote: TransactOperation[] = crashedJoins ? [{ kind: 'delete', table: 'main', key: joinsKey }] : [];
+    const withReport = profileWrites.length + clearNote.length + 1 <= MAX_WRITES_WITH_REPORT;
+    fresh.forEach((id) => joined.add(id));
+    if (!withReport) {
+      if (fresh.length) {
+        await this.store.put('main', { ...joinsKey, patients: [...joined] });
+        if (!crashedJoins) clearNote.push({ kind: 'delete', table: 'main', key: joinsKey });
+      }
+      for (const profile of changedProfiles) await pool.add(() => this.records.saveProfile(profile));
     }
     await pool.drain();
     // Report, content marker (conditional: a concurrent run of the same file returns the winner's
@@ -250,7 +259,7 @@ export class FhirIngestor {
       { jobId, sha256, startedAt },
       { accepted: acceptedCount, patients: touchedPatients.size, newPatients, probableDuplicates, timelineEvents },
       rejected,
-      crashedJoins || fresh.length ? [{ kind: 'delete', table: 'main', key: joinsKey }] : [],
+      [...(withReport ? profileWrites : []), ...clearNote],
       catalogue,
     );
     return job;

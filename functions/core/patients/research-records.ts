@@ -77,10 +77,15 @@ export class ResearchRecords {
    * to (a copy of the profile), so a dataset's patients are one query whatever their number.
    */
   async saveProfile(profile: PatientProfile): Promise<void> {
-    await this.store.transact([
+    await this.store.transact(this.profileOperations(profile));
+  }
+
+  /** The writes of `saveProfile`, for a caller that commits them with its own (an ingest job's report). */
+  profileOperations(profile: PatientProfile): TransactOperation[] {
+    return [
       { kind: 'put', table: 'main', item: { pk: `PATIENT#${profile.patientId}`, sk: 'PROFILE', profile } },
       ...profile.datasetIds.map((d) => ({ kind: 'put' as const, table: 'main' as const, item: { pk: `DSMEMBER#${d}`, sk: profile.patientId, profile } })),
-    ]);
+    ];
   }
 
   async getProfile(patientId: string): Promise<PatientProfile | undefined> {

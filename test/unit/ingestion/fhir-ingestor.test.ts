@@ -72,11 +72,12 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
   it('R-ING-5: a crash mid-job loses nothing and duplicates nothing when the job is run again', async () => {
     const p = cohort.patients[3]!;
     const bytes = enc(p.fhir);
-    // The store fails on its 8th write (transactions and bulk writes alike), as if the emulator restarted.
+    // The store fails on its 3rd write (transactions and bulk writes alike: a record batch after the
+    // patient was indexed and the first batch landed), as if the emulator restarted.
     const realTransact = c.documents.transact.bind(c.documents);
     const realBatch = c.documents.batchPut.bind(c.documents);
     let writes = 0;
-    const crashAt = 5;
+    const crashAt = 3;
     c.documents.transact = async (ops) => {
       if (++writes === crashAt) throw new Error('emulator restarted');
       return realTransact(ops);
@@ -294,5 +295,33 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
     expect(timeline.filter((e) => e.recordRefs[0] === last!.recordRefs[0])).toHaveLength(1);
     expect(timeline.some((e) => e.occurredAt === '2020-01-02T00:00:00.000Z')).toBe(false);
     expect(job.counts.timelineEvents).toBe(timeline.filter((e) => e.source === 'ingested').length);
+  });
+
+  it('R-ING-5/R-GOV-1: a file of more patients than one transaction holds writes their profiles first; a crash before its report still counts each patient once', async () => {
+    // 60 patients: 120 profile and membership writes, more than fit beside the report.
+    const patients = Array.from({ length: 60 }, (_, i) => ({ resourceType: 'Patient', id: `bulk-${i}`, name: [{ family: '测', given: [`试${i}`] }], gender: i % 2 ? 'male' : 'female', birthDate: `1970-01-${String((i % 28) + 1).padStart(2, '0')}` }));
+    const bytes = enc(patients);
+    for (const crashOn of ['30th profile', 'report'] as const) {
+      const run = testContainer();
+      await run.catalog.saveDataset(await c.catalog.getDataset('bc-nrt-io'));
+      const realTransact = run.documents.transact.bind(run.documents);
+      let crashed = false;
+      let profileWrites = 0;
+      run.documents.transact = async (ops) => {
+        const hit = crashOn === 'report' ? ops.some((o) => o.kind === 'put' && o.item.sk === 'JOB') : ops.some((o) => o.kind === 'put' && o.item.sk === 'PROFILE') && ++profileWrites === 30;
+        if (hit && !crashed) {
+          crashed = true;
+          throw new Error('emulator restarted');
+        }
+        return realTransact(ops);
+      };
+      await expect(run.ingest.ingest(source(0, bytes, 'patients.ndjson'))).rejects.toThrow('emulator restarted');
+      const job = await run.ingest.ingest(source(0, bytes, 'patients.ndjson'));
+      expect(job.counts).toMatchObject({ accepted: 60, rejected: 0, patients: 60 });
+      const dataset = await run.catalog.getDataset('bc-nrt-io');
+      expect({ crashOn, patients: dataset.patientCount, members: (await run.research.profilesOf('bc-nrt-io')).length }).toEqual({ crashOn, patients: 60, members: 60 });
+      // The note of patients joining the dataset is gone with the report.
+      expect(await run.documents.get('main', { pk: `JOINS#bc-nrt-io#${cohort.patients[0]!.institutionId}#${job.sha256}`, sk: 'JOINS' })).toBeUndefined();
+    }
   });
 });
