@@ -138,7 +138,9 @@ export class FhirIngestor {
         identities.set(r.patientId, [identity]);
         if (r.created) newPatients += 1;
         if (r.probableDuplicateOf) probableDuplicates += 1;
-        const draft = await this.draftOf(profiles, r.patientId);
+        // A patient the index just created has no profile yet: nothing to read.
+        const draft = r.created ? { loaded: undefined, profile: undefined } : await this.draftOf(profiles, r.patientId);
+        profiles.set(r.patientId, draft);
         draft.profile = this.upsertProfile(draft.profile, r.patientId, src, resource);
       } catch (e) {
         if (isDomainError(e, 'VALIDATION_FAILED')) rejected.push({ line, resourceType: 'Patient', code: 'INVALID_RESIDENT_ID', issues: ['identifier: resident ID fails the GB 11643 check'] });
