@@ -1,5 +1,4 @@
 import type { CreateUploadInput } from '../core/ingestion/upload-service';
-import { NotFoundError } from '../core/errors';
 import { makeApiHandler } from '../http/make-api-handler';
 import type { OperationContext, OperationMap } from '../http/operation';
 import { lambdaContainer, lambdaObservability } from './lambda-runtime';
@@ -17,11 +16,19 @@ export const operations: OperationMap = {
     audit.parameters.sizeBytes = body.sizeBytes;
     return ticket;
   },
-  async getIngestJob({ container, params, audit }) {
+  async getIngestJob({ container, actor, params, audit }) {
     audit.resources.push({ type: 'IngestJob', id: params.jobId });
-    const job = await container.ingest.getJob(params.jobId);
-    if (!job) throw new NotFoundError('ingest job', { jobId: params.jobId });
-    return job;
+    return container.ingestLineage.job(actor, params.jobId);
+  },
+  async listIngestJobRecords({ container, actor, params, query, audit }: OperationContext<{ jobId: string }, { limit: number; cursor?: string }>) {
+    audit.resources.push({ type: 'IngestJob', id: params.jobId });
+    const page = await container.ingestLineage.recordsOfJob(actor, params.jobId, query);
+    audit.count = page.records.length;
+    return page;
+  },
+  async getRecordLineage({ container, actor, params, audit }) {
+    audit.resources.push({ type: 'Patient', id: params.patientId }, { type: params.resourceType, id: params.recordId });
+    return container.ingestLineage.lineageOf(actor, params.patientId, params.resourceType, params.recordId);
   },
   async getIngestUpload({ container, actor, params, audit }) {
     audit.resources.push({ type: 'Upload', id: params.uploadId });
