@@ -257,8 +257,8 @@ async function main(): Promise<void> {
       if ((await scanAll('begins_with(sk, :p)', { ':p': 'REC#ImagingStudy#' })).length) throw new Error('study records not deleted');
     };
     // Raw SHA-256 + AES-256-GCM of the same bytes in Node, and raw sequential PutObject of them to
-    // s3rver: before the DICOM pipelines and after them (s3rver slows down as its directories
-    // fill), the mean being the baseline.
+    // s3rver: before the DICOM pipelines and after them, the mean being the baseline, so neither
+    // side is favoured by the emulator's drift over the run.
     const rawCryptoAndPut = async (prefix: string) => {
       let t = performance.now();
       for (let rep = 0; rep < 5; rep++) {
