@@ -39,7 +39,7 @@ import { CatalogService } from '../core/catalog/catalog-service';
 import { PartnerService } from '../core/partners/partner-service';
 import { withWebhookOutbox } from './integration-services';
 import type { ApiKeyIssuer } from '../core/ports/api-key-issuer';
-import { IngestReports } from '../core/ingestion/ingest-reports';
+import { IngestLineage } from '../core/ingestion/ingest-lineage';
 import { FhirIngestor } from '../core/ingestion/fhir-ingestor';
 import { DicomIngestor } from '../core/ingestion/dicom-ingestor';
 import { DocumentIngestor } from '../core/ingestion/document-ingestor';
@@ -95,7 +95,7 @@ export interface Container {
   catalog: CatalogService;
   uploads: UploadService;
   ingest: FhirIngestor;
-  ingestReports: IngestReports;
+  ingestLineage: IngestLineage;
   /** Every pipeline behind one entry point, chosen by content type (FHIR, DICOM, documents, tables). */
   ingestRouter: IngestRouter;
   dicomIngest: DicomIngestor;
@@ -191,7 +191,7 @@ export function buildContainer(config: PlatformConfig, overrides: ContainerOverr
     catalog,
     uploads: new UploadService(documents, objects, catalog, clock, ids, keys),
     ingest,
-    ingestReports: new IngestReports(ingest),
+    ingestLineage: new IngestLineage(ingest, research),
     ingestRouter: new IngestRouter({ fhir: ingest, dicom: dicomIngest, document: documentIngest, table: tableIngest }, new IngestJobs(documents, clock), ids, () => new Date(clock.now()).toISOString()),
     dicomIngest,
     documentIngest,

@@ -18,7 +18,17 @@ export const operations: OperationMap = {
   },
   async getIngestJob({ container, actor, params, audit }) {
     audit.resources.push({ type: 'IngestJob', id: params.jobId });
-    return container.ingestReports.job(actor, params.jobId);
+    return container.ingestLineage.job(actor, params.jobId);
+  },
+  async listIngestJobRecords({ container, actor, params, query, audit }: OperationContext<{ jobId: string }, { limit: number; cursor?: string }>) {
+    audit.resources.push({ type: 'IngestJob', id: params.jobId });
+    const page = await container.ingestLineage.recordsOfJob(actor, params.jobId, query);
+    audit.count = page.records.length;
+    return page;
+  },
+  async getRecordLineage({ container, actor, params, audit }) {
+    audit.resources.push({ type: 'Patient', id: params.patientId }, { type: params.resourceType, id: params.recordId });
+    return container.ingestLineage.lineageOf(actor, params.patientId, params.resourceType, params.recordId);
   },
   async getIngestUpload({ container, actor, params, audit }) {
     audit.resources.push({ type: 'Upload', id: params.uploadId });

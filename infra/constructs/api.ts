@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, NestedStack, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -67,8 +67,11 @@ export interface ApiProps {
  *
  * API keys are not created here: partner onboarding (partners module) creates one key per
  * partner with `CreateApiKey` + `CreateUsagePlanKey` on the plan named `partnerUsagePlanName`.
+ *
+ * A nested stack: every route is a method, a resource and often a model on two APIs, which
+ * would take the main stack past CloudFormation's 500-resource limit in VPC mode.
  */
-export class Api extends Construct {
+export class Api extends NestedStack {
   public readonly portalApi: apigw.RestApi;
   public readonly partnerApi: apigw.RestApi;
   /** The `default` plan (its id is a stack output). */
@@ -82,7 +85,7 @@ export class Api extends Construct {
   public readonly partnerDomain?: apigw.DomainName;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
-    super(scope, id);
+    super(scope, id, { description: 'MDRP REST APIs (portal and partner), usage plans, WAF, built from the route table' });
 
     this.portalApi = this.buildApi('portal', props);
     this.partnerApi = this.buildApi('partner', props);

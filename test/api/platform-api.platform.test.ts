@@ -85,6 +85,17 @@ describe('local API front (same handlers as Lambda, API Gateway semantics)', () 
     const job = (await apiAs(platform, dataManager).get(`/v1/ingest/jobs/${done.jobId}`)).json;
     expect(job).toMatchObject({ status: 'completed', counts: { accepted: 2, rejected: 1, newPatients: 1 }, rejected: [{ line: 3, code: 'UNSUPPORTED_RESOURCE_TYPE' }] });
     expect(JSON.stringify(job)).not.toContain('110101198002030021');
+    // R-ING-6: lineage per job and per record, through the API; not for researchers.
+    const perJob = await apiAs(platform, dataManager).get(`/v1/ingest/jobs/${done.jobId}/records`);
+    expect(perJob.status).toBe(200);
+    expect(perJob.json).toMatchObject({ job: { jobId: done.jobId }, records: [{ resourceType: 'Observation', patientId: expect.stringMatching(/^PT-/) }] });
+    const rec = perJob.json.records[0] as { patientId: string; resourceType: string; id: string };
+    const lineagePath = `/v1/ingest/records/${rec.patientId}/${rec.resourceType}/${rec.id}/lineage`;
+    const lineage = await apiAs(platform, dataManager).get(lineagePath);
+    expect(lineage.status).toBe(200);
+    expect(lineage.json).toMatchObject({ sourceId: 'Observation/o-1', fileName: 'emr-export.ndjson', fileSha256: sha256, jobId: done.jobId, transformations: expect.arrayContaining([expect.objectContaining({ name: 'pseudonymize-patient-references' })]) });
+    expect((await apiAs(platform, researcher).get(lineagePath)).status).toBe(403);
+    expect((await apiAs(platform, dataManager).get(`/v1/ingest/records/${rec.patientId}/Observation/r-nosuchrecord/lineage`)).status).toBe(404);
 
     // s3rver does not check the signed checksum (AWS S3 does); the platform checks it anyway.
     const other = await apiAs(platform, dataManager).post('/v1/ingest/uploads', req);

@@ -114,6 +114,25 @@ describe('portal ingestion: upload, job report, MPI review (R-ING-4, R-ING-5, R-
     expect(await page.getByTestId('upload-reason').first().textContent()).toBe('UNSUPPORTED_RESOURCE_TYPE');
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(screenshotDir, 'ingestion-reports-en.png'), fullPage: true });
+
+    // R-ING-6: lineage per job (the records it wrote) and per record, from the report.
+    await reports.nth(0).getByTestId('lineage-open').click();
+    const records = reports.nth(0).getByTestId('lineage-records');
+    await records.waitFor();
+    // Records carry platform ids; the lineage names the source's.
+    expect(await records.getByTestId('lineage-show').count()).toBe(1);
+    expect(await records.textContent()).toMatch(/Observation\//);
+    await records.getByTestId('lineage-show').click();
+    const detail = reports.nth(0).getByTestId('lineage-detail');
+    await detail.getByTestId('lineage-transformations').waitFor();
+    const text = (await detail.textContent()) ?? '';
+    expect(text).toContain(`Observation/e2e-${run}-obs`);
+    expect(text).toContain('e2e-bundle.json');
+    expect(text).toContain('validate-fhir-r4');
+    expect(text).not.toContain('Zed Ingest');
+    expect(await seriousViolations(page)).toEqual([]);
+    await detail.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(screenshotDir, 'ingestion-lineage-en.png'), fullPage: true });
   }, 180_000);
 
   it('R-MPI-2: the duplicate pair is shown masked (never the resident ID), merged into the chosen patient, and the merge undone', async () => {

@@ -197,9 +197,19 @@ describe('least privilege', () => {
 });
 
 describe('API from the route table', () => {
+  // The APIs are a nested stack (the main stack would pass 500 resources in VPC mode).
+  let apiTemplate: Template;
+  let apiResources: Resources;
+  const apiByType = (type: string) => Object.entries(apiResources).filter(([, r]) => r.Type === type);
+  const apiIdOf = (construct: { node: { defaultChild?: unknown } } | undefined): string => stack.api.getLogicalId(construct!.node.defaultChild as never);
+  beforeAll(() => {
+    apiTemplate = Template.fromStack(stack.api);
+    apiResources = apiTemplate.toJSON().Resources as Resources;
+  });
+
   const methodsOf = (api: { node: { defaultChild?: unknown } }) => {
-    const apiId = idOf(api);
-    return byType('AWS::ApiGateway::Method').filter(([, m]) => m.Properties!.RestApiId.Ref === apiId && m.Properties!.HttpMethod !== 'OPTIONS');
+    const apiId = apiIdOf(api);
+    return apiByType('AWS::ApiGateway::Method').filter(([, m]) => m.Properties!.RestApiId.Ref === apiId && m.Properties!.HttpMethod !== 'OPTIONS');
   };
 
   it('R-INT-2: one portal API method per route with auth none/user/user-or-partner, with the right authorizer', () => {
@@ -219,7 +229,7 @@ describe('API from the route table', () => {
     const methods = methodsOf(stack.api.partnerApi);
     const expected = routesFor('partner', routes);
     expect(methods.length).toBe(expected.length);
-    const [authorizerId] = byType('AWS::ApiGateway::Authorizer').find(([, a]) => a.Properties!.Type === 'REQUEST')!;
+    const [authorizerId] = apiByType('AWS::ApiGateway::Authorizer').find(([, a]) => a.Properties!.Type === 'REQUEST')!;
     for (const r of expected) {
       const m = methods.find(([, x]) => x.Properties!.OperationName === r.operationId)![1].Properties!;
       if (r.auth === 'none') {
@@ -235,16 +245,16 @@ describe('API from the route table', () => {
   });
 
   it('R-INT-2: every route has its API Gateway path and validated parameters', () => {
-    const paths = byType('AWS::ApiGateway::Resource').length;
+    const paths = apiByType('AWS::ApiGateway::Resource').length;
     expect(paths).toBeGreaterThan(0);
     for (const r of routes.filter((x) => x.request?.body)) {
-      template.hasResourceProperties('AWS::ApiGateway::Model', { Name: Match.stringLikeRegexp(`^${r.operationId[0]!.toUpperCase()}`), ContentType: 'application/json' });
+      apiTemplate.hasResourceProperties('AWS::ApiGateway::Model', { Name: Match.stringLikeRegexp(`^${r.operationId[0]!.toUpperCase()}`), ContentType: 'application/json' });
     }
-    expect(byType('AWS::ApiGateway::RequestValidator').length).toBe(2);
+    expect(apiByType('AWS::ApiGateway::RequestValidator').length).toBe(2);
   });
 
   it('R-SEC-4, R-AUD-3: stages log access and errors, never request/response bodies', () => {
-    const stages = byType('AWS::ApiGateway::Stage');
+    const stages = apiByType('AWS::ApiGateway::Stage');
     expect(stages.length).toBe(2);
     for (const [id, s] of stages) {
       const p = s.Properties!;
@@ -258,34 +268,34 @@ describe('API from the route table', () => {
   });
 
   it('R-SEC-7: the default partner usage plan throttles and sets a quota', () => {
-    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+    apiTemplate.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
       UsagePlanName: 'mdrp-dev-partners-default',
       Throttle: { RateLimit: Match.anyValue(), BurstLimit: Match.anyValue() },
       Quota: { Limit: Match.anyValue(), Period: 'DAY' },
     });
-    expect(byType('AWS::ApiGateway::ApiKey')).toEqual([]);
+    expect(apiByType('AWS::ApiGateway::ApiKey')).toEqual([]);
   });
 
   it('R-SEC-7: both stages have a WAF WebACL with managed rules, a rate limit and redacted logs', () => {
-    const stages = byType('AWS::ApiGateway::Stage').map(([id]) => id);
-    const assocs = byType('AWS::WAFv2::WebACLAssociation');
+    const stages = apiByType('AWS::ApiGateway::Stage').map(([id]) => id);
+    const assocs = apiByType('AWS::WAFv2::WebACLAssociation');
     expect(assocs.length).toBe(2);
     for (const id of stages) expect(JSON.stringify(assocs.map(([, a]) => a.Properties!.ResourceArn))).toContain(id);
-    for (const [, acl] of byType('AWS::WAFv2::WebACL')) {
+    for (const [, acl] of apiByType('AWS::WAFv2::WebACL')) {
       const rules = acl.Properties!.Rules as any[];
       expect(rules.some((r) => r.Statement.RateBasedStatement)).toBe(true);
       expect(rules.filter((r) => r.Statement.ManagedRuleGroupStatement).map((r) => r.Name)).toEqual(
         expect.arrayContaining(['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList']),
       );
     }
-    const partnerAcl = byType('AWS::WAFv2::WebACL').find(([, a]) => a.Properties!.Name === 'mdrp-dev-partner-api')![1];
+    const partnerAcl = apiByType('AWS::WAFv2::WebACL').find(([, a]) => a.Properties!.Name === 'mdrp-dev-partner-api')![1];
     expect((partnerAcl.Properties!.Rules as any[]).some((r) => r.Statement.NotStatement?.Statement?.IPSetReferenceStatement)).toBe(true);
-    const logging = byType('AWS::WAFv2::LoggingConfiguration');
+    const logging = apiByType('AWS::WAFv2::LoggingConfiguration');
     expect(logging.length).toBe(2);
     for (const fw of stack.api.firewalls) {
-      const lgId = idOf(fw.logGroup);
-      expect(resources[lgId]!.Properties!.LogGroupName).toMatch(/^aws-waf-logs-/);
-      const l = logging.find(([, x]) => JSON.stringify(x.Properties!.ResourceArn).includes(stack.getLogicalId(fw.webAcl)))![1];
+      const lgId = apiIdOf(fw.logGroup);
+      expect(apiResources[lgId]!.Properties!.LogGroupName).toMatch(/^aws-waf-logs-/);
+      const l = logging.find(([, x]) => JSON.stringify(x.Properties!.ResourceArn).includes(stack.api.getLogicalId(fw.webAcl)))![1];
       expect(l.Properties!.RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'x-api-key' } }]);
       expect(JSON.stringify(l.Properties!.LogDestinationConfigs)).toContain(lgId);
     }
@@ -293,7 +303,7 @@ describe('API from the route table', () => {
 
   it('R-SEC-7: routes with a small maxBodyBytes get a WAF body-size rule', () => {
     const limited = routes.filter((r) => (r.request?.maxBodyBytes ?? Infinity) <= 8192);
-    const rules = byType('AWS::WAFv2::WebACL').flatMap(([, a]) => a.Properties!.Rules as any[]);
+    const rules = apiByType('AWS::WAFv2::WebACL').flatMap(([, a]) => a.Properties!.Rules as any[]);
     for (const r of limited) expect(rules.some((x) => x.Name === `BodyLimit${r.request!.maxBodyBytes}`), r.operationId).toBe(true);
   });
 });
@@ -351,8 +361,8 @@ describe('MFA claim trigger (R-SEC-6)', () => {
       Principal: 'cognito-idp.amazonaws.com',
       SourceArn: Match.anyValue(),
     });
-    // Each nested stack (MFA claims, audit events) adds one resource to the parent, which is near the 500-resource limit.
-    expect(byType('AWS::CloudFormation::Stack').length).toBe(2);
+    // Each nested stack (MFA claims, audit events, APIs) adds one resource to the parent, which is near the 500-resource limit.
+    expect(byType('AWS::CloudFormation::Stack').length).toBe(3);
   });
 
   it('R-SEC-6: the trigger may only read one pool\'s users: no data, keys or platform configuration', () => {

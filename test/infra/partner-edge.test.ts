@@ -16,13 +16,14 @@ beforeAll(() => {
   const built = buildTestApp();
   stack = built.stack;
   built.app.synth();
-  resources = Template.fromStack(stack).toJSON().Resources as Resources;
+  // The APIs are a nested stack.
+  resources = Template.fromStack(stack.api).toJSON().Resources as Resources;
 });
 
 describe('partner edge in CDK = the shared configuration', () => {
   it('R-SEC-7: the synthesized usage plans are exactly PARTNER_USAGE_PLANS (rate, burst, daily quota), on the partner stage', () => {
     const plans = byType('AWS::ApiGateway::UsagePlan').map(([, r]) => r.Properties!);
-    const partnerApiId = stack.getLogicalId(stack.api.partnerApi.node.defaultChild as never);
+    const partnerApiId = stack.api.getLogicalId(stack.api.partnerApi.node.defaultChild as never);
     const synthesized = Object.fromEntries(
       plans.map((p) => [p.UsagePlanName, { rateLimit: p.Throttle.RateLimit, burstLimit: p.Throttle.BurstLimit, quotaPerDay: p.Quota.Limit, period: p.Quota.Period, api: p.ApiStages[0].ApiId }]),
     );
@@ -37,8 +38,11 @@ describe('partner edge in CDK = the shared configuration', () => {
     expect(authorizers).toHaveLength(1);
     const a = authorizers[0]![1].Properties!;
     expect(a.AuthorizerResultTtlInSeconds).toBe(0);
-    expect(a.RestApiId).toEqual({ Ref: stack.getLogicalId(stack.api.partnerApi.node.defaultChild as never) });
-    expect(JSON.stringify(a.AuthorizerUri)).toContain(stack.getLogicalId(stack.compute.partnerAuthorizer.fn.node.defaultChild as never));
+    expect(a.RestApiId).toEqual({ Ref: stack.api.getLogicalId(stack.api.partnerApi.node.defaultChild as never) });
+    // The nested stack gets the function's ARN as a parameter from the main stack.
+    const parameter = JSON.stringify(a.AuthorizerUri).match(/"Ref":"(referenceto[A-Za-z0-9]+)"/)![1]!;
+    const nestedStack = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(stack.api.nestedStackResource as never)];
+    expect(nestedStack.Properties.Parameters[parameter]).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(stack.compute.partnerAuthorizer.fn.node.defaultChild as never), 'Arn'] });
   });
 
   it('R-SEC-4: the authorizer may only read partner records and append audit events; partners may schedule key revocations', () => {

@@ -533,6 +533,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ingest/jobs/{jobId}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lineage per job (R-ING-6): the records whose current version the job wrote, with its report */
+        get: operations["listIngestJobRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ingest/records/{patientId}/{resourceType}/{recordId}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lineage per record (R-ING-6): source system, file, job, transformations with versions, operator and time */
+        get: operations["getRecordLineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ingest/uploads": {
         parameters: {
             query?: never;
@@ -1629,6 +1663,15 @@ export interface components {
             status: "completed" | "failed";
             uploadId?: string;
         };
+        IngestJobRecords: {
+            cursor?: string;
+            job: components["schemas"]["IngestJob"];
+            records: {
+                id: string;
+                patientId: string;
+                resourceType: string;
+            }[];
+        };
         LeakTraceInput: {
             /** @description The leaked file as text (FHIR JSON/NDJSON, CSV) */
             content?: string;
@@ -1662,6 +1705,22 @@ export interface components {
             holderName?: string;
             records: number;
             traced: boolean;
+        };
+        Lineage: {
+            at: string;
+            fileName: string;
+            fileSha256: string;
+            institution: string;
+            jobId: string;
+            operator: string;
+            /** @description `<type>/<id>` of the record in the source system */
+            sourceId: string;
+            sourceSystem: string;
+            transformations: {
+                name: string;
+                version: string;
+            }[];
+            uploadId?: string;
         };
         ListMpiReviewsResponse: {
             cases: components["schemas"]["MpiReviewCase"][];
@@ -9937,6 +9996,466 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["IngestJob"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Denied by the authorization engine (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicting or repeated write (CONFLICT) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large (PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled or over quota (RATE_LIMITED, QUOTA_EXCEEDED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency, e.g. the audit trail, is unavailable (DEPENDENCY_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listIngestJobRecords: {
+        parameters: {
+            query?: {
+                /** @example eyJrIjoiZXZ0XzAxSFY3UTJNOVhBSzNQIn0 */
+                cursor?: string;
+                /** @example 100 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @example job_R8t2Wq6Lm4Zx */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "job": {
+                     *         "jobId": "job_R8t2Wq6Lm4Zx",
+                     *         "datasetId": "breast-cancer-cohort-2024",
+                     *         "institution": "hospital-north",
+                     *         "sourceSystem": "hospital-north-his",
+                     *         "uploadId": "upl_Xb7Qm2Lk9Pz4",
+                     *         "fileName": "data-use-agreement.pdf",
+                     *         "contentType": "text/csv",
+                     *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *         "status": "completed",
+                     *         "startedAt": "2026-03-14T09:30:00.000Z",
+                     *         "finishedAt": "2026-03-14T09:30:00.000Z",
+                     *         "operator": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *         "counts": {
+                     *           "accepted": 3,
+                     *           "rejected": 3,
+                     *           "patients": 3,
+                     *           "newPatients": 3,
+                     *           "probableDuplicates": 3,
+                     *           "timelineEvents": 3
+                     *         },
+                     *         "rejected": [
+                     *           {
+                     *             "line": 3,
+                     *             "resourceType": "Observation",
+                     *             "code": "http://loinc.org|85319-2",
+                     *             "issues": [
+                     *               "Observation.status: missing required element"
+                     *             ]
+                     *           }
+                     *         ]
+                     *       },
+                     *       "records": [
+                     *         {
+                     *           "patientId": "PT-7QK2M9XA",
+                     *           "resourceType": "Observation",
+                     *           "id": "obs-4k2m9x"
+                     *         }
+                     *       ],
+                     *       "cursor": "eyJrIjoiZXZ0XzAxSFY3UTJNOVhBSzNQIn0"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IngestJobRecords"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "invalid body",
+                     *         "details": {
+                     *           "in": "body",
+                     *           "issues": [
+                     *             {
+                     *               "path": "purpose",
+                     *               "message": "Too small: expected string to have >=20 characters",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "a bearer access token is required (OAuth 2.0 client credentials)",
+                     *         "details": {
+                     *           "reason": "token-missing"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Denied by the authorization engine (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "access denied",
+                     *         "details": {
+                     *           "action": "ReadCatalog",
+                     *           "resourceType": "Platform"
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "not found",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicting or repeated write (CONFLICT) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "the request was already decided",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large (PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "request body too large",
+                     *         "details": {
+                     *           "maxBytes": 8192
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled or over quota (RATE_LIMITED, QUOTA_EXCEEDED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "too many requests for the usage plan",
+                     *         "details": {
+                     *           "reason": "rate-limited",
+                     *           "retryAfterSeconds": 1
+                     *         },
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency, e.g. the audit trail, is unavailable (DEPENDENCY_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "the audit trail is unavailable; the call was not executed",
+                     *         "details": {},
+                     *         "correlationId": "c0a8012e-6f1d-4b8e-9a3c-2d5e7f9a1b3c"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRecordLineage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example PT-7QK2M9XA */
+                patientId: string;
+                /** @example c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b */
+                recordId: string;
+                /** @example Observation */
+                resourceType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "sourceSystem": "hospital-north-his",
+                     *       "institution": "hospital-north",
+                     *       "sourceId": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "fileName": "data-use-agreement.pdf",
+                     *       "fileSha256": "file sha256",
+                     *       "uploadId": "upl_Xb7Qm2Lk9Pz4",
+                     *       "jobId": "job_R8t2Wq6Lm4Zx",
+                     *       "transformations": [
+                     *         {
+                     *           "name": "University East oncology data platform",
+                     *           "version": "2026-03-14.1"
+                     *         }
+                     *       ],
+                     *       "operator": "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                     *       "at": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Lineage"];
                 };
             };
             /** @description Invalid input (VALIDATION_FAILED) */

@@ -92,6 +92,37 @@ export function getJob(api: ApiClient, jobId: string): Promise<IngestJob> {
   return api.request<IngestJob>('GET', `/v1/ingest/jobs/${encodeURIComponent(jobId)}`);
 }
 
+/** A record an ingest job wrote (internal pseudonymous patient id). */
+export interface JobRecord {
+  patientId: string;
+  resourceType: string;
+  id: string;
+}
+
+/** R-ING-6: where a record came from and what was done to it. */
+export interface Lineage {
+  sourceSystem: string;
+  institution: string;
+  sourceId: string;
+  fileName: string;
+  fileSha256: string;
+  uploadId?: string;
+  jobId: string;
+  transformations: Array<{ name: string; version: string }>;
+  operator: string;
+  at: string;
+}
+
+/** One page of the records a job wrote, with its report (lineage per job). */
+export function jobRecords(api: ApiClient, jobId: string, cursor?: string): Promise<{ job: IngestJob; records: JobRecord[]; cursor?: string }> {
+  const query = new URLSearchParams({ limit: '50', ...(cursor ? { cursor } : {}) });
+  return api.request('GET', `/v1/ingest/jobs/${encodeURIComponent(jobId)}/records?${query}`);
+}
+
+export function recordLineage(api: ApiClient, r: JobRecord): Promise<Lineage> {
+  return api.request<Lineage>('GET', `/v1/ingest/records/${encodeURIComponent(r.patientId)}/${encodeURIComponent(r.resourceType)}/${encodeURIComponent(r.id)}/lineage`);
+}
+
 /**
  * PUTs the file to the presigned staging URL with the signed headers, reporting progress.
  * XMLHttpRequest, because fetch has no upload progress.

@@ -212,15 +212,16 @@ export class ResearchRecords {
     return lineage;
   }
 
-  /** Records written by one ingest job (R-ING-6: lineage per job). */
-  async recordsOfJob(jobId: string, limit = 1000): Promise<Array<{ patientId: string; resourceType: string; id: string }>> {
+  /** Records whose current version one ingest job wrote (R-ING-6: lineage per job), a page at a time. */
+  async recordsOfJob(jobId: string, page: { limit?: number; cursor?: string } = {}): Promise<{ items: Array<{ patientId: string; resourceType: string; id: string }>; cursor?: string }> {
     // gsi2 holds the keys of records only (not their resource): `REC#<type>#<id>` names the record
     // (FHIR ids and resource types never contain `#`).
-    const page = await this.store.query('main', { index: 'gsi2', pk: `JOBREC#${jobId}`, limit });
-    return page.items.map((i) => {
+    const found = await this.store.query('main', { index: 'gsi2', pk: `JOBREC#${jobId}`, limit: page.limit ?? 1000, cursor: page.cursor });
+    const items = found.items.map((i) => {
       const [, resourceType = '', ...id] = i.sk.split('#');
       return { patientId: i.pk.slice('PATIENT#'.length), resourceType, id: id.join('#') };
     });
+    return { items, ...(found.cursor ? { cursor: found.cursor } : {}) };
   }
 
   async records(patientId: string, resourceType?: string): Promise<Array<Record<string, unknown>>> {

@@ -75,6 +75,29 @@ export const IngestJobSchema = z
   })
   .meta({ id: 'IngestJob' });
 
+export const LineageSchema = z
+  .object({
+    sourceSystem: z.string(),
+    institution: z.string(),
+    sourceId: z.string().describe('`<type>/<id>` of the record in the source system'),
+    fileName: z.string(),
+    fileSha256: z.string(),
+    uploadId: z.string().optional(),
+    jobId: z.string(),
+    transformations: z.array(z.object({ name: z.string(), version: z.string() })),
+    operator: z.string(),
+    at: z.string(),
+  })
+  .meta({ id: 'Lineage' });
+
+export const IngestJobRecordsSchema = z
+  .object({
+    job: IngestJobSchema,
+    records: z.array(z.object({ patientId: z.string(), resourceType: z.string(), id: z.string() })),
+    cursor: z.string().optional(),
+  })
+  .meta({ id: 'IngestJobRecords' });
+
 /** R-ING-4: uploads go through a staging area with a mandatory SHA-256 checksum. */
 export const ingestionRoutes: RouteDefinition[] = [
   {
@@ -118,5 +141,40 @@ export const ingestionRoutes: RouteDefinition[] = [
     auditCategory: 'data-access',
     request: { params: z.object({ jobId: z.string().regex(/^job_[A-Za-z0-9]{10,40}$/) }) },
     response: IngestJobSchema,
+  },
+  {
+    operationId: 'listIngestJobRecords',
+    method: 'GET',
+    path: '/v1/ingest/jobs/{jobId}/records',
+    module: 'ingestion',
+    auth: 'user-or-partner',
+    action: 'CreateUpload',
+    summary: 'Lineage per job (R-ING-6): the records whose current version the job wrote, with its report',
+    tags: ['ingestion'],
+    auditCategory: 'data-access',
+    request: {
+      params: z.object({ jobId: z.string().regex(/^job_[A-Za-z0-9]{10,40}$/) }),
+      query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), cursor: z.string().max(2048).optional() }),
+    },
+    response: IngestJobRecordsSchema,
+  },
+  {
+    operationId: 'getRecordLineage',
+    method: 'GET',
+    path: '/v1/ingest/records/{patientId}/{resourceType}/{recordId}/lineage',
+    module: 'ingestion',
+    auth: 'user-or-partner',
+    action: 'CreateUpload',
+    summary: 'Lineage per record (R-ING-6): source system, file, job, transformations with versions, operator and time',
+    tags: ['ingestion'],
+    auditCategory: 'data-access',
+    request: {
+      params: z.object({
+        patientId: z.string().regex(/^PT-[A-Z0-9]{6,24}$/).describe('Internal pseudonymous patient id'),
+        resourceType: z.string().regex(/^[A-Z][A-Za-z]{1,63}$/),
+        recordId: z.string().regex(/^[A-Za-z0-9.-]{1,64}$/),
+      }),
+    },
+    response: LineageSchema,
   },
 ];

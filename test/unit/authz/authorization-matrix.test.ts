@@ -22,6 +22,8 @@ const EXPECTED: Record<string, { roles: readonly Role[]; anonymous?: boolean; pa
   createIngestUpload: { roles: ['data-manager', 'data-provider'], partnerScopes: ['ingest.write'] },
   getIngestUpload: { roles: ['data-manager', 'data-provider'], partnerScopes: ['ingest.write'] },
   getIngestJob: { roles: ['data-manager', 'data-provider'], partnerScopes: ['ingest.write'] },
+  listIngestJobRecords: { roles: ['data-manager', 'data-provider'], partnerScopes: ['ingest.write'] },
+  getRecordLineage: { roles: ['data-manager', 'data-provider'], partnerScopes: ['ingest.write'] },
   listMpiReviews: { roles: ['data-manager'] },
   dismissMpiReview: { roles: ['data-manager'] },
   listPatientMerges: { roles: ['data-manager'] },

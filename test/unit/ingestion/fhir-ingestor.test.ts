@@ -47,7 +47,7 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
   it('R-ING-6: every record knows its source, file, job, transformations and operator; queryable per job', async () => {
     const p = cohort.patients[1]!;
     const job = await c.ingest.ingest(source(1, enc(p.fhir), 'emr-2026-11.ndjson'));
-    const perJob = await c.research.recordsOfJob(job.jobId);
+    const perJob = (await c.research.recordsOfJob(job.jobId)).items;
     expect(perJob.length).toBe(job.counts.accepted - 1);
     const one = perJob[0]!;
     const lineage = await c.research.lineageOf(one.patientId, one.resourceType, one.id);

@@ -45,7 +45,7 @@ describe('Table ingestion (R-ING-2, R-ING-5, R-ING-7)', () => {
     expect((await c.research.timeline(patientId)).some((e) => e.type === 'vital-signs')).toBe(true);
     expect(localToUtc('2024-02-30 10:00:00')).toBeUndefined();
     // R-ING-6: the row's lineage names its file, job, source row and the table pipeline's steps.
-    const [row] = await c.research.recordsOfJob(job.jobId);
+    const [row] = (await c.research.recordsOfJob(job.jobId)).items;
     const lineage = await c.research.lineageOf(row!.patientId, row!.resourceType, row!.id);
     expect(lineage).toMatchObject({ fileName: 'vital-signs.csv', jobId: job.jobId, fileSha256: job.sha256, sourceId: 'vital-sign-series/V1' });
     expect(lineage!.transformations.map((t) => t.name)).toEqual(expect.arrayContaining(['map-columns', 'normalize-units-ucum']));

@@ -18,6 +18,7 @@ import {
   type UploadKindId,
 } from '../../lib/ingestion-api';
 import { ErrorPanel } from '../error-panel';
+import { JobLineage } from './job-lineage';
 import { toShownError, usePortal, type ShownError } from '../portal-provider';
 
 type Phase = 'ready' | 'hashing' | 'requesting' | 'uploading' | 'processing' | 'accepted' | 'rejected' | 'failed';
@@ -285,6 +286,7 @@ function JobReport({ fileName, job }: { fileName: string; job: IngestJob }) {
           </table>
         </div>
       ) : null}
+      {job.counts.accepted > 0 ? <JobLineage jobId={job.jobId} /> : null}
     </section>
   );
 }
