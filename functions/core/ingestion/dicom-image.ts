@@ -79,7 +79,8 @@ export function parseDicom(bytes: Uint8Array): ParsedDicom {
   let meta: Record<string, unknown>;
   let dict: Record<string, unknown>;
   try {
-    const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    // dcmjs reads an ArrayBuffer: a view over a whole buffer is read in place, not copied.
+    const ab = (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
     const d = dcmjs.data.DicomMessage.readFile(ab, { ignoreErrors: false });
     meta = dcmjs.data.DicomMetaDictionary.naturalizeDataset(d.meta);
     dict = dcmjs.data.DicomMetaDictionary.naturalizeDataset(d.dict);
@@ -118,7 +119,7 @@ export function parseDicom(bytes: Uint8Array): ParsedDicom {
     throw new DicomParseError('NO_PIXEL_DATA', 'PixelData (7FE0,0010) with Rows and Columns is required');
   }
   // dcmjs pads a value cut short by the end of the file, so truncation is checked on the bytes.
-  if (!pixelElementFits(bytes, summary.transferSyntaxUid === '1.2.840.10008.1.2')) throw new DicomParseError('INVALID_DICOM', 'PixelData extends past the end of the file (truncated)');
+  if (!pixelElementFits(bytes, summary.transferSyntaxUid === '1.2.840.10008.1.2', pixels.length === 1 ? pixels[0]!.byteLength : -1)) throw new DicomParseError('INVALID_DICOM', 'PixelData extends past the end of the file (truncated)');
   if (NATIVE_SYNTAXES.has(summary.transferSyntaxUid)) {
     const frameBytes = summary.rows * summary.columns * summary.samplesPerPixel * Math.ceil(summary.bitsAllocated / 8);
     const total = pixels.reduce((n, p) => n + p.byteLength, 0);
@@ -132,10 +133,15 @@ export function parseDicom(bytes: Uint8Array): ParsedDicom {
  * 2 reserved bytes, 32-bit length; implicit VR: tag, 32-bit length). Undefined length (encapsulated
  * pixels) ends with a sequence delimiter, which must be present.
  */
-function pixelElementFits(bytes: Uint8Array, implicitVr: boolean): boolean {
+function pixelElementFits(bytes: Uint8Array, implicitVr: boolean, parsedLength: number): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Usually the last element and native (one value): then it ends exactly at the end of the file,
+  // which is checked without scanning the pixels backwards (~0.4 ms per 512 KB slice).
+  const header = implicitVr ? 8 : 12;
+  const at = bytes.length - parsedLength - header;
+  if (at >= 132 && bytes[at] === 0xe0 && bytes[at + 1] === 0x7f && bytes[at + 2] === 0x10 && bytes[at + 3] === 0x00 && view.getUint32(at + header - 4, true) === parsedLength && (implicitVr || ['OB', 'OW'].includes(String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!)))) return true;
   for (let i = bytes.length - 8; i >= 132; i--) {
     if (bytes[i] !== 0xe0 || bytes[i + 1] !== 0x7f || bytes[i + 2] !== 0x10 || bytes[i + 3] !== 0x00) continue;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const vr = String.fromCharCode(bytes[i + 4]!, bytes[i + 5]!);
     const explicit = vr === 'OB' || vr === 'OW';
     // In explicit-VR files a match without OB/OW is a pixel value that happens to look like the tag.

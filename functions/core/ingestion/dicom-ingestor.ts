@@ -37,6 +37,20 @@ interface InstanceBatch {
   files: Map<string, StoredFile>;
   /** The object writes of each SOP instance, chained so its object and metadata always agree. */
   objectWrites: Map<string, Promise<unknown>>;
+  /** The instances this job stored, by SOP instance UID (the bytes the archive or file already holds). */
+  instances: Map<string, BatchInstance>;
+  /** SOP instances whose preview an earlier attempt of this job stored (kept, so no object is left without metadata). */
+  previewedBefore: ReadonlySet<string>;
+}
+
+interface BatchInstance {
+  studyKey: string;
+  seriesInstanceUid: string;
+  instanceNumber?: number;
+  bytes: Uint8Array;
+  patientId: string;
+  eventId: string;
+  label: string;
 }
 
 interface StudyState {
@@ -50,7 +64,7 @@ interface StudyState {
   lineage?: Lineage;
 }
 
-const newBatch = (): InstanceBatch => ({ mrn: new Map(), studies: new Map(), files: new Map(), objectWrites: new Map() });
+const newBatch = (previewedBefore: ReadonlySet<string>): InstanceBatch => ({ mrn: new Map(), studies: new Map(), files: new Map(), objectWrites: new Map(), instances: new Map(), previewedBefore });
 
 /**
  * Attempts of a job that keeps losing the study-record race: one per job that can run beside it
@@ -97,7 +111,10 @@ export interface ImagingStudyRecord {
  * - the file must be Part 10 with pixel data, else it is rejected with a reason;
  * - the patient is found by PatientID = MRN within the uploader's institution (keyed-hash match);
  *   DICOM never creates patients (its demographics are not trusted for the index);
- * - the original is stored envelope-encrypted, with a server-rendered PNG preview beside it;
+ * - the original is stored envelope-encrypted; each series gets one server-rendered PNG preview of a
+ *   representative instance (the middle one by InstanceNumber among those the job brings, the
+ *   middle frame of it), as PACS series thumbnails do: researchers' viewers render any frame of
+ *   the de-identified original on demand, so a preview per instance would only cost time;
  * - the study becomes one ImagingStudy-like record (no PatientName/PatientID/birth date) and one
  *   `imaging` timeline event at the study date, both merged instance by instance;
  * - idempotent: same bytes → the earlier report; same SOP instance → the same file ids.
@@ -126,16 +143,17 @@ export class DicomIngestor {
    * rewritten under the same keys, it reads the winner's record and merges into it.
    */
   async ingest(src: IngestSource): Promise<IngestJob> {
+    const previewed = new Set<string>();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.ingestOnce(src);
+        return await this.ingestOnce(src, previewed);
       } catch (e) {
         if (!(e instanceof ConflictError) || attempt >= MAX_MERGE_ATTEMPTS) throw e;
       }
     }
   }
 
-  private async ingestOnce(src: IngestSource): Promise<IngestJob> {
+  private async ingestOnce(src: IngestSource, previewed: Set<string>): Promise<IngestJob> {
     const sha256 = IngestJobs.sha256(src.bytes);
     // Looked up while a single file is parsed and its patient looked up; nothing is written before
     // it is known not to be a repeat.
@@ -147,14 +165,15 @@ export class DicomIngestor {
       const previous = await earlier;
       if (previous) return previous;
       if (src.bytes.byteLength === 0) return this.jobs.finish(src, base, {}, [wholeFile('EMPTY_FILE', 'the file is empty')]);
-      return this.ingestArchive(src, base);
+      return this.ingestArchive(src, base, previewed);
     }
-    const batch = newBatch();
+    const batch = newBatch(new Set(previewed));
     const outcome = await this.instance(src, src.bytes, base, 0, batch, earlier);
     const previous = await earlier;
     if (previous) return previous;
     if ('rejected' in outcome) return this.jobs.finish(src, base, {}, [outcome.rejected]);
     if ('repeat' in outcome) throw new Error('unreachable: a repeat has an earlier job');
+    await this.storeSeriesPreviews(src, batch, previewed);
     return this.commit(src, base, batch, { accepted: 1, patients: 1 }, []);
   }
 
@@ -165,7 +184,7 @@ export class DicomIngestor {
    * `instanceConcurrency` at a time, its rejections reported by entry index (entry names may carry
    * patient names, so never them).
    */
-  private async ingestArchive(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }): Promise<IngestJob> {
+  private async ingestArchive(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }, previewed: Set<string>): Promise<IngestJob> {
     if (!this.archives) return this.jobs.finish(src, base, {}, [wholeFile('UNSUPPORTED_CONTENT_TYPE', 'zip archives are not processed here')]);
     let entries;
     try {
@@ -175,7 +194,7 @@ export class DicomIngestor {
       throw e;
     }
     const files = entries.filter((e) => !ZIP_NOISE.test(e.path));
-    const batch = newBatch();
+    const batch = newBatch(new Set(previewed));
     const outcomes: Array<Awaited<ReturnType<DicomIngestor['instance']>> | 'empty'> = new Array(files.length);
     let next = 0;
     const worker = async () => {
@@ -200,6 +219,7 @@ export class DicomIngestor {
     });
     if (accepted === 0 && rejected.length === 0) rejected.push(wholeFile('EMPTY_FILE', 'the archive holds no files'));
     if (accepted === 0) return this.jobs.finish(src, base, { accepted, patients: 0 }, rejected);
+    await this.storeSeriesPreviews(src, batch, previewed);
     return this.commit(src, base, batch, { accepted, patients: patients.size }, rejected);
   }
 
@@ -263,15 +283,9 @@ export class DicomIngestor {
       study = { patientId, stored, merged: false, existedBefore: false };
       batch.studies.set(key, study);
     }
-    const preview = renderPreview(parsed);
-    const previewFileId = preview ? fileIdOf(src.institution, 'dicom-preview', s.sopInstanceUid) : undefined;
     const label = s.seriesDescription ?? s.studyDescription ?? s.modality;
-    const objects = [
-      { meta: { fileId, patientId, kind: 'dicom', contentType: 'application/dicom', fileName: `${s.sopInstanceUid}.dcm`, eventId, description: { zh: label, en: label }, datasetId: src.datasetId }, bytes },
-      ...(preview && previewFileId
-        ? [{ meta: { fileId: previewFileId, patientId, kind: 'dicom-preview', contentType: 'image/png', fileName: `${s.sopInstanceUid}.png`, eventId, description: { zh: `${label}（预览）`, en: `${label} (preview)` }, datasetId: src.datasetId }, bytes: preview }]
-        : []),
-    ];
+    const objects = [{ meta: { fileId, patientId, kind: 'dicom', contentType: 'application/dicom', fileName: `${s.sopInstanceUid}.dcm`, eventId, description: { zh: label, en: label }, datasetId: src.datasetId }, bytes, sha256 }];
+    batch.instances.set(s.sopInstanceUid, { studyKey: key, seriesInstanceUid: s.seriesInstanceUid, ...(s.instanceNumber !== undefined ? { instanceNumber: s.instanceNumber } : {}), bytes, patientId, eventId, label });
     // The same instance twice in one archive: the second write waits for the first, and the
     // metadata kept is always that of the object written last.
     const write = (batch.objectWrites.get(s.sopInstanceUid) ?? Promise.resolve())
@@ -283,7 +297,7 @@ export class DicomIngestor {
     const [, stored] = await Promise.all([write, study.stored]);
 
     // From here to the end nothing awaits: instances of one study merge one at a time.
-    const record = mergeStudy(study.merged ? study.record : stored.record, studyId, patientId, s, occurredAt, { fileId, ...(previewFileId ? { previewFileId } : {}) });
+    const record = mergeStudy(study.merged ? study.record : stored.record, studyId, patientId, s, occurredAt, fileId);
     const existing = study.merged ? study.event : stored.event;
     const title = s.studyDescription ?? `${s.modality} study`;
     const event: TimelineEvent | undefined = occurredAt
@@ -294,7 +308,7 @@ export class DicomIngestor {
           occurredAt,
           title: existing?.title ?? { zh: title, en: title },
           recordRefs: [`ImagingStudy/${studyId}`],
-          fileIds: [...new Set([...(existing?.fileIds ?? []), fileId, ...(previewFileId ? [previewFileId] : [])])],
+          fileIds: [...new Set([...(existing?.fileIds ?? []), fileId])],
           source: 'ingested',
           annotations: existing?.annotations ?? [],
         }
@@ -313,7 +327,6 @@ export class DicomIngestor {
         { name: 'parse-dicom-part10', version: DICOM_INGEST_VERSION },
         { name: 'match-patient-by-mrn', version: DICOM_INGEST_VERSION },
         { name: 'drop-patient-attributes', version: DICOM_INGEST_VERSION },
-        ...(preview ? [{ name: 'render-preview-png', version: DICOM_INGEST_VERSION }] : []),
       ],
       operator: src.operator,
       at: base.startedAt,
@@ -321,6 +334,51 @@ export class DicomIngestor {
     if (!study.merged) study.existedBefore = Boolean(stored.event);
     Object.assign(study, { record, event, lineage, merged: true });
     return { patientId };
+  }
+
+  /**
+   * One preview per series, after the job's instances are merged: a series that has none gets one
+   * of the instances this job brings (the middle by InstanceNumber); a series whose preview
+   * instance this job replaced gets it rendered again under the same id. A preview that an
+   * earlier, conflicting attempt of this job stored is kept, so its object always has metadata.
+   * Rendering is skipped where it cannot be done (compressed transfer syntaxes).
+   */
+  private async storeSeriesPreviews(src: IngestSource, batch: InstanceBatch, previewed: Set<string>): Promise<void> {
+    const bySeries = new Map<string, Array<[string, BatchInstance]>>();
+    for (const entry of batch.instances) {
+      const k = `${entry[1].studyKey}|${entry[1].seriesInstanceUid}`;
+      bySeries.set(k, [...(bySeries.get(k) ?? []), entry]);
+    }
+    const chosen: Array<{ study: StudyState; sop: string; instance: BatchInstance }> = [];
+    for (const [k, members] of bySeries) {
+      const study = batch.studies.get(members[0]![1].studyKey)!;
+      const series = study.record?.series.find((x) => `${members[0]![1].studyKey}|${x.seriesInstanceUid}` === k);
+      if (!series) continue;
+      const inBatch = new Set(members.map(([sop]) => sop));
+      const holders = series.instances.filter((i) => i.previewFileId).map((i) => i.sopInstanceUid);
+      const picks = new Set([...holders.filter((sop) => inBatch.has(sop)), ...members.map(([sop]) => sop).filter((sop) => batch.previewedBefore.has(sop))]);
+      if (holders.length === 0 && picks.size === 0) {
+        const ordered = [...members].sort((a, b) => (a[1].instanceNumber ?? 0) - (b[1].instanceNumber ?? 0));
+        picks.add(ordered[Math.floor((ordered.length - 1) / 2)]![0]);
+      }
+      for (const sop of picks) chosen.push({ study, sop, instance: batch.instances.get(sop)! });
+    }
+    const objects = chosen.flatMap(({ sop, instance: i }) => {
+      const png = renderPreview(parseDicom(i.bytes));
+      if (!png) return [];
+      const fileId = fileIdOf(src.institution, 'dicom-preview', sop);
+      const meta = { fileId, patientId: i.patientId, kind: 'dicom-preview', contentType: 'image/png', fileName: `${sop}.png`, eventId: i.eventId, description: { zh: `${i.label}（预览）`, en: `${i.label} (preview)` }, datasetId: src.datasetId };
+      return [{ meta, bytes: png, sop }];
+    });
+    for (const o of objects) previewed.add(o.sop);
+    for (const f of await this.records.storeObjects(objects.map(({ meta, bytes }) => ({ meta, bytes })))) batch.files.set(f.fileId, f);
+    for (const o of objects) {
+      const { study } = chosen.find((c) => c.sop === o.sop)!;
+      for (const x of study.record!.series) for (const i of x.instances) if (i.sopInstanceUid === o.sop) i.previewFileId = o.meta.fileId;
+      if (study.event && !study.event.fileIds.includes(o.meta.fileId)) study.event.fileIds.push(o.meta.fileId);
+      const steps = study.lineage!.transformations;
+      if (!steps.some((t) => t.name === 'render-preview-png')) steps.push({ name: 'render-preview-png', version: DICOM_INGEST_VERSION });
+    }
   }
 
   getJob(jobId: string): Promise<IngestJob | undefined> {
@@ -335,13 +393,14 @@ function timeOf(t: string | undefined): string {
 }
 
 /** Adds (or replaces) one instance in the study record; series and counts follow. */
-function mergeStudy(existing: ImagingStudyRecord | undefined, id: string, patientId: string, s: DicomSummary, started: string | undefined, files: { fileId: string; previewFileId?: string }): ImagingStudyRecord {
+function mergeStudy(existing: ImagingStudyRecord | undefined, id: string, patientId: string, s: DicomSummary, started: string | undefined, fileId: string): ImagingStudyRecord {
   const series = (existing?.series ?? []).map((x) => ({ ...x, instances: [...x.instances] }));
   let one = series.find((x) => x.seriesInstanceUid === s.seriesInstanceUid);
   if (!one) {
     one = { seriesInstanceUid: s.seriesInstanceUid, modality: s.modality, ...(s.seriesNumber !== undefined ? { number: s.seriesNumber } : {}), ...(s.seriesDescription ? { description: s.seriesDescription } : {}), ...(s.bodyPart ? { bodySite: s.bodyPart } : {}), instances: [] };
     series.push(one);
   }
+  const prior = one.instances.find((i) => i.sopInstanceUid === s.sopInstanceUid);
   const instance: StudyInstance = {
     sopInstanceUid: s.sopInstanceUid,
     sopClassUid: s.sopClassUid,
@@ -353,7 +412,9 @@ function mergeStudy(existing: ImagingStudyRecord | undefined, id: string, patien
     bitsStored: s.bitsStored,
     photometricInterpretation: s.photometricInterpretation,
     transferSyntaxUid: s.transferSyntaxUid,
-    ...files,
+    fileId,
+    // A re-ingested instance that held its series' preview keeps the id; the preview is rendered again.
+    ...(prior?.previewFileId ? { previewFileId: prior.previewFileId } : {}),
   };
   one.instances = [...one.instances.filter((i) => i.sopInstanceUid !== s.sopInstanceUid), instance].sort((a, b) => (a.instanceNumber ?? 0) - (b.instanceNumber ?? 0));
   series.sort((a, b) => (a.number ?? 0) - (b.number ?? 0));

@@ -257,13 +257,13 @@ export class ResearchRecords {
    * cached one, R-ING-3) and stored, up to `concurrency` at a time; returns the metadata the
    * caller must then write (`fileOperations`) once the objects are all in place.
    */
-  async storeObjects(files: Array<{ meta: Omit<StoredFile, 'sha256' | 'keyId' | 'objectKey' | 'sizeBytes'>; bytes: Uint8Array }>, concurrency = 8): Promise<StoredFile[]> {
+  async storeObjects(files: Array<{ meta: Omit<StoredFile, 'sha256' | 'keyId' | 'objectKey' | 'sizeBytes'>; bytes: Uint8Array; /** Already computed over `bytes` by the caller (not hashed twice). */ sha256?: string }>, concurrency = 8): Promise<StoredFile[]> {
     const out: StoredFile[] = new Array(files.length);
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < files.length; i = next++) {
         const { meta, bytes } = files[i]!;
-        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        const sha256 = files[i]!.sha256 ?? createHash('sha256').update(bytes).digest('hex');
         const objectKey = `patients/${meta.patientId}/${meta.fileId}`;
         const { ciphertext, keyId } = await this.keys.encrypt('data', bytes, { patientId: meta.patientId, fileId: meta.fileId });
         await this.objects.put('data', objectKey, ciphertext, { contentType: 'application/octet-stream', metadata: { sha256, 'file-id': meta.fileId } });

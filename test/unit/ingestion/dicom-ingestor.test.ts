@@ -1,6 +1,8 @@
 import * as dcmjsModule from 'dcmjs';
+import { zipSync } from 'fflate';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { clinicalCtSeries } from '../../../infra/local/demo/clinical-series';
 import type { DemoPatient } from '../../../infra/local/demo/demo-model';
 import { containerWith, demoCohort, patientIdOf, source } from './multimodal-fixture';
 
@@ -15,6 +17,8 @@ function withoutPixels(bytes: Uint8Array): Uint8Array {
   out.dict = d.dict;
   return new Uint8Array(out.write());
 }
+
+type Series = { seriesInstanceUid: string; instances: Array<{ sopInstanceUid: string; instanceNumber?: number; fileId: string; previewFileId?: string }> };
 
 describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
   let p: DemoPatient;
@@ -61,7 +65,8 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
     expect(study.numberOfInstances).toBe(2);
     const events = (await c.research.timeline(patientId)).filter((e) => e.recordRefs.includes(`ImagingStudy/${study.id}`));
     expect(events).toHaveLength(1);
-    expect(events[0]!.fileIds.length).toBe(4);
+    // Two originals and the preview of each series they are in.
+    expect(events[0]!.fileIds.length).toBe(2 + new Set((study.series as Series[]).map((x) => x.seriesInstanceUid)).size);
   });
 
   it('R-ING-5: single-file jobs of one study running at once (an SQS batch) lose none of each other\'s instances', async () => {
@@ -75,7 +80,10 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
     expect(study.numberOfInstances).toBe(same.length);
     const events = (await c.research.timeline(patientId)).filter((e) => e.recordRefs.includes(`ImagingStudy/${study.id}`));
     expect(events).toHaveLength(1);
-    expect(events[0]!.fileIds.length).toBe(2 * same.length);
+    // Every original, and a preview for each series (a job that lost the race keeps the one it stored).
+    const all = (study.series as Series[]).flatMap((x) => x.instances);
+    for (const i of all) expect(events[0]!.fileIds).toContain(i.fileId);
+    for (const x of study.series as Series[]) expect(x.instances.some((i) => i.previewFileId && events[0]!.fileIds.includes(i.previewFileId))).toBe(true);
   });
 
   it('R-ING-5/R-GOV-1: the dataset counts move with the job; the same file again, or twice at once (a redelivered event), counts once', async () => {
@@ -96,6 +104,12 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
     if (!sc) return;
     const job = await c.ingestRouter.ingest(source(p, 'sc.dcm', 'application/dicom', sc.bytes));
     expect(job.counts.accepted).toBe(1);
+    const patientId = await patientIdOf(c, p);
+    const study = (await c.research.records(patientId, 'ImagingStudy')).find((s) => s.studyInstanceUid === sc.dicom!.studyInstanceUid)!;
+    const inst = (study.series as Series[]).flatMap((x) => x.instances).find((i) => i.previewFileId)!;
+    const png = PNG.sync.read(Buffer.from((await c.research.readFile(patientId, inst.previewFileId!))!.bytes));
+    // As-is: the colours survive (a grey rendering would have R = G = B everywhere).
+    expect([...Array(png.width * png.height).keys()].some((i) => png.data[i * 4] !== png.data[i * 4 + 1] || png.data[i * 4 + 1] !== png.data[i * 4 + 2])).toBe(true);
   });
 
   it('R-ING-5: truncated, non-Part-10, pixel-less, empty and unknown-patient files are rejected with a reason and nothing written', async () => {
@@ -121,5 +135,62 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
     // A rejected file leaves no content marker: once fixed (the patient indexed), it is accepted.
     const c2 = await containerWith([p, other]);
     expect((await c2.ingestRouter.ingest(source(other, 'o.dcm', 'application/dicom', otherFile))).counts.accepted).toBe(1);
+  });
+
+  describe('one preview per series', () => {
+    const series = (n: number) => clinicalCtSeries(p, { seed: 77, slices: n, size: 64 });
+    const studyOf = async (c: Awaited<ReturnType<typeof containerWith>>, patientId: string) => (await c.research.records(patientId, 'ImagingStudy')).find((s) => s.description === 'CT Chest')!;
+
+    it('R-ING-1/R-ING-3: a zipped series gets one preview, of its middle instance; the event lists every original and it', async () => {
+      const c = await containerWith([p]);
+      const slices = series(5);
+      const job = await c.ingestRouter.ingest(source(p, 'ct.zip', 'application/zip', zipSync(Object.fromEntries(slices.map((b, i) => [`CT/IM${i}.dcm`, [b, { level: 0 }]])))));
+      expect(job.counts.accepted).toBe(5);
+      const patientId = await patientIdOf(c, p);
+      const study = await studyOf(c, patientId);
+      const instances = (study.series as Series[])[0]!.instances;
+      expect(instances).toHaveLength(5);
+      const withPreview = instances.filter((i) => i.previewFileId);
+      expect(withPreview.map((i) => i.instanceNumber)).toEqual([3]);
+      const png = PNG.sync.read(Buffer.from((await c.research.readFile(patientId, withPreview[0]!.previewFileId!))!.bytes));
+      expect([png.width, png.height]).toEqual([64, 64]);
+      const event = (await c.research.timeline(patientId)).find((e) => e.recordRefs.includes(`ImagingStudy/${study.id}`))!;
+      expect(new Set(event.fileIds)).toEqual(new Set([...instances.map((i) => i.fileId), withPreview[0]!.previewFileId!]));
+      const lineage = await c.research.lineageOf(patientId, 'ImagingStudy', String(study.id));
+      expect(lineage!.transformations.map((t) => t.name)).toContain('render-preview-png');
+    });
+
+    it('R-ING-3: single files of one series: the first one brings the preview, later ones none; re-ingesting it renders it again under the same id', async () => {
+      const c = await containerWith([p]);
+      const slices = series(3);
+      for (const [i, b] of slices.entries()) await c.ingestRouter.ingest(source(p, `ct${i}.dcm`, 'application/dicom', b));
+      const patientId = await patientIdOf(c, p);
+      let instances = ((await studyOf(c, patientId)).series as Series[])[0]!.instances;
+      expect(instances.filter((i) => i.previewFileId).map((i) => i.instanceNumber)).toEqual([1]);
+      const previewId = instances[0]!.previewFileId!;
+      const before = (await c.research.readFile(patientId, previewId))!.file.sha256;
+      // The same SOP instance re-exported with other pixels (a new job: other bytes).
+      const changed = new Uint8Array(slices[0]!);
+      changed[changed.length - 1] = changed[changed.length - 1]! ^ 0xff;
+      expect((await c.ingestRouter.ingest(source(p, 'ct0-again.dcm', 'application/dicom', changed))).counts.accepted).toBe(1);
+      instances = ((await studyOf(c, patientId)).series as Series[])[0]!.instances;
+      expect(instances.filter((i) => i.previewFileId).map((i) => i.previewFileId)).toEqual([previewId]);
+      expect((await c.research.readFile(patientId, previewId))!.file.sha256).not.toBe(before);
+    });
+
+    it('R-ING-5: single files of one series at once (an SQS batch): a preview exists and every stored object has its metadata', async () => {
+      const c = await containerWith([p]);
+      const slices = series(4);
+      const jobs = await Promise.all(slices.map((b, i) => c.ingestRouter.ingest(source(p, `ct${i}.dcm`, 'application/dicom', b))));
+      expect(jobs.every((j) => j.counts.accepted === 1)).toBe(true);
+      const patientId = await patientIdOf(c, p);
+      const instances = ((await studyOf(c, patientId)).series as Series[])[0]!.instances;
+      expect(instances).toHaveLength(4);
+      expect(instances.filter((i) => i.previewFileId).length).toBeGreaterThanOrEqual(1);
+      // Jobs that lost the study record's race ran again; a preview object of theirs is never left without metadata.
+      const stored = (await c.objects.list('data', `patients/${patientId}/`)).map((k) => k.split('/').pop()!);
+      expect(stored.length).toBeGreaterThanOrEqual(5);
+      for (const id of stored) expect((await c.research.readFile(patientId, id))?.file.fileId, id).toBe(id);
+    });
   });
 });
