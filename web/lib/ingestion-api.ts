@@ -4,6 +4,7 @@
  * the presigned staging URL (never through the API), after its SHA-256 is computed locally.
  */
 import type { ApiClient } from './api-client';
+import type { components } from './api-schema';
 
 /** What the upload form offers, by the pipeline the API routes each content type to. */
 export const UPLOAD_KINDS = [
@@ -92,29 +93,13 @@ export function getJob(api: ApiClient, jobId: string): Promise<IngestJob> {
   return api.request<IngestJob>('GET', `/v1/ingest/jobs/${encodeURIComponent(jobId)}`);
 }
 
+/** R-ING-6: where a record came from and what was done to it (generated from the API's schema). */
+export type Lineage = components['schemas']['Lineage'];
 /** A record an ingest job wrote (internal pseudonymous patient id). */
-export interface JobRecord {
-  patientId: string;
-  resourceType: string;
-  id: string;
-}
-
-/** R-ING-6: where a record came from and what was done to it. */
-export interface Lineage {
-  sourceSystem: string;
-  institution: string;
-  sourceId: string;
-  fileName: string;
-  fileSha256: string;
-  uploadId?: string;
-  jobId: string;
-  transformations: Array<{ name: string; version: string }>;
-  operator: string;
-  at: string;
-}
+export type JobRecord = components['schemas']['IngestJobRecords']['records'][number];
 
 /** One page of the records a job wrote, with its report (lineage per job). */
-export function jobRecords(api: ApiClient, jobId: string, cursor?: string): Promise<{ job: IngestJob; records: JobRecord[]; cursor?: string }> {
+export function jobRecords(api: ApiClient, jobId: string, cursor?: string): Promise<components['schemas']['IngestJobRecords']> {
   const query = new URLSearchParams({ limit: '50', ...(cursor ? { cursor } : {}) });
   return api.request('GET', `/v1/ingest/jobs/${encodeURIComponent(jobId)}/records?${query}`);
 }
