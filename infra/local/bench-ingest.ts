@@ -235,16 +235,22 @@ async function main(): Promise<void> {
       } while (start);
       return out;
     };
-    type StudyItem = { resource: { studyInstanceUid: string; numberOfInstances: number; series: Array<{ instances: Array<{ sopInstanceUid: string }> }> } };
-    /** Every study record must list every instance of its study (and its count agree); else the run fails. */
+    type StudyItem = { resource: { id: string; studyInstanceUid: string; numberOfInstances: number } };
+    type InstanceItem = { sk: string; instance: { sopInstanceUid: string } };
+    /** Every study must have its record and an instance item for every instance (and the record's count agree); else the run fails. */
     const checkStudyRecords = async (label: string, expected: Map<string, Set<string>>) => {
       const items = (await scanAll('begins_with(sk, :p)', { ':p': 'REC#ImagingStudy#' })) as unknown as StudyItem[];
       const found = new Map(items.map((i) => [i.resource.studyInstanceUid, i.resource]));
+      const byStudy = new Map<string, Set<string>>();
+      for (const i of (await scanAll('begins_with(sk, :i)', { ':i': 'DCMI#' })) as unknown as InstanceItem[]) {
+        const studyId = i.sk.split('#')[1]!;
+        byStudy.set(studyId, (byStudy.get(studyId) ?? new Set<string>()).add(i.instance.sopInstanceUid));
+      }
       const problems: string[] = [];
       let instances = 0;
       for (const [study, sops] of expected) {
         const r = found.get(study);
-        const listed = new Set(r?.series.flatMap((x) => x.instances.map((i) => i.sopInstanceUid)) ?? []);
+        const listed = (r && byStudy.get(r.id)) ?? new Set<string>();
         instances += listed.size;
         const missing = [...sops].filter((s) => !listed.has(s)).length;
         if (!r) problems.push(`a study of ${sops.size} instances has no record`);
@@ -254,10 +260,11 @@ async function main(): Promise<void> {
       console.log(`${label}: ${expected.size} study records hold all ${instances} instances`);
       return { studies: expected.size, instances, complete: true };
     };
-    /** Removes the ImagingStudy records and imaging timeline events (file metadata and objects are overwritten in place). */
+    /** Removes the ImagingStudy records, their instance items and imaging timeline events (file metadata and objects are overwritten in place). */
     const deleteStudyRecords = async () => {
       const items = [
         ...(await scanAll('begins_with(sk, :p)', { ':p': 'REC#ImagingStudy#' })),
+        ...(await scanAll('begins_with(sk, :i)', { ':i': 'DCMI#' })),
         ...(await scanAll('begins_with(sk, :e) AND #ev.#t = :t', { ':e': 'EVT#', ':t': 'imaging' }, { '#ev': 'event', '#t': 'type' })),
       ];
       for (let i = 0; i < items.length; i += 25) {

@@ -55,8 +55,13 @@ interface BatchInstance {
 
 interface StudyState {
   patientId: string;
-  /** The study record and event as stored before this job, read once per study. */
-  stored: Promise<{ record: ImagingStudyRecord | undefined; version: number | undefined; event: TimelineEvent | undefined }>;
+  studyId: string;
+  /** The study record, its instances (SOP UID → series UID) and event as stored before this job, read once per study. */
+  stored: Promise<{ record: ImagingStudyRecord | undefined; version: number | undefined; event: TimelineEvent | undefined; instances: Map<string, string> }>;
+  /** The instances this job brings to the study, by SOP instance UID (the last one of a repeated UID). */
+  added: Map<string, StudyInstance>;
+  /** Every instance of the study after this job: SOP instance UID → series instance UID. */
+  all?: Map<string, string>;
   merged: boolean;
   record?: ImagingStudyRecord;
   event?: TimelineEvent;
@@ -75,9 +80,10 @@ const MAX_MERGE_ATTEMPTS = 10;
 /** Files a zip tool adds beside the study: skipped, not rejected. */
 const ZIP_NOISE = /(^|\/)(__MACOSX\/|\.DS_Store$|Thumbs\.db$|DICOMDIR$)/i;
 
-/** One instance as listed in the study record (no patient attributes). */
-interface StudyInstance {
+/** One instance of a study, stored as its own item beside the study record (no patient attributes). */
+export interface StudyInstance {
   sopInstanceUid: string;
+  seriesInstanceUid: string;
   sopClassUid: string;
   instanceNumber?: number;
   rows: number;
@@ -88,6 +94,17 @@ interface StudyInstance {
   photometricInterpretation: string;
   transferSyntaxUid: string;
   fileId: string;
+}
+
+/** A series as the study record lists it: its instances are counted here and stored as items of their own. */
+interface StudySeries {
+  seriesInstanceUid: string;
+  modality: string;
+  number?: number;
+  description?: string;
+  bodySite?: string;
+  numberOfInstances: number;
+  /** The series' preview (a PNG of its representative instance's middle frame). */
   previewFileId?: string;
 }
 
@@ -103,7 +120,7 @@ export interface ImagingStudyRecord {
   modality: string[];
   numberOfSeries: number;
   numberOfInstances: number;
-  series: Array<{ seriesInstanceUid: string; modality: string; number?: number; description?: string; bodySite?: string; instances: StudyInstance[] }>;
+  series: StudySeries[];
 }
 
 /**
@@ -234,14 +251,18 @@ export class DicomIngestor {
     const timelineEvents = studies.filter((s) => s.event && !s.existedBefore).length;
     const fileOps = this.records.fileOperations([...batch.files.values()]);
     const studyOps = await Promise.all(studies.map(async (s) => this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event, (await s.stored).version)));
+    const instanceOps = studies.flatMap((s) => [...s.added.values()].map((i) => this.records.studyInstanceOperation(s.patientId, s.studyId, i)));
     // DICOM never creates patients, so the patient count stands.
     const catalogue = this.catalog.ingestOperation(src.datasetId, { records: 0, files: counts.accepted, at: new Date(this.clock.now()).toISOString() });
-    if (fileOps.length + studyOps.flat().length <= 97) {
-      return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [...fileOps, ...studyOps.flat()], catalogue);
+    if (fileOps.length + instanceOps.length + studyOps.flat().length <= 97) {
+      return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [...fileOps, ...instanceOps, ...studyOps.flat()], catalogue);
     } else {
+      // Instance items and file metadata first, the study records after them: a crash in between
+      // leaves instances that a rerun finds (and counts) when it reads the study.
       const pool = new WritePool(4);
-      for (let i = 0; i < fileOps.length; i += 25) {
-        const items = fileOps.slice(i, i + 25).map((o) => (o as Extract<TransactOperation, { kind: 'put' }>).item);
+      const puts = [...fileOps, ...instanceOps];
+      for (let i = 0; i < puts.length; i += 25) {
+        const items = puts.slice(i, i + 25).map((o) => (o as Extract<TransactOperation, { kind: 'put' }>).item);
         await pool.add(() => this.store.batchPut('main', items));
       }
       await pool.drain();
@@ -279,8 +300,12 @@ export class DicomIngestor {
     let study = batch.studies.get(key);
     if (!study) {
       // Read while the objects are encrypted and stored, not after.
-      const stored = Promise.all([this.records.getRecordForUpdate(patientId, 'ImagingStudy', studyId), occurredAt ? this.records.getEvent(patientId, occurredAt, eventId) : undefined]).then(([read, event]) => ({ record: read.resource as ImagingStudyRecord | undefined, version: read.version, event }));
-      study = { patientId, stored, merged: false, existedBefore: false };
+      const stored = Promise.all([
+        this.records.getRecordForUpdate(patientId, 'ImagingStudy', studyId),
+        occurredAt ? this.records.getEvent(patientId, occurredAt, eventId) : undefined,
+        this.records.studyInstances<StudyInstance>(patientId, studyId),
+      ]).then(([read, event, items]) => storedStudy(read.resource as LegacyStudyRecord | undefined, read.version, event, items));
+      study = { patientId, studyId, stored, added: new Map(), merged: false, existedBefore: false };
       batch.studies.set(key, study);
     }
     const label = s.seriesDescription ?? s.studyDescription ?? s.modality;
@@ -297,7 +322,10 @@ export class DicomIngestor {
     const [, stored] = await Promise.all([write, study.stored]);
 
     // From here to the end nothing awaits: instances of one study merge one at a time.
-    const record = mergeStudy(study.merged ? study.record : stored.record, studyId, patientId, s, occurredAt, fileId);
+    study.added.set(s.sopInstanceUid, instanceOf(s, fileId));
+    study.all ??= new Map(stored.instances);
+    study.all.set(s.sopInstanceUid, s.seriesInstanceUid);
+    const record = mergeStudy(study.merged ? study.record : stored.record, studyId, patientId, s, occurredAt, study.all);
     const existing = study.merged ? study.event : stored.event;
     const title = s.studyDescription ?? `${s.modality} study`;
     const event: TimelineEvent | undefined = occurredAt
@@ -354,10 +382,9 @@ export class DicomIngestor {
       const study = batch.studies.get(members[0]![1].studyKey)!;
       const series = study.record?.series.find((x) => `${members[0]![1].studyKey}|${x.seriesInstanceUid}` === k);
       if (!series) continue;
-      const inBatch = new Set(members.map(([sop]) => sop));
-      const holders = series.instances.filter((i) => i.previewFileId).map((i) => i.sopInstanceUid);
-      const picks = new Set([...holders.filter((sop) => inBatch.has(sop)), ...members.map(([sop]) => sop).filter((sop) => batch.previewedBefore.has(sop))]);
-      if (holders.length === 0 && picks.size === 0) {
+      const previewOf = (sop: string) => fileIdOf(src.institution, 'dicom-preview', sop);
+      const picks = new Set(members.map(([sop]) => sop).filter((sop) => previewOf(sop) === series.previewFileId || batch.previewedBefore.has(sop)));
+      if (!series.previewFileId && picks.size === 0) {
         const ordered = [...members].sort((a, b) => (a[1].instanceNumber ?? 0) - (b[1].instanceNumber ?? 0));
         picks.add(ordered[Math.floor((ordered.length - 1) / 2)]![0]);
       }
@@ -374,7 +401,8 @@ export class DicomIngestor {
     for (const f of await this.records.storeObjects(objects.map(({ meta, bytes }) => ({ meta, bytes })))) batch.files.set(f.fileId, f);
     for (const o of objects) {
       const { study } = chosen.find((c) => c.sop === o.sop)!;
-      for (const x of study.record!.series) for (const i of x.instances) if (i.sopInstanceUid === o.sop) i.previewFileId = o.meta.fileId;
+      const series = study.record!.series.find((x) => x.seriesInstanceUid === batch.instances.get(o.sop)!.seriesInstanceUid)!;
+      series.previewFileId ??= o.meta.fileId;
       if (study.event && !study.event.fileIds.includes(o.meta.fileId)) study.event.fileIds.push(o.meta.fileId);
       const steps = study.lineage!.transformations;
       if (!steps.some((t) => t.name === 'render-preview-png')) steps.push({ name: 'render-preview-png', version: DICOM_INGEST_VERSION });
@@ -392,17 +420,11 @@ function timeOf(t: string | undefined): string {
   return m ? `${m[1]}:${m[2] ?? '00'}:${m[3] ?? '00'}` : '00:00:00';
 }
 
-/** Adds (or replaces) one instance in the study record; series and counts follow. */
-function mergeStudy(existing: ImagingStudyRecord | undefined, id: string, patientId: string, s: DicomSummary, started: string | undefined, fileId: string): ImagingStudyRecord {
-  const series = (existing?.series ?? []).map((x) => ({ ...x, instances: [...x.instances] }));
-  let one = series.find((x) => x.seriesInstanceUid === s.seriesInstanceUid);
-  if (!one) {
-    one = { seriesInstanceUid: s.seriesInstanceUid, modality: s.modality, ...(s.seriesNumber !== undefined ? { number: s.seriesNumber } : {}), ...(s.seriesDescription ? { description: s.seriesDescription } : {}), ...(s.bodyPart ? { bodySite: s.bodyPart } : {}), instances: [] };
-    series.push(one);
-  }
-  const prior = one.instances.find((i) => i.sopInstanceUid === s.sopInstanceUid);
-  const instance: StudyInstance = {
+/** An instance's entry (its own item, see `ResearchRecords.studyInstances`). */
+function instanceOf(s: DicomSummary, fileId: string): StudyInstance {
+  return {
     sopInstanceUid: s.sopInstanceUid,
+    seriesInstanceUid: s.seriesInstanceUid,
     sopClassUid: s.sopClassUid,
     ...(s.instanceNumber !== undefined ? { instanceNumber: s.instanceNumber } : {}),
     rows: s.rows,
@@ -413,10 +435,35 @@ function mergeStudy(existing: ImagingStudyRecord | undefined, id: string, patien
     photometricInterpretation: s.photometricInterpretation,
     transferSyntaxUid: s.transferSyntaxUid,
     fileId,
-    // A re-ingested instance that held its series' preview keeps the id; the preview is rendered again.
-    ...(prior?.previewFileId ? { previewFileId: prior.previewFileId } : {}),
   };
-  one.instances = [...one.instances.filter((i) => i.sopInstanceUid !== s.sopInstanceUid), instance].sort((a, b) => (a.instanceNumber ?? 0) - (b.instanceNumber ?? 0));
+}
+
+/** A study record written before instances had items of their own listed them inline. */
+type LegacyStudyRecord = Omit<ImagingStudyRecord, 'series'> & { series: Array<StudySeries & { instances?: Array<Omit<StudyInstance, 'seriesInstanceUid'> & { previewFileId?: string }> }> };
+
+/** The stored study as the merge needs it; inline instances of an older record count as stored instances. */
+function storedStudy(read: LegacyStudyRecord | undefined, version: number | undefined, event: TimelineEvent | undefined, items: StudyInstance[]) {
+  const instances = new Map(items.map((i) => [i.sopInstanceUid, i.seriesInstanceUid]));
+  const record: ImagingStudyRecord | undefined = read && {
+    ...read,
+    series: read.series.map(({ instances: inline, ...x }) => {
+      for (const i of inline ?? []) if (!instances.has(i.sopInstanceUid)) instances.set(i.sopInstanceUid, x.seriesInstanceUid);
+      const preview = x.previewFileId ?? inline?.find((i) => i.previewFileId)?.previewFileId;
+      return { ...x, ...(preview ? { previewFileId: preview } : {}) };
+    }),
+  };
+  return { record, version, event, instances };
+}
+
+/** The study record with one more instance: its series added if new, counts from every instance the study has. */
+function mergeStudy(existing: ImagingStudyRecord | undefined, id: string, patientId: string, s: DicomSummary, started: string | undefined, instances: ReadonlyMap<string, string>): ImagingStudyRecord {
+  const series = (existing?.series ?? []).map((x) => ({ ...x }));
+  if (!series.some((x) => x.seriesInstanceUid === s.seriesInstanceUid)) {
+    series.push({ seriesInstanceUid: s.seriesInstanceUid, modality: s.modality, ...(s.seriesNumber !== undefined ? { number: s.seriesNumber } : {}), ...(s.seriesDescription ? { description: s.seriesDescription } : {}), ...(s.bodyPart ? { bodySite: s.bodyPart } : {}), numberOfInstances: 0 });
+  }
+  const counts = new Map<string, number>();
+  for (const uid of instances.values()) counts.set(uid, (counts.get(uid) ?? 0) + 1);
+  for (const x of series) x.numberOfInstances = counts.get(x.seriesInstanceUid) ?? 0;
   series.sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
   return {
     resourceType: 'ImagingStudy',
@@ -428,7 +475,7 @@ function mergeStudy(existing: ImagingStudyRecord | undefined, id: string, patien
     ...(s.studyDescription ? { description: s.studyDescription } : {}),
     modality: [...new Set(series.map((x) => x.modality))],
     numberOfSeries: series.length,
-    numberOfInstances: series.reduce((n, x) => n + x.instances.length, 0),
+    numberOfInstances: instances.size,
     series,
   };
 }

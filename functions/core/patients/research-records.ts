@@ -182,6 +182,26 @@ export class ResearchRecords {
     return { resource: item?.resource, version: item ? item.version : 0 };
   }
 
+  /**
+   * The instances of an imaging study, each its own item beside the study record (`DCMI#<study>#<sop>`),
+   * so the record stays small however many instances a study has (DynamoDB items are at most 400 KB).
+   */
+  async studyInstances<T extends { sopInstanceUid: string; seriesInstanceUid: string }>(patientId: string, studyId: string): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.query<Item & { instance: T }>('main', { pk: `PATIENT#${patientId}`, skPrefix: `DCMI#${studyId}#`, limit: 1000, cursor });
+      out.push(...page.items.map((i) => i.instance));
+      cursor = page.cursor;
+    } while (cursor);
+    return out;
+  }
+
+  /** The write of one study instance item (see `studyInstances`). */
+  studyInstanceOperation(patientId: string, studyId: string, instance: { sopInstanceUid: string; seriesInstanceUid: string }): TransactOperation {
+    return { kind: 'put', table: 'main', item: { pk: `PATIENT#${patientId}`, sk: `DCMI#${studyId}#${instance.sopInstanceUid}`, instance } };
+  }
+
   /** One record, or undefined. */
   async getRecord(patientId: string, resourceType: string, id: string): Promise<Record<string, unknown> | undefined> {
     return (await this.store.get<Item & { resource: Record<string, unknown> }>('main', { pk: `PATIENT#${patientId}`, sk: `REC#${resourceType}#${id}` }))?.resource;

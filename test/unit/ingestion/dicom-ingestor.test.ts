@@ -18,7 +18,10 @@ function withoutPixels(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(out.write());
 }
 
-type Series = { seriesInstanceUid: string; instances: Array<{ sopInstanceUid: string; instanceNumber?: number; fileId: string; previewFileId?: string }> };
+type Series = { seriesInstanceUid: string; numberOfInstances: number; previewFileId?: string };
+type Instance = { sopInstanceUid: string; seriesInstanceUid: string; instanceNumber?: number; fileId: string; rows: number };
+/** A study's instances (items of their own beside the study record). */
+const instancesOf = (c: Awaited<ReturnType<typeof containerWith>>, patientId: string, study: Record<string, unknown>) => c.research.studyInstances<Instance>(patientId, String(study.id));
 
 describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
   let p: DemoPatient;
@@ -42,13 +45,14 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
     expect(study).toMatchObject({ numberOfInstances: 1, subject: { reference: `Patient/${patientId}` } });
     const text = JSON.stringify(study);
     for (const secret of [p.identity.fullName, p.identity.mrn, p.identity.birthDate.replaceAll('-', '')]) expect(text).not.toContain(secret);
-    const inst = (study.series as Array<{ instances: Array<{ fileId: string; previewFileId?: string; rows: number }> }>)[0]!.instances[0]!;
-    const original = await c.research.readFile(patientId, inst.fileId);
+    const [inst] = await instancesOf(c, patientId, study);
+    expect(inst!.rows).toBeGreaterThan(0);
+    const original = await c.research.readFile(patientId, inst!.fileId);
     expect(original!.file.sha256).toBe(job.sha256);
-    const preview = await c.research.readFile(patientId, inst.previewFileId!);
+    const preview = await c.research.readFile(patientId, (study.series as Series[])[0]!.previewFileId!);
     const png = PNG.sync.read(Buffer.from(preview!.bytes));
     expect(png.width * png.height).toBeGreaterThan(0);
-    const event = (await c.research.timeline(patientId)).find((e) => e.type === 'imaging' && e.fileIds.includes(inst.fileId))!;
+    const event = (await c.research.timeline(patientId)).find((e) => e.type === 'imaging' && e.fileIds.includes(inst!.fileId))!;
     expect(event.recordRefs).toEqual([`ImagingStudy/${study.id}`]);
     const lineage = await c.research.lineageOf(patientId, 'ImagingStudy', String(study.id));
     expect(lineage).toMatchObject({ jobId: job.jobId, fileSha256: job.sha256 });
@@ -81,9 +85,10 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
     const events = (await c.research.timeline(patientId)).filter((e) => e.recordRefs.includes(`ImagingStudy/${study.id}`));
     expect(events).toHaveLength(1);
     // Every original, and a preview for each series (a job that lost the race keeps the one it stored).
-    const all = (study.series as Series[]).flatMap((x) => x.instances);
+    const all = await instancesOf(c, patientId, study);
+    expect(all.map((i) => i.sopInstanceUid).sort()).toEqual(same.map((f) => f.dicom!.sopInstanceUid).sort());
     for (const i of all) expect(events[0]!.fileIds).toContain(i.fileId);
-    for (const x of study.series as Series[]) expect(x.instances.some((i) => i.previewFileId && events[0]!.fileIds.includes(i.previewFileId))).toBe(true);
+    for (const x of study.series as Series[]) expect(x.previewFileId && events[0]!.fileIds.includes(x.previewFileId)).toBe(true);
   });
 
   it('R-ING-5/R-GOV-1: the dataset counts move with the job; the same file again, or twice at once (a redelivered event), counts once', async () => {
@@ -106,8 +111,7 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
     expect(job.counts.accepted).toBe(1);
     const patientId = await patientIdOf(c, p);
     const study = (await c.research.records(patientId, 'ImagingStudy')).find((s) => s.studyInstanceUid === sc.dicom!.studyInstanceUid)!;
-    const inst = (study.series as Series[]).flatMap((x) => x.instances).find((i) => i.previewFileId)!;
-    const png = PNG.sync.read(Buffer.from((await c.research.readFile(patientId, inst.previewFileId!))!.bytes));
+    const png = PNG.sync.read(Buffer.from((await c.research.readFile(patientId, (study.series as Series[])[0]!.previewFileId!))!.bytes));
     // As-is: the colours survive (a grey rendering would have R = G = B everywhere).
     expect([...Array(png.width * png.height).keys()].some((i) => png.data[i * 4] !== png.data[i * 4 + 1] || png.data[i * 4 + 1] !== png.data[i * 4 + 2])).toBe(true);
   });
@@ -148,14 +152,17 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       expect(job.counts.accepted).toBe(5);
       const patientId = await patientIdOf(c, p);
       const study = await studyOf(c, patientId);
-      const instances = (study.series as Series[])[0]!.instances;
+      const instances = await instancesOf(c, patientId, study);
       expect(instances).toHaveLength(5);
-      const withPreview = instances.filter((i) => i.previewFileId);
-      expect(withPreview.map((i) => i.instanceNumber)).toEqual([3]);
-      const png = PNG.sync.read(Buffer.from((await c.research.readFile(patientId, withPreview[0]!.previewFileId!))!.bytes));
+      expect(study).toMatchObject({ numberOfInstances: 5, series: [{ numberOfInstances: 5 }] });
+      const previewId = (study.series as Series[])[0]!.previewFileId!;
+      const preview = (await c.research.readFile(patientId, previewId))!;
+      const middle = instances.find((i) => i.instanceNumber === 3)!;
+      expect(preview.file.fileName).toBe(`${middle.sopInstanceUid}.png`);
+      const png = PNG.sync.read(Buffer.from(preview.bytes));
       expect([png.width, png.height]).toEqual([64, 64]);
       const event = (await c.research.timeline(patientId)).find((e) => e.recordRefs.includes(`ImagingStudy/${study.id}`))!;
-      expect(new Set(event.fileIds)).toEqual(new Set([...instances.map((i) => i.fileId), withPreview[0]!.previewFileId!]));
+      expect(new Set(event.fileIds)).toEqual(new Set([...instances.map((i) => i.fileId), previewId]));
       const lineage = await c.research.lineageOf(patientId, 'ImagingStudy', String(study.id));
       expect(lineage!.transformations.map((t) => t.name)).toContain('render-preview-png');
     });
@@ -165,16 +172,21 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       const slices = series(3);
       for (const [i, b] of slices.entries()) await c.ingestRouter.ingest(source(p, `ct${i}.dcm`, 'application/dicom', b));
       const patientId = await patientIdOf(c, p);
-      let instances = ((await studyOf(c, patientId)).series as Series[])[0]!.instances;
-      expect(instances.filter((i) => i.previewFileId).map((i) => i.instanceNumber)).toEqual([1]);
-      const previewId = instances[0]!.previewFileId!;
-      const before = (await c.research.readFile(patientId, previewId))!.file.sha256;
+      const study = await studyOf(c, patientId);
+      const instances = await instancesOf(c, patientId, study);
+      expect(study).toMatchObject({ numberOfInstances: 3, series: [{ numberOfInstances: 3 }] });
+      const previewId = (study.series as Series[])[0]!.previewFileId!;
+      const first = (await c.research.readFile(patientId, previewId))!.file;
+      expect(first.fileName).toBe(`${instances.find((i) => i.instanceNumber === 1)!.sopInstanceUid}.png`);
+      const event = (await c.research.timeline(patientId)).find((e) => e.recordRefs.includes(`ImagingStudy/${study.id}`))!;
+      expect(event.fileIds).toHaveLength(4);
+      const before = first.sha256;
       // The same SOP instance re-exported with other pixels (a new job: other bytes).
       const changed = new Uint8Array(slices[0]!);
       changed[changed.length - 1] = changed[changed.length - 1]! ^ 0xff;
       expect((await c.ingestRouter.ingest(source(p, 'ct0-again.dcm', 'application/dicom', changed))).counts.accepted).toBe(1);
-      instances = ((await studyOf(c, patientId)).series as Series[])[0]!.instances;
-      expect(instances.filter((i) => i.previewFileId).map((i) => i.previewFileId)).toEqual([previewId]);
+      const again = await studyOf(c, patientId);
+      expect(again).toMatchObject({ numberOfInstances: 3, series: [{ numberOfInstances: 3, previewFileId: previewId }] });
       expect((await c.research.readFile(patientId, previewId))!.file.sha256).not.toBe(before);
     });
 
@@ -184,13 +196,51 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       const jobs = await Promise.all(slices.map((b, i) => c.ingestRouter.ingest(source(p, `ct${i}.dcm`, 'application/dicom', b))));
       expect(jobs.every((j) => j.counts.accepted === 1)).toBe(true);
       const patientId = await patientIdOf(c, p);
-      const instances = ((await studyOf(c, patientId)).series as Series[])[0]!.instances;
-      expect(instances).toHaveLength(4);
-      expect(instances.filter((i) => i.previewFileId).length).toBeGreaterThanOrEqual(1);
+      const study = await studyOf(c, patientId);
+      expect(await instancesOf(c, patientId, study)).toHaveLength(4);
+      expect(study).toMatchObject({ numberOfInstances: 4, series: [{ numberOfInstances: 4, previewFileId: expect.any(String) }] });
       // Jobs that lost the study record's race ran again; a preview object of theirs is never left without metadata.
       const stored = (await c.objects.list('data', `patients/${patientId}/`)).map((k) => k.split('/').pop()!);
       expect(stored.length).toBeGreaterThanOrEqual(5);
       for (const id of stored) expect((await c.research.readFile(patientId, id))?.file.fileId, id).toBe(id);
+    });
+  });
+
+  describe('study records stay small', () => {
+    it('R-ING-1/R-ING-5: a 300-instance study keeps a record of the same size as a 3-instance one (instances are items of their own; DynamoDB items are at most 400 KB)', async () => {
+      const c = await containerWith([p]);
+      const sizeOf = async (n: number, seed: number) => {
+        const slices = clinicalCtSeries(p, { seed, slices: n, size: 8 });
+        await c.ingestRouter.ingest(source(p, `ct${n}.zip`, 'application/zip', zipSync(Object.fromEntries(slices.map((b, i) => [`CT/IM${i}.dcm`, [b, { level: 0 }]])))));
+        const patientId = await patientIdOf(c, p);
+        const uid = (await import('../../../functions/core/ingestion/dicom-image')).parseDicom(slices[0]!).summary.studyInstanceUid;
+        const study = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.studyInstanceUid === uid)!;
+        expect(study.numberOfInstances).toBe(n);
+        expect(await instancesOf(c, patientId, study)).toHaveLength(n);
+        return JSON.stringify(study).length;
+      };
+      const small = await sizeOf(3, 301);
+      const large = await sizeOf(300, 302);
+      expect(large).toBeLessThan(small + 40); // the counts and UIDs differ in length, nothing grows per instance
+    });
+
+    it('R-ING-5: a study record written with inline instances (before instance items) keeps counting them when the study grows', async () => {
+      const c = await containerWith([p]);
+      const [a, b] = clinicalCtSeries(p, { seed: 401, slices: 2, size: 8 });
+      await c.ingestRouter.ingest(source(p, 'a.dcm', 'application/dicom', a!));
+      const patientId = await patientIdOf(c, p);
+      const study = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.description === 'CT Chest')!;
+      const [inst] = await instancesOf(c, patientId, study);
+      // The older shape: the instance listed in its series, no instance item.
+      const key = { pk: `PATIENT#${patientId}`, sk: `REC#ImagingStudy#${study.id}` };
+      const item = (await c.documents.get<Record<string, unknown> & { pk: string; sk: string; resource: Record<string, unknown> }>('main', key))!;
+      const series = (study.series as Series[]).map(({ previewFileId, ...x }) => ({ ...x, instances: [{ ...inst, previewFileId }] }));
+      await c.documents.put('main', { ...item, resource: { ...item.resource, series } });
+      await c.documents.delete('main', { pk: `PATIENT#${patientId}`, sk: `DCMI#${study.id}#${inst!.sopInstanceUid}` });
+      await c.ingestRouter.ingest(source(p, 'b.dcm', 'application/dicom', b!));
+      const grown = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.id === study.id)!;
+      expect(grown).toMatchObject({ numberOfInstances: 2, series: [{ numberOfInstances: 2, previewFileId: (study.series as Series[])[0]!.previewFileId }] });
+      expect(JSON.stringify(grown)).not.toContain('"instances"');
     });
   });
 });

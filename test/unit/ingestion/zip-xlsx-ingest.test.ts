@@ -78,7 +78,14 @@ describe('Zipped DICOM studies and XLSX tables (R-ING-1, R-ING-5)', () => {
     const ids = new Set(p.files.filter((f) => f.contentType === 'application/dicom').map((f) => studyRecordIdOf(p.institutionId, f.dicom!.studyInstanceUid)));
     const studies = (await c.research.records(patientId, 'ImagingStudy')).filter((s) => ids.has(String(s.id)));
     expect(studies.reduce((n, s) => n + Number(s.numberOfInstances), 0)).toBe(dicom.length);
-    const fileIds = studies.flatMap((s) => (s.series as Array<{ instances: Array<{ fileId: string; previewFileId?: string }> }>).flatMap((x) => x.instances.flatMap((i) => [i.fileId, ...(i.previewFileId ? [i.previewFileId] : [])])));
+    const fileIds = (
+      await Promise.all(
+        studies.map(async (s) => [
+          ...(await c.research.studyInstances<{ sopInstanceUid: string; seriesInstanceUid: string; fileId: string }>(patientId, String(s.id))).map((i) => i.fileId),
+          ...(s.series as Array<{ previewFileId?: string }>).flatMap((x) => (x.previewFileId ? [x.previewFileId] : [])),
+        ]),
+      )
+    ).flat();
     for (const fileId of fileIds) expect((await c.research.readFile(patientId, fileId))?.bytes.byteLength).toBeGreaterThan(0);
     const dataset = await c.catalog.getDataset('bc-test');
     expect(dataset.fileCount).toBe(dicom.length + 1);
