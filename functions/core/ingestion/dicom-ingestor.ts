@@ -372,17 +372,19 @@ export class DicomIngestor {
    * Rendering is skipped where it cannot be done (compressed transfer syntaxes).
    */
   private async storeSeriesPreviews(src: IngestSource, batch: InstanceBatch, previewed: Set<string>): Promise<void> {
+    const previewOf = (sop: string) => fileIdOf(src.institution, 'dicom-preview', sop);
     const bySeries = new Map<string, Array<[string, BatchInstance]>>();
     for (const entry of batch.instances) {
       const k = `${entry[1].studyKey}|${entry[1].seriesInstanceUid}`;
-      bySeries.set(k, [...(bySeries.get(k) ?? []), entry]);
+      const members = bySeries.get(k);
+      if (members) members.push(entry);
+      else bySeries.set(k, [entry]);
     }
     const chosen: Array<{ study: StudyState; sop: string; instance: BatchInstance }> = [];
     for (const [k, members] of bySeries) {
       const study = batch.studies.get(members[0]![1].studyKey)!;
       const series = study.record?.series.find((x) => `${members[0]![1].studyKey}|${x.seriesInstanceUid}` === k);
       if (!series) continue;
-      const previewOf = (sop: string) => fileIdOf(src.institution, 'dicom-preview', sop);
       const picks = new Set(members.map(([sop]) => sop).filter((sop) => previewOf(sop) === series.previewFileId || batch.previewedBefore.has(sop)));
       if (!series.previewFileId && picks.size === 0) {
         const ordered = [...members].sort((a, b) => (a[1].instanceNumber ?? 0) - (b[1].instanceNumber ?? 0));
@@ -393,7 +395,7 @@ export class DicomIngestor {
     const objects = chosen.flatMap(({ sop, instance: i }) => {
       const png = renderPreview(parseDicom(i.bytes));
       if (!png) return [];
-      const fileId = fileIdOf(src.institution, 'dicom-preview', sop);
+      const fileId = previewOf(sop);
       const meta = { fileId, patientId: i.patientId, kind: 'dicom-preview', contentType: 'image/png', fileName: `${sop}.png`, eventId: i.eventId, description: { zh: `${i.label}（预览）`, en: `${i.label} (preview)` }, datasetId: src.datasetId };
       return [{ meta, bytes: png, sop }];
     });
