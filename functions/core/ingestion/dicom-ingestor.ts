@@ -393,6 +393,7 @@ export class DicomIngestor {
       for (const sop of picks) chosen.push({ study, sop, instance: batch.instances.get(sop)! });
     }
     const objects = chosen.flatMap(({ sop, instance: i }) => {
+      // Parsed again (one instance per series): keeping every parsed dataset of an archive would double its memory.
       const png = renderPreview(parseDicom(i.bytes));
       if (!png) return [];
       const fileId = previewOf(sop);

@@ -80,7 +80,7 @@ export function JobLineage({ jobId }: { jobId: string }) {
             </thead>
             <tbody>
               {records.map((r) => (
-                <tr key={keyOf(r)} aria-selected={chosen ? keyOf(chosen.record) === keyOf(r) : false}>
+                <tr key={keyOf(r)} aria-current={chosen && keyOf(chosen.record) === keyOf(r) ? 'true' : undefined}>
                   <td>
                     <code>
                       {r.resourceType}/{r.id}
