@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Container } from '../composition/container';
+import type { IngestSource } from '../core/ingestion/ingest-support';
 import { auditSystemAction } from '../core/audit/system-action';
 import { lambdaContainer } from './lambda-runtime';
 
@@ -13,49 +14,88 @@ export interface StagedObjectEvent {
 }
 
 /**
- * Handles one object-created event of the staging bucket (ARCHITECTURE D8): verifies the staged
- * object against its declared size and SHA-256, runs the ingest pipeline on it, keeps the source
- * encrypted for provenance and records the outcome, audited as a system action. Shared by the SQS-driven Lambda and the local runtime's in-process queue.
+ * Handles object-created events of the staging bucket (ARCHITECTURE D8), as a queue batch
+ * delivers them: verifies each staged object against its declared size and SHA-256, runs the
+ * ingest pipelines on them (one job each; DICOM files of one study share their commit, see
+ * `IngestRouter.ingestMany`), keeps each source encrypted for provenance and records the outcome,
+ * audited as a system action. Returns each event's error, if it failed (to be redelivered).
+ * Shared by the SQS-driven Lambda and the local runtime's queue.
  */
-export async function processStagedObject(container: Container, event: StagedObjectEvent): Promise<void> {
-  const verified = await container.uploads.verifyStagedObject(event.key);
-  if (!verified) return;
-  let upload = verified;
-  let jobId: string | undefined;
-  if (verified.status === 'received') {
-    const bytes = await container.uploads.stagedBytes(verified);
-    if (!bytes) return; // already processed by an earlier delivery
-    const patientRef = await container.uploads.patientRefOf(verified);
-    const job = await container.ingestRouter.ingest({
-      datasetId: verified.datasetId,
-      institution: verified.institution ?? 'unknown',
-      sourceSystem: verified.sourceSystem ?? 'upload',
-      fileName: verified.fileName,
-      contentType: verified.contentType,
-      bytes,
-      uploadId: verified.uploadId,
-      operator: verified.createdBy,
-      ...(patientRef ? { patientRef } : {}),
-    });
-    jobId = job.jobId;
-    // A file of which nothing was accepted is rejected as a whole; the job report says why, per item.
-    const rejection = job.counts.accepted === 0 ? { code: 'INVALID_CONTENT' as const, detail: job.rejected[0]?.code ?? 'no item accepted' } : undefined;
-    upload = await container.uploads.complete(verified, rejection ? { jobId, rejection } : { jobId }, bytes);
+export async function processStagedObjects(container: Container, events: StagedObjectEvent[]): Promise<Array<{ error: unknown } | undefined>> {
+  const failures: Array<{ error: unknown } | undefined> = events.map(() => undefined);
+  const staged: Array<{ at: number; upload: NonNullable<Awaited<ReturnType<Container['uploads']['verifyStagedObject']>>>; bytes?: Uint8Array; src?: IngestSource }> = [];
+  await Promise.all(
+    events.map(async (event, at) => {
+      try {
+        const verified = await container.uploads.verifyStagedObject(event.key);
+        if (!verified) return;
+        if (verified.status !== 'received') return void staged.push({ at, upload: verified });
+        const bytes = await container.uploads.stagedBytes(verified);
+        if (!bytes) return; // already processed by an earlier delivery
+        const patientRef = await container.uploads.patientRefOf(verified);
+        staged.push({
+          at,
+          upload: verified,
+          bytes,
+          src: {
+            datasetId: verified.datasetId,
+            institution: verified.institution ?? 'unknown',
+            sourceSystem: verified.sourceSystem ?? 'upload',
+            fileName: verified.fileName,
+            contentType: verified.contentType,
+            bytes,
+            uploadId: verified.uploadId,
+            operator: verified.createdBy,
+            ...(patientRef ? { patientRef } : {}),
+          },
+        });
+      } catch (error) {
+        failures[at] = { error };
+      }
+    }),
+  );
+  staged.sort((x, y) => x.at - y.at);
+  const toIngest = staged.filter((s) => s.src);
+  const results = await container.ingestRouter.ingestMany(toIngest.map((s) => s.src!));
+  const outcomes = new Map(toIngest.map((s, i) => [s.at, results[i]!]));
+  for (const s of staged) {
+    try {
+      let upload = s.upload;
+      let jobId: string | undefined;
+      const result = outcomes.get(s.at);
+      if (result?.status === 'rejected') throw result.reason;
+      if (result) {
+        const job = result.value;
+        jobId = job.jobId;
+        // A file of which nothing was accepted is rejected as a whole; the job report says why, per item.
+        const rejection = job.counts.accepted === 0 ? { code: 'INVALID_CONTENT' as const, detail: job.rejected[0]?.code ?? 'no item accepted' } : undefined;
+        upload = await container.uploads.complete(s.upload, rejection ? { jobId, rejection } : { jobId }, s.bytes!);
+      }
+      await auditSystemAction(container, {
+        actorId: 'system:ingest',
+        operation: 'ingest.processStagedObject',
+        category: 'data-change',
+        correlationId: upload.uploadId,
+        resources: [
+          { type: 'Upload', id: upload.uploadId },
+          { type: 'Dataset', id: upload.datasetId },
+          ...(jobId ? [{ type: 'IngestJob', id: jobId }] : []),
+        ],
+        parameters: { status: upload.status, ...(upload.rejection ? { reason: upload.rejection.code } : {}) },
+        outcome: upload.status === 'rejected' ? 'failure' : 'success',
+        status: upload.status === 'rejected' ? 422 : 200,
+      });
+    } catch (error) {
+      failures[s.at] = { error };
+    }
   }
-  await auditSystemAction(container, {
-    actorId: 'system:ingest',
-    operation: 'ingest.processStagedObject',
-    category: 'data-change',
-    correlationId: upload.uploadId,
-    resources: [
-      { type: 'Upload', id: upload.uploadId },
-      { type: 'Dataset', id: upload.datasetId },
-      ...(jobId ? [{ type: 'IngestJob', id: jobId }] : []),
-    ],
-    parameters: { status: upload.status, ...(upload.rejection ? { reason: upload.rejection.code } : {}) },
-    outcome: upload.status === 'rejected' ? 'failure' : 'success',
-    status: upload.status === 'rejected' ? 422 : 200,
-  });
+  return failures;
+}
+
+/** One event on its own (the local runtime's uploads in tests, tools): throws if it failed. */
+export async function processStagedObject(container: Container, event: StagedObjectEvent): Promise<void> {
+  const [failure] = await processStagedObjects(container, [event]);
+  if (failure) throw failure.error;
 }
 
 /**
@@ -64,7 +104,8 @@ export async function processStagedObject(container: Container, event: StagedObj
  */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const container = await lambdaContainer();
-  const failures: SQSBatchResponse['batchItemFailures'] = [];
+  const staged: Array<{ messageId: string; event: StagedObjectEvent }> = [];
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     try {
       const body = JSON.parse(record.body) as { detail?: { bucket?: { name?: string }; object?: { key?: string } } };
@@ -74,11 +115,21 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
         logger.warn('ignoring a message that is not an object-created event', { messageId: record.messageId });
         continue;
       }
-      await processStagedObject(container, { bucket, key: decodeURIComponent(key.replace(/\+/g, ' ')) });
+      staged.push({ messageId: record.messageId, event: { bucket, key: decodeURIComponent(key.replace(/\+/g, ' ')) } });
     } catch (e) {
-      logger.error('staged object processing failed', { messageId: record.messageId, error: e as Error });
-      failures.push({ itemIdentifier: record.messageId });
+      // Not JSON: retried, then dead-lettered for inspection.
+      logger.error('unreadable message', { messageId: record.messageId, error: e as Error });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
-  return { batchItemFailures: failures };
+  const failures = await processStagedObjects(
+    container,
+    staged.map((s) => s.event),
+  );
+  failures.forEach((failure, i) => {
+    if (!failure) return;
+    logger.error('staged object processing failed', { messageId: staged[i]!.messageId, error: failure.error as Error });
+    batchItemFailures.push({ itemIdentifier: staged[i]!.messageId });
+  });
+  return { batchItemFailures };
 };

@@ -94,6 +94,9 @@ class CapturingStore implements DocumentStore {
   async get<T extends Item = Item>(): Promise<T | undefined> {
     return undefined;
   }
+  async getMany<T extends Item = Item>(_t: TableName, keys: ItemKey[]): Promise<Array<T | undefined>> {
+    return keys.map(() => undefined);
+  }
   async put(_t: TableName, item: Item, _o?: PutOptions): Promise<void> {
     this.items.push(item);
   }

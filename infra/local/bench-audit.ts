@@ -23,6 +23,9 @@ class BenchDocumentStore implements DocumentStore {
   async get<T extends Item = Item>(table: TableName, k: ItemKey): Promise<T | undefined> {
     return this.parts.get(this.key(table, k.pk))?.find((i) => i.sk === k.sk) as T | undefined;
   }
+  async getMany<T extends Item = Item>(table: TableName, keys: ItemKey[]): Promise<Array<T | undefined>> {
+    return Promise.all(keys.map((k) => this.get<T>(table, k)));
+  }
   async put(table: TableName, item: Item, options?: PutOptions): Promise<void> {
     const list = this.parts.get(this.key(table, item.pk)) ?? [];
     this.parts.set(this.key(table, item.pk), list);

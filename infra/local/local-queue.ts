@@ -1,32 +1,39 @@
 import type { DocumentStore } from '../../functions/core/ports/document-store';
 
+/** A message's failure, as the batch handler reports it (SQS: `batchItemFailures`). */
+export type MessageFailure = { error: unknown } | undefined;
+
 /**
- * The local stand-in for SQS between steps (ARCHITECTURE D8): messages are handled in order,
- * each retried with backoff up to `maxAttempts`, then written to a dead-letter list in the
- * document store (`DLQ#<name>`) where a data manager can inspect them. Same handler contract as
- * the Lambda: one message in, throw to retry.
+ * The local stand-in for SQS between steps (ARCHITECTURE D8). Same contract as the queue's
+ * Lambda: the handler gets the messages waiting, up to `batchSize` at a time (SQS hands a batch
+ * to one invocation), and reports each one's failure. A failed message is delivered again after a
+ * backoff, without holding up the others, up to `maxAttempts`; then it is written to a dead-letter
+ * list in the document store (`DLQ#<name>`) where a data manager can inspect it. Batches form from
+ * what is waiting when the handler is free: no batching window, so a lone upload is not delayed.
  */
 export class LocalQueue<T extends object> {
-  private chain: Promise<void> = Promise.resolve();
+  private readonly waiting: Array<{ message: T; attempts: number }> = [];
+  private running: Promise<void> | undefined;
   private pending = 0;
+  private idle: Array<() => void> = [];
   private stopped = false;
 
   constructor(
     private readonly name: string,
-    private readonly handle: (message: T) => Promise<void>,
+    private readonly handle: (messages: T[]) => Promise<MessageFailure[]>,
     private readonly store: DocumentStore,
-    private readonly opts: { maxAttempts?: number; backoffMs?: number; onError?: (e: unknown) => void } = {},
+    private readonly opts: { batchSize?: number; maxAttempts?: number; backoffMs?: number; onError?: (e: unknown) => void } = {},
   ) {}
 
   send(message: T): void {
     if (this.stopped) return;
     this.pending += 1;
-    this.chain = this.chain.then(() => this.deliver(message)).finally(() => (this.pending -= 1));
+    this.enqueue({ message, attempts: 0 });
   }
 
   /** Resolves when every message sent so far was handled or dead-lettered. */
   async drain(): Promise<void> {
-    while (this.pending > 0) await this.chain;
+    if (this.pending > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   async stop(): Promise<void> {
@@ -34,23 +41,38 @@ export class LocalQueue<T extends object> {
     await this.drain();
   }
 
-  private async deliver(message: T): Promise<void> {
-    const max = this.opts.maxAttempts ?? 3;
-    for (let attempt = 1; ; attempt++) {
+  private enqueue(entry: { message: T; attempts: number }): void {
+    this.waiting.push(entry);
+    this.running ??= this.run().finally(() => (this.running = undefined));
+  }
+
+  private async run(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, this.opts.batchSize ?? 10);
+      let failures: MessageFailure[];
       try {
-        await this.handle(message);
-        return;
-      } catch (e) {
-        if (attempt >= max || this.stopped) {
-          this.opts.onError?.(e);
-          const at = new Date().toISOString();
-          await this.store
-            .put('main', { pk: `DLQ#${this.name}`, sk: `${at}#${Math.random().toString(36).slice(2)}`, message, error: e instanceof Error ? e.name : 'Error', attempts: attempt })
-            .catch((err: unknown) => this.opts.onError?.(err));
-          return;
-        }
-        await new Promise((r) => setTimeout(r, (this.opts.backoffMs ?? 200) * 2 ** (attempt - 1)));
+        failures = await this.handle(batch.map((b) => b.message));
+      } catch (error) {
+        failures = batch.map(() => ({ error }));
       }
+      await Promise.all(batch.map((entry, i) => this.settle(entry, failures[i])));
     }
+  }
+
+  private async settle(entry: { message: T; attempts: number }, failure: MessageFailure): Promise<void> {
+    if (failure) {
+      entry.attempts += 1;
+      if (entry.attempts < (this.opts.maxAttempts ?? 3) && !this.stopped) {
+        setTimeout(() => this.enqueue(entry), (this.opts.backoffMs ?? 200) * 2 ** (entry.attempts - 1));
+        return;
+      }
+      this.opts.onError?.(failure.error);
+      const at = new Date().toISOString();
+      await this.store
+        .put('main', { pk: `DLQ#${this.name}`, sk: `${at}#${Math.random().toString(36).slice(2)}`, message: entry.message, error: failure.error instanceof Error ? failure.error.name : 'Error', attempts: entry.attempts })
+        .catch((err: unknown) => this.opts.onError?.(err));
+    }
+    this.pending -= 1;
+    if (this.pending === 0) for (const resolve of this.idle.splice(0)) resolve();
   }
 }

@@ -27,7 +27,8 @@ import { CognitoMfaFactors } from '../../functions/adapters/aws/cognito-mfa-fact
 import { cognitoAuthAuditor } from './emulators/cognito-auth-audit';
 import { ensureTables, startDynamoDbLocal } from './emulators/dynamodb-local';
 import { allowPortalUploads, ensureBuckets, startS3Local } from './emulators/s3-local';
-import { processStagedObject, type StagedObjectEvent } from '../../functions/handlers/ingest-events.handler';
+import { processStagedObjects, type StagedObjectEvent } from '../../functions/handlers/ingest-events.handler';
+import { MAX_FILES_PER_COMMIT } from '../../functions/core/ingestion/ingest-support';
 import { auditAlertFeedOf } from '../../functions/handlers/audit-alerts.handler';
 import { runAuditSealing } from '../../functions/handlers/audit.handler';
 import { runDailySweep } from '../../functions/handlers/scheduled-jobs.handler';
@@ -136,7 +137,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
     stops.push(() => triggerEndpoint.close());
     const [dynamoFirst, s3, cognitoProc] = await Promise.all([
       startDynamoDbLocal(dynamoOptions),
-      startS3Local({ port: ports.s3, dataDir: join(dataDir, 's3'), corsOrigin: webUrl, onObjectCreated: (e) => ingestQueue?.send(e) }),
+      startS3Local({ port: ports.s3, dataDir: join(dataDir, 's3'), corsOrigin: webUrl, onObjectCreated: (e) => (e.bucket === buckets.staging ? ingestQueue?.send(e) : undefined) }),
       startCognitoLocal({
         port: ports.cognito,
         dataDir: join(dataDir, 'cognito'),
@@ -220,7 +221,9 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
     bound.container = container;
     authAudit.container = container;
     stops.push(() => workflows.stop());
-    const queue = new LocalQueue<StagedObjectEvent>('ingest-events', (e) => (e.bucket === buckets.staging ? processStagedObject(container, e) : Promise.resolve()), documents, {
+    // The EventBridge rule's filter: only the staging bucket's objects are ingested; an SQS batch of up to 10.
+    const queue = new LocalQueue<StagedObjectEvent>('ingest-events', (events) => processStagedObjects(container, events), documents, {
+      batchSize: MAX_FILES_PER_COMMIT,
       onError: (e) => log(`ingest event failed: ${e instanceof Error ? e.message : String(e)}`),
     });
     ingestQueue = queue;

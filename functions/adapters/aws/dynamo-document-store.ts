@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -46,6 +47,24 @@ export class DynamoDocumentStore implements DocumentStore {
   async get<T extends Item = Item>(table: TableName, key: ItemKey): Promise<T | undefined> {
     const out = await this.call(() => this.doc.send(new GetCommand({ TableName: this.tableNames[table], Key: { pk: key.pk, sk: key.sk }, ConsistentRead: true })));
     return out.Item as T | undefined;
+  }
+
+  async getMany<T extends Item = Item>(table: TableName, keys: ItemKey[]): Promise<Array<T | undefined>> {
+    const name = this.tableNames[table];
+    const found = new Map<string, T>();
+    // BatchGetItem refuses a key twice in one call; at most 100 keys per call.
+    const distinct = [...new Map(keys.map((k) => [itemId(k), { pk: k.pk, sk: k.sk }])).values()];
+    for (let i = 0; i < distinct.length; i += 100) {
+      let pending: Array<Record<string, unknown>> = distinct.slice(i, i + 100);
+      // Unprocessed keys (throttling) are read again with backoff until every key is answered.
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const out = await this.call(() => this.doc.send(new BatchGetCommand({ RequestItems: { [name]: { Keys: pending, ConsistentRead: true } } })));
+        for (const item of (out.Responses?.[name] ?? []) as T[]) found.set(itemId(item), item);
+        pending = out.UnprocessedKeys?.[name]?.Keys ?? [];
+        if (pending.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      }
+    }
+    return keys.map((k) => found.get(itemId(k)));
   }
 
   async put(table: TableName, item: Item, options?: PutOptions): Promise<void> {
@@ -186,4 +205,9 @@ function condition(options?: PutOptions): { ConditionExpression?: string; Expres
     return { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': options.expectedVersion } };
   }
   return {};
+}
+
+/** The identity of an item by its keys (never ambiguous: keys hold no NUL). */
+function itemId(key: { pk: string; sk: string }): string {
+  return `${key.pk}\u0000${key.sk}`;
 }

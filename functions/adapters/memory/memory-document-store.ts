@@ -39,6 +39,10 @@ export class MemoryDocumentStore implements DocumentStore {
     return item ? (structuredClone(item) as T) : undefined;
   }
 
+  async getMany<T extends Item = Item>(table: TableName, keys: ItemKey[]): Promise<Array<T | undefined>> {
+    return Promise.all(keys.map((key) => this.get<T>(table, key)));
+  }
+
   async put(table: TableName, item: Item, options?: PutOptions): Promise<void> {
     this.check(table, item, options);
     this.table(table).set(id(item), structuredClone(item));

@@ -9,7 +9,7 @@ import { ArchiveRejected, type ArchiveLimits, type ArchiveReader } from '../port
 import { DicomParseError, parseDicom, renderPreview, type DicomSummary } from './dicom-image';
 import { platformIdOf } from './fhir-ingestor';
 import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
-import { fileIdOf, IngestJobs, wholeFile, WritePool, type IngestSource } from './ingest-support';
+import { fileIdOf, IngestJobs, MAX_FILES_PER_COMMIT, wholeFile, WritePool, type IngestSource, type JobBase } from './ingest-support';
 import { localToUtc } from './local-time';
 
 /** Version of the DICOM pipeline, recorded in lineage. */
@@ -76,6 +76,7 @@ const newBatch = (previewedBefore: ReadonlySet<string>): InstanceBatch => ({ mrn
  * (an SQS batch holds at most 10); past that the error returns the event to its queue.
  */
 const MAX_MERGE_ATTEMPTS = 10;
+
 
 /** Files a zip tool adds beside the study: skipped, not rejected. */
 const ZIP_NOISE = /(^|\/)(__MACOSX\/|\.DS_Store$|Thumbs\.db$|DICOMDIR$)/i;
@@ -160,38 +161,121 @@ export class DicomIngestor {
    * rewritten under the same keys, it reads the winner's record and merges into it.
    */
   async ingest(src: IngestSource): Promise<IngestJob> {
+    return (await this.ingestFiles([src]))[0]!;
+  }
+
+  /**
+   * Several source files, one job and report each (R-ING-5), as an SQS batch delivers them
+   * (ARCHITECTURE D8): single Part 10 files of one institution and dataset, up to
+   * `MAX_FILES_PER_COMMIT` at a time, share their patient lookups, study reads and one commit
+   * transaction, so a study's slices read and write its record once instead of once each. A file
+   * already ingested returns its earlier report; archives and empty files run on their own.
+   * Results are in the order of `srcs`.
+   */
+  async ingestFiles(srcs: IngestSource[]): Promise<IngestJob[]> {
+    const out: IngestJob[] = new Array(srcs.length);
+    const groups = new Map<string, Array<{ at: number; sha256: string }>>();
+    const alone: number[] = [];
+    srcs.forEach((src, at) => {
+      const bare = src.contentType.split(';')[0]!.trim().toLowerCase();
+      if (src.bytes.byteLength === 0 || (ZIP_CONTENT_TYPES as readonly string[]).includes(bare)) return alone.push(at);
+      const key = `${src.institution}|${src.datasetId}`;
+      const group = groups.get(key) ?? [];
+      groups.set(key, [...group, { at, sha256: IngestJobs.sha256(src.bytes) }]);
+    });
+    for (const group of groups.values()) {
+      // The same content twice can share no commit (one content marker per content): a repeat
+      // waits for the chunk after, where it finds the earlier job's report.
+      for (let rest = group; rest.length > 0; ) {
+        const chunk: typeof group = [];
+        const later: typeof group = [];
+        for (const f of rest) (chunk.length < MAX_FILES_PER_COMMIT && !chunk.some((c) => c.sha256 === f.sha256) ? chunk : later).push(f);
+        const jobs = await this.retryingConflicts((previewed) => this.ingestFilesOnce(chunk.map((f) => ({ src: srcs[f.at]!, sha256: f.sha256 })), previewed));
+        chunk.forEach((f, i) => (out[f.at] = jobs[i]!));
+        rest = later;
+      }
+    }
+    for (const at of alone) out[at] = await this.retryingConflicts((previewed) => this.ingestWhole(srcs[at]!, previewed));
+    return out;
+  }
+
+  /** Runs `attempt` again while it loses a race (`ConflictError`), up to `MAX_MERGE_ATTEMPTS`; previews it stored are kept across attempts. */
+  private async retryingConflicts<T>(attempt: (previewed: Set<string>) => Promise<T>): Promise<T> {
     const previewed = new Set<string>();
-    for (let attempt = 1; ; attempt++) {
+    for (let n = 1; ; n++) {
       try {
-        return await this.ingestOnce(src, previewed);
+        return await attempt(previewed);
       } catch (e) {
-        if (!(e instanceof ConflictError) || attempt >= MAX_MERGE_ATTEMPTS) throw e;
+        if (!(e instanceof ConflictError) || n >= MAX_MERGE_ATTEMPTS) throw e;
       }
     }
   }
 
-  private async ingestOnce(src: IngestSource, previewed: Set<string>): Promise<IngestJob> {
-    const sha256 = IngestJobs.sha256(src.bytes);
-    // Looked up while a single file is parsed and its patient looked up; nothing is written before
-    // it is known not to be a repeat.
-    const earlier = this.jobs.previous(src.datasetId, sha256, src.institution);
-    earlier.catch(() => undefined);
-    const base = { jobId: this.ids.next('job'), sha256, startedAt: new Date(this.clock.now()).toISOString() };
-    const bare = src.contentType.split(';')[0]!.trim().toLowerCase();
-    if (src.bytes.byteLength === 0 || (ZIP_CONTENT_TYPES as readonly string[]).includes(bare)) {
-      const previous = await earlier;
-      if (previous) return previous;
-      if (src.bytes.byteLength === 0) return this.jobs.finish(src, base, {}, [wholeFile('EMPTY_FILE', 'the file is empty')]);
-      return this.ingestArchive(src, base, previewed);
-    }
-    const batch = newBatch(new Set(previewed));
-    const outcome = await this.instance(src, src.bytes, base, 0, batch, earlier);
-    const previous = await earlier;
+  /** An empty file or an archive: one job of its own. */
+  private async ingestWhole(src: IngestSource, previewed: Set<string>): Promise<IngestJob> {
+    const base = { jobId: this.ids.next('job'), sha256: IngestJobs.sha256(src.bytes), startedAt: new Date(this.clock.now()).toISOString() };
+    const previous = await this.jobs.previous(src.datasetId, base.sha256, src.institution);
     if (previous) return previous;
-    if ('rejected' in outcome) return this.jobs.finish(src, base, {}, [outcome.rejected]);
-    if ('repeat' in outcome) throw new Error('unreachable: a repeat has an earlier job');
-    await this.storeSeriesPreviews(src, batch, previewed);
-    return this.commit(src, base, batch, { accepted: 1, patients: 1 }, []);
+    if (src.bytes.byteLength === 0) return this.jobs.finish(src, base, {}, [wholeFile('EMPTY_FILE', 'the file is empty')]);
+    return this.ingestArchive(src, base, previewed);
+  }
+
+  /**
+   * Single files of one institution and dataset, distinct in content: parsed, matched and stored
+   * up to `instanceConcurrency` at a time, each file's earlier report looked up meanwhile (nothing
+   * is written for a repeat); then one transaction with what they share (file metadata, instance
+   * items, study records and events, the dataset's counts) and every accepted file's report and
+   * content marker, and every rejected file's report (no marker: see `IngestJobs.finish`).
+   */
+  private async ingestFilesOnce(files: Array<{ src: IngestSource; sha256: string }>, previewed: Set<string>): Promise<IngestJob[]> {
+    const batch = newBatch(new Set(previewed));
+    // One lookup for all of them (the files share institution and dataset).
+    const earliers = this.jobs.previousOfMany(files[0]!.src.datasetId, files.map((f) => f.sha256), files[0]!.src.institution);
+    earliers.catch(() => undefined);
+    const runs = files.map(({ src, sha256 }, i) => {
+      const earlier = earliers.then((all) => all[i]);
+      earlier.catch(() => undefined);
+      return { src, earlier, base: { jobId: this.ids.next('job'), sha256, startedAt: new Date(this.clock.now()).toISOString() } };
+    });
+    const outcomes: Array<Awaited<ReturnType<DicomIngestor['instance']>>> = new Array(runs.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < runs.length; i = next++) outcomes[i] = await this.instance(runs[i]!.src, runs[i]!.src.bytes, runs[i]!.base, 0, batch, runs[i]!.earlier);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.instanceConcurrency, runs.length) }, worker));
+
+    const jobs: IngestJob[] = new Array(runs.length);
+    const accepted: Array<{ i: number; studyKey: string }> = [];
+    const rejections: Array<{ i: number; rejected: RejectedItem }> = [];
+    for (const [i, run] of runs.entries()) {
+      const previous = await run.earlier;
+      const outcome = outcomes[i]!;
+      if (previous) jobs[i] = previous;
+      else if ('repeat' in outcome) throw new Error('unreachable: a repeat has an earlier job');
+      else if ('rejected' in outcome) rejections.push({ i, rejected: outcome.rejected });
+      else accepted.push({ i, studyKey: outcome.studyKey });
+    }
+    if (accepted.length > 0) await this.storeSeriesPreviews(runs[0]!.src, batch, previewed);
+    const { operations, newStudies } = await this.sharedOperations(batch);
+    // A new study's timeline event is counted by the first of the files that brought it.
+    const counted = new Set<string>();
+    const reports = [
+      ...rejections.map(({ i, rejected }) => ({ i, ...this.jobs.report(runs[i]!.src, runs[i]!.base, {}, [rejected]) })),
+      ...accepted.map(({ i, studyKey }) => {
+        const firstOfStudy = newStudies.has(studyKey) && !counted.has(studyKey);
+        counted.add(studyKey);
+        return { i, ...this.jobs.report(runs[i]!.src, runs[i]!.base, { accepted: 1, patients: 1, timelineEvents: firstOfStudy ? 1 : 0 }, []) };
+      }),
+    ];
+    if (reports.length === 0) return jobs;
+    const src = runs[0]!.src;
+    const catalogue = accepted.length ? [this.catalog.ingestOperation(src.datasetId, { records: 0, files: accepted.length, at: new Date(this.clock.now()).toISOString() })] : [];
+    // Rejected files' reports commit with the rest, so a rerun writes none of them twice. A
+    // concurrent delivery of one of these files, or a job that wrote one of the studies first,
+    // fails the whole transaction; the rerun returns that file's report and merges into the study.
+    await this.store.transact([...operations, ...reports.flatMap((r) => r.operations), ...catalogue]);
+    for (const r of reports) jobs[r.i] = r.job;
+    return jobs;
   }
 
   /**
@@ -201,7 +285,7 @@ export class DicomIngestor {
    * `instanceConcurrency` at a time, its rejections reported by entry index (entry names may carry
    * patient names, so never them).
    */
-  private async ingestArchive(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }, previewed: Set<string>): Promise<IngestJob> {
+  private async ingestArchive(src: IngestSource, base: JobBase, previewed: Set<string>): Promise<IngestJob> {
     if (!this.archives) return this.jobs.finish(src, base, {}, [wholeFile('UNSUPPORTED_CONTENT_TYPE', 'zip archives are not processed here')]);
     let entries;
     try {
@@ -241,39 +325,43 @@ export class DicomIngestor {
   }
 
   /**
-   * Writes what the instances left in the batch, after all their objects are stored: file
-   * metadata, each study's record with its event, then the job report, content marker and the
-   * dataset's counts; in one transaction when they fit (a single file always does), else metadata
-   * and studies first and the report, marker and counts together last.
+   * Writes what an archive's instances left in the batch, after all their objects are stored:
+   * file metadata, each study's record with its event, then the job report, content marker and the
+   * dataset's counts; in one transaction when they fit, else metadata and studies first and the
+   * report, marker and counts together last.
    */
-  private async commit(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }, batch: InstanceBatch, counts: { accepted: number; patients: number }, rejected: RejectedItem[]): Promise<IngestJob> {
-    const studies = [...batch.studies.values()].filter((s) => s.record && s.lineage);
-    const timelineEvents = studies.filter((s) => s.event && !s.existedBefore).length;
-    const fileOps = this.records.fileOperations([...batch.files.values()]);
-    const studyOps = await Promise.all(studies.map(async (s) => this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event, (await s.stored).version)));
-    const instanceOps = studies.flatMap((s) => [...s.added.values()].map((i) => this.records.studyInstanceOperation(s.patientId, s.studyId, i)));
+  private async commit(src: IngestSource, base: JobBase, batch: InstanceBatch, counts: { accepted: number; patients: number }, rejected: RejectedItem[]): Promise<IngestJob> {
+    const { operations, newStudies, fileOps, instanceOps, studyOps } = await this.sharedOperations(batch);
+    const timelineEvents = newStudies.size;
     // DICOM never creates patients, so the patient count stands.
     const catalogue = this.catalog.ingestOperation(src.datasetId, { records: 0, files: counts.accepted, at: new Date(this.clock.now()).toISOString() });
-    if (fileOps.length + instanceOps.length + studyOps.flat().length <= 97) {
-      return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [...fileOps, ...instanceOps, ...studyOps.flat()], catalogue);
-    } else {
-      // Instance items and file metadata first, the study records after them: a crash in between
-      // leaves instances that a rerun finds (and counts) when it reads the study.
-      const pool = new WritePool(4);
-      const puts = [...fileOps, ...instanceOps];
-      for (let i = 0; i < puts.length; i += 25) {
-        const items = puts.slice(i, i + 25).map((o) => (o as Extract<TransactOperation, { kind: 'put' }>).item);
-        await pool.add(() => this.store.batchPut('main', items));
-      }
-      await pool.drain();
-      for (const ops of studyOps) await pool.add(() => this.store.transact(ops));
-      await pool.drain();
-      return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [], catalogue);
+    if (operations.length <= 97) return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, operations, catalogue);
+    // Instance items and file metadata first, the study records after them: a crash in between
+    // leaves instances that a rerun finds (and counts) when it reads the study.
+    const pool = new WritePool(4);
+    const puts = [...fileOps, ...instanceOps];
+    for (let i = 0; i < puts.length; i += 25) {
+      const items = puts.slice(i, i + 25).map((o) => (o as Extract<TransactOperation, { kind: 'put' }>).item);
+      await pool.add(() => this.store.batchPut('main', items));
     }
+    await pool.drain();
+    for (const ops of studyOps) await pool.add(() => this.store.transact(ops));
+    await pool.drain();
+    return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [], catalogue);
+  }
+
+  /** The writes the batch's instances share: file metadata, instance items, study records and events; and the studies whose event is new. */
+  private async sharedOperations(batch: InstanceBatch) {
+    const studies = [...batch.studies.entries()].filter(([, s]) => s.record && s.lineage);
+    const newStudies = new Set(studies.filter(([, s]) => s.event && !s.existedBefore).map(([key]) => key));
+    const fileOps = this.records.fileOperations([...batch.files.values()]);
+    const studyOps = await Promise.all(studies.map(async ([, s]) => this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event, (await s.stored).version)));
+    const instanceOps = studies.flatMap(([, s]) => [...s.added.values()].map((i) => this.records.studyInstanceOperation(s.patientId, s.studyId, i)));
+    return { operations: [...fileOps, ...instanceOps, ...studyOps.flat()], newStudies, fileOps, instanceOps, studyOps };
   }
 
   /** One Part 10 instance: parsed, matched, stored; or the reason it was not. `entry` is 0 for a single file. */
-  private async instance(src: IngestSource, bytes: Uint8Array, base: { jobId: string; sha256: string; startedAt: string }, entry: number, batch: InstanceBatch, earlier?: Promise<IngestJob | undefined>): Promise<{ patientId: string } | { rejected: RejectedItem } | { repeat: true }> {
+  private async instance(src: IngestSource, bytes: Uint8Array, base: JobBase, entry: number, batch: InstanceBatch, earlier?: Promise<IngestJob | undefined>): Promise<{ patientId: string; studyKey: string } | { rejected: RejectedItem } | { repeat: true }> {
     let parsed;
     try {
       parsed = parseDicom(bytes);
@@ -301,10 +389,9 @@ export class DicomIngestor {
     if (!study) {
       // Read while the objects are encrypted and stored, not after.
       const stored = Promise.all([
-        this.records.getRecordForUpdate(patientId, 'ImagingStudy', studyId),
-        occurredAt ? this.records.getEvent(patientId, occurredAt, eventId) : undefined,
+        this.records.getRecordWithEventForUpdate(patientId, 'ImagingStudy', studyId, occurredAt ? { occurredAt, eventId } : undefined),
         this.records.studyInstances<StudyInstance>(patientId, studyId),
-      ]).then(([read, event, items]) => storedStudy(read.resource as LegacyStudyRecord | undefined, read.version, event, items));
+      ]).then(([read, items]) => storedStudy(read.resource as LegacyStudyRecord | undefined, read.version, read.event, items));
       study = { patientId, studyId, stored, added: new Map(), merged: false, existedBefore: false };
       batch.studies.set(key, study);
     }
@@ -361,7 +448,7 @@ export class DicomIngestor {
     };
     if (!study.merged) study.existedBefore = Boolean(stored.event);
     Object.assign(study, { record, event, lineage, merged: true });
-    return { patientId };
+    return { patientId, studyKey: key };
   }
 
   /**

@@ -30,16 +30,45 @@ export class IngestRouter {
   ) {}
 
   async ingest(src: IngestSource): Promise<IngestJob> {
-    const type = src.contentType.toLowerCase();
-    const bare = type.split(';')[0]!.trim();
-    const is = (list: readonly string[]) => list.includes(type) || list.includes(bare);
-    if (is(INGEST_CONTENT_TYPES.fhir)) return this.pipelines.fhir.ingest(src);
-    if (is(INGEST_CONTENT_TYPES.dicom)) return this.pipelines.dicom.ingest(src);
-    if (is(INGEST_CONTENT_TYPES.document)) return this.pipelines.document.ingest(src);
-    if (is(INGEST_CONTENT_TYPES.table)) return this.pipelines.table.ingest(src);
+    const pipeline = pipelineOf(src);
+    if (pipeline) return this.pipelines[pipeline].ingest(src);
     const startedAt = this.now();
     return this.jobs.finish(src, { jobId: this.ids.next('job'), sha256: IngestJobs.sha256(src.bytes), startedAt }, {}, [
-      { line: 0, code: 'UNSUPPORTED_CONTENT_TYPE', issues: [`contentType: ${bare.slice(0, 64)} is not processed`] },
+      { line: 0, code: 'UNSUPPORTED_CONTENT_TYPE', issues: [`contentType: ${src.contentType.split(';')[0]!.trim().toLowerCase().slice(0, 64)} is not processed`] },
     ]);
   }
+
+  /**
+   * Several source files as a queue batch delivers them, one job each, results in input order.
+   * DICOM files go to their pipeline together (files of one study share their commit); the others
+   * run one by one. If the shared run fails, each of its files is ingested on its own, so one bad
+   * file fails only itself (a file the shared run committed returns its report: content hash).
+   */
+  async ingestMany(srcs: IngestSource[]): Promise<Array<PromiseSettledResult<IngestJob>>> {
+    const out: Array<PromiseSettledResult<IngestJob>> = new Array(srcs.length);
+    const dicom = srcs.flatMap((src, at) => (pipelineOf(src) === 'dicom' ? [at] : []));
+    if (dicom.length > 1) {
+      try {
+        const jobs = await this.pipelines.dicom.ingestFiles(dicom.map((at) => srcs[at]!));
+        dicom.forEach((at, i) => (out[at] = { status: 'fulfilled', value: jobs[i]! }));
+      } catch {
+        // Each file on its own below.
+      }
+    }
+    for (const [at, src] of srcs.entries()) {
+      if (out[at]) continue;
+      try {
+        out[at] = { status: 'fulfilled', value: await this.ingest(src) };
+      } catch (reason) {
+        out[at] = { status: 'rejected', reason };
+      }
+    }
+    return out;
+  }
+}
+
+function pipelineOf(src: IngestSource): keyof typeof INGEST_CONTENT_TYPES | undefined {
+  const type = src.contentType.toLowerCase();
+  const bare = type.split(';')[0]!.trim();
+  return (Object.keys(INGEST_CONTENT_TYPES) as Array<keyof typeof INGEST_CONTENT_TYPES>).find((k) => (INGEST_CONTENT_TYPES[k] as readonly string[]).some((t) => t === type || t === bare));
 }

@@ -25,6 +25,20 @@ export interface IngestSource {
 
 type JobItem = Item & { job: IngestJob };
 
+/**
+ * Single DICOM files that share one commit transaction (at most 100 writes): each brings its
+ * file metadata, instance item, report and marker, at most a preview and a study record with its
+ * event (≤ 7 writes), plus the dataset's counts. Also the batch size of the ingest queue.
+ */
+export const MAX_FILES_PER_COMMIT = 10;
+
+/** What a job knows from its start: its id, the source's SHA-256 and when it started. */
+export interface JobBase {
+  jobId: string;
+  sha256: string;
+  startedAt: string;
+}
+
 /** Job bookkeeping shared by every ingestor: content-hash idempotency and the job report (R-ING-5). */
 export class IngestJobs {
   constructor(
@@ -42,10 +56,19 @@ export class IngestJobs {
    * are that institution's own file).
    */
   async previous(datasetId: string, sha256: string, institution?: string): Promise<IngestJob | undefined> {
-    const seen = await this.store.get<Item & { jobId: string }>('main', { pk: `CONTENT#${datasetId}#${sha256}`, sk: 'CONTENT' });
-    if (!seen) return undefined;
-    const job = (await this.store.get<JobItem>('main', { pk: `JOB#${seen.jobId}`, sk: 'JOB' }))?.job;
-    return job && (!institution || job.institution === institution) ? job : undefined;
+    return (await this.previousOfMany(datasetId, [sha256], institution))[0];
+  }
+
+  /** `previous` of several contents of one dataset, in two round trips whatever their number (markers, then their jobs). */
+  async previousOfMany(datasetId: string, sha256s: string[], institution?: string): Promise<Array<IngestJob | undefined>> {
+    const seen = await this.store.getMany<Item & { jobId: string }>('main', sha256s.map((sha256) => ({ pk: `CONTENT#${datasetId}#${sha256}`, sk: 'CONTENT' })));
+    const jobIds = [...new Set(seen.flatMap((m) => (m ? [m.jobId] : [])))];
+    if (jobIds.length === 0) return sha256s.map(() => undefined);
+    const jobs = new Map((await this.store.getMany<JobItem>('main', jobIds.map((jobId) => ({ pk: `JOB#${jobId}`, sk: 'JOB' })))).flatMap((i) => (i ? [[i.job.jobId, i.job] as const] : [])));
+    return seen.map((m) => {
+      const job = m && jobs.get(m.jobId);
+      return job && (!institution || job.institution === institution) ? job : undefined;
+    });
   }
 
   /**
@@ -56,7 +79,24 @@ export class IngestJobs {
    * only when the marker is new: the same content committed by a concurrent run of the same job
    * (a redelivered event) fails this one, which then returns that run's report, counted once.
    */
-  async finish(src: IngestSource, base: { jobId: string; sha256: string; startedAt: string }, counts: Partial<IngestJob['counts']>, rejected: RejectedItem[], alsoWrite: TransactOperation[] = [], catalogue?: TransactOperation): Promise<IngestJob> {
+  async finish(src: IngestSource, base: JobBase, counts: Partial<IngestJob['counts']>, rejected: RejectedItem[], alsoWrite: TransactOperation[] = [], catalogue?: TransactOperation): Promise<IngestJob> {
+    const { job, operations } = this.report(src, base, counts, rejected);
+    const marked = job.counts.accepted > 0;
+    try {
+      await this.store.transact([...alsoWrite, ...operations, ...(marked && catalogue ? [catalogue] : [])]);
+    } catch (e) {
+      const earlier = marked && e instanceof ConflictError ? await this.previous(src.datasetId, job.sha256, src.institution) : undefined;
+      if (earlier) return earlier;
+      throw e;
+    }
+    return job;
+  }
+
+  /**
+   * A job's report and, when something was accepted, its content marker, as writes for the
+   * caller's transaction (see `finish`): several jobs that share writes commit them together.
+   */
+  report(src: IngestSource, base: JobBase, counts: Partial<IngestJob['counts']>, rejected: RejectedItem[]): { job: IngestJob; operations: TransactOperation[] } {
     const job: IngestJob = {
       jobId: base.jobId,
       datasetId: src.datasetId,
@@ -74,21 +114,15 @@ export class IngestJobs {
       rejected: rejected.slice(0, 1000),
     };
     const marked = job.counts.accepted > 0;
-    try {
-      await this.store.transact([
-        ...alsoWrite,
+    return {
+      job,
+      operations: [
         { kind: 'put', table: 'main', item: { pk: `JOB#${job.jobId}`, sk: 'JOB', gsi1pk: `JOBS#${src.datasetId}`, gsi1sk: job.startedAt, job } },
         // The marker of another institution's identical file is replaced (see `previous`); this
         // institution's is not.
         ...(marked ? [{ kind: 'put' as const, table: 'main' as const, item: { pk: `CONTENT#${src.datasetId}#${job.sha256}`, sk: 'CONTENT', jobId: job.jobId, institution: src.institution }, options: { unlessStored: { attribute: 'institution', equals: src.institution } } }] : []),
-        ...(marked && catalogue ? [catalogue] : []),
-      ]);
-    } catch (e) {
-      const earlier = marked && e instanceof ConflictError ? await this.previous(src.datasetId, job.sha256, src.institution) : undefined;
-      if (earlier) return earlier;
-      throw e;
-    }
-    return job;
+      ],
+    };
   }
 
   async get(jobId: string): Promise<IngestJob | undefined> {

@@ -36,6 +36,10 @@ export class WebhookOutboxStore implements DocumentStore {
     return this.inner.get<T>(table, key);
   }
 
+  getMany<T extends Item = Item>(table: TableName, keys: ItemKey[]): Promise<Array<T | undefined>> {
+    return this.inner.getMany<T>(table, keys);
+  }
+
   async put(table: TableName, item: Item, options?: PutOptions): Promise<void> {
     const deliveries = table === 'main' ? await this.capture(item, options) : [];
     if (deliveries.length === 0) return this.inner.put(table, item, options);

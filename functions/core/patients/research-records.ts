@@ -178,8 +178,15 @@ export class ResearchRecords {
    * written before records were versioned: undefined, written unconditionally once).
    */
   async getRecordForUpdate(patientId: string, resourceType: string, id: string): Promise<{ resource: Record<string, unknown> | undefined; version: number | undefined }> {
-    const item = await this.store.get<Item & { resource: Record<string, unknown>; version?: number }>('main', { pk: `PATIENT#${patientId}`, sk: `REC#${resourceType}#${id}` });
-    return { resource: item?.resource, version: item ? item.version : 0 };
+    const { resource, version } = await this.getRecordWithEventForUpdate(patientId, resourceType, id);
+    return { resource, version };
+  }
+
+  /** `getRecordForUpdate` and `getEvent` (when `event` names one) in one round trip. */
+  async getRecordWithEventForUpdate(patientId: string, resourceType: string, id: string, event?: { occurredAt: string; eventId: string }): Promise<{ resource: Record<string, unknown> | undefined; version: number | undefined; event: TimelineEvent | undefined }> {
+    const keys = [{ pk: `PATIENT#${patientId}`, sk: `REC#${resourceType}#${id}` }, ...(event ? [{ pk: `PATIENT#${patientId}`, sk: `EVT#${event.occurredAt}#${event.eventId}` }] : [])];
+    const [item, eventItem] = await this.store.getMany<Item & { resource?: Record<string, unknown>; version?: number; event?: TimelineEvent }>('main', keys);
+    return { resource: item?.resource, version: item ? item.version : 0, event: eventItem?.event };
   }
 
   /**

@@ -79,6 +79,8 @@ export type TransactOperation =
 
 export interface DocumentStore {
   get<T extends Item = Item>(table: TableName, key: ItemKey): Promise<T | undefined>;
+  /** Reads several items in one round trip (strongly consistent, like `get`); results in the order of `keys`. */
+  getMany<T extends Item = Item>(table: TableName, keys: ItemKey[]): Promise<Array<T | undefined>>;
   put(table: TableName, item: Item, options?: PutOptions): Promise<void>;
   delete(table: TableName, key: ItemKey): Promise<void>;
   /** Applies `changes` atomically to an existing item; `ConflictError` if it does not exist. */

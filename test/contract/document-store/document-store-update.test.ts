@@ -8,7 +8,7 @@ import { ensureTables, startDynamoDbLocal } from '../../../infra/local/emulators
 import { freePort } from '../../../infra/local/emulators/process-utils';
 
 /**
- * Contract of the document store's atomic update, the conditional marker put and the gsi2
+ * Contract of the document store's atomic update, batched reads, the conditional marker put and the gsi2
  * projection, run against the in-memory adapter and the DynamoDB adapter on DynamoDB Local (the
  * same semantics the ingest job transaction relies on, R-ING-5, R-ING-6).
  */
@@ -34,6 +34,15 @@ describe.each(['memory', 'dynamo'])('document store contract (%s)', (name) => {
     await store().put('main', { pk: 'DATASET', sk: 'u1', version: 1, dataset: { fileCount: 2, title: 't' } });
     await Promise.all(Array.from({ length: 5 }, () => store().update('main', { pk: 'DATASET', sk: 'u1' }, { add: { 'dataset.fileCount': 3, 'dataset.recordCount': 1, version: 1 }, set: { 'dataset.updatedAt': 'now' } })));
     expect(await store().get('main', { pk: 'DATASET', sk: 'u1' })).toEqual({ pk: 'DATASET', sk: 'u1', version: 6, dataset: { fileCount: 17, recordCount: 5, title: 't', updatedAt: 'now' } });
+  });
+
+  it('R-ING-5: getMany reads items in the order of the keys asked, missing ones undefined, a key asked twice answered twice, past 100 keys', async () => {
+    const items = Array.from({ length: 130 }, (_, i) => ({ pk: `GM#${i % 7}`, sk: `K#${i}`, n: i }));
+    await store().batchPut('main', items);
+    const keys = [{ pk: 'GM#3', sk: 'K#3' }, { pk: 'GM#0', sk: 'missing' }, { pk: 'GM#3', sk: 'K#3' }, ...items.slice(10).reverse().map(({ pk, sk }) => ({ pk, sk }))];
+    const got = await store().getMany<{ pk: string; sk: string; n: number }>('main', keys);
+    expect(got.map((x) => x?.n)).toEqual([3, undefined, 3, ...items.slice(10).reverse().map((x) => x.n)]);
+    expect(await store().getMany('main', [])).toEqual([]);
   });
 
   it('R-ING-5: update of a missing item fails with ConflictError and creates nothing', async () => {

@@ -1,9 +1,11 @@
 import * as dcmjsModule from 'dcmjs';
 import { zipSync } from 'fflate';
 import { PNG } from 'pngjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { clinicalCtSeries } from '../../../infra/local/demo/clinical-series';
 import type { DemoPatient } from '../../../infra/local/demo/demo-model';
+import { parseDicom } from '../../../functions/core/ingestion/dicom-image';
+import { fileIdOf } from '../../../functions/core/ingestion/ingest-support';
 import { containerWith, demoCohort, patientIdOf, source } from './multimodal-fixture';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -213,7 +215,7 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
         const slices = clinicalCtSeries(p, { seed, slices: n, size: 8 });
         await c.ingestRouter.ingest(source(p, `ct${n}.zip`, 'application/zip', zipSync(Object.fromEntries(slices.map((b, i) => [`CT/IM${i}.dcm`, [b, { level: 0 }]])))));
         const patientId = await patientIdOf(c, p);
-        const uid = (await import('../../../functions/core/ingestion/dicom-image')).parseDicom(slices[0]!).summary.studyInstanceUid;
+        const uid = parseDicom(slices[0]!).summary.studyInstanceUid;
         const study = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.studyInstanceUid === uid)!;
         expect(study.numberOfInstances).toBe(n);
         expect(await instancesOf(c, patientId, study)).toHaveLength(n);
@@ -241,6 +243,95 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       const grown = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.id === study.id)!;
       expect(grown).toMatchObject({ numberOfInstances: 2, series: [{ numberOfInstances: 2, previewFileId: (study.series as Series[])[0]!.previewFileId }] });
       expect(JSON.stringify(grown)).not.toContain('"instances"');
+    });
+  });
+  describe('the files of a queue batch (ARCHITECTURE D8: an SQS batch of up to 10 staged objects)', () => {
+    const series = (n: number, seed = 88) => clinicalCtSeries(p, { seed, slices: n, size: 16 });
+    const studyOf = async (c: Awaited<ReturnType<typeof containerWith>>, patientId: string) => (await c.research.records(patientId, 'ImagingStudy')).find((s) => s.description === 'CT Chest')!;
+    /** The job reports of the test dataset with this file name. */
+    const reportsOf = async (c: Awaited<ReturnType<typeof containerWith>>, fileName: string) =>
+      (await c.documents.query<{ pk: string; sk: string; job: { fileName: string } }>('main', { index: 'gsi1', pk: 'JOBS#bc-test' })).items.filter((x) => x.job.fileName === fileName);
+
+    it('R-ING-5: 12 slices of one study are 12 jobs with a report each, committed in 2 transactions (10 + 2) instead of 12; the study counts all, its event once', async () => {
+      const c = await containerWith([p]);
+      const slices = series(12);
+      const before = (await c.catalog.getDataset('bc-test')).fileCount;
+      const transact = vi.spyOn(c.documents, 'transact');
+      const results = await c.ingestRouter.ingestMany(slices.map((b, i) => source(p, `ct${i}.dcm`, 'application/dicom', b)));
+      const jobs = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+      expect(jobs.map((j) => j?.counts.accepted)).toEqual(slices.map(() => 1));
+      expect(jobs.map((j) => j?.fileName)).toEqual(slices.map((_, i) => `ct${i}.dcm`));
+      expect(new Set(jobs.map((j) => j!.jobId)).size).toBe(12);
+      expect(transact).toHaveBeenCalledTimes(2);
+      expect(jobs.reduce((n, j) => n + j!.counts.timelineEvents, 0)).toBe(1);
+      for (const j of jobs) expect(await c.ingestRouter.ingest(source(p, 'again.dcm', 'application/dicom', slices[jobs.indexOf(j)]!))).toEqual(j);
+      const patientId = await patientIdOf(c, p);
+      const study = await studyOf(c, patientId);
+      expect(study).toMatchObject({ numberOfInstances: 12, series: [{ numberOfInstances: 12, previewFileId: expect.any(String) }] });
+      expect(await instancesOf(c, patientId, study)).toHaveLength(12);
+      expect((await c.research.timeline(patientId)).filter((e) => e.recordRefs.includes(`ImagingStudy/${study.id}`))).toHaveLength(1);
+      expect((await c.catalog.getDataset('bc-test')).fileCount).toBe(before + 12);
+    });
+
+    it('R-ING-5: in one batch a file seen before returns its report, the same bytes twice are one job, bad files get their own report once, results keep their order', async () => {
+      const c = await containerWith([p]);
+      const [a, b, d] = series(3, 89);
+      const seen = await c.ingestRouter.ingest(source(p, 'a.dcm', 'application/dicom', a!));
+      const truncated = b!.subarray(0, b!.length - 100);
+      const results = await c.ingestRouter.ingestMany([
+        source(p, 'b.dcm', 'application/dicom', b!),
+        source(p, 'a-again.dcm', 'application/dicom', a!),
+        source(p, 'bad.dcm', 'application/dicom', truncated),
+        source(p, 'd.dcm', 'application/dicom', d!),
+        source(p, 'd-twice.dcm', 'application/dicom', d!),
+        source(p, 'empty.dcm', 'application/dicom', new Uint8Array(0)),
+      ]);
+      const jobs = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+      expect(jobs[1]!.jobId).toBe(seen.jobId);
+      expect(jobs[4]!.jobId).toBe(jobs[3]!.jobId);
+      expect(jobs.map((j) => j!.counts.accepted)).toEqual([1, 1, 0, 1, 1, 0]);
+      expect(jobs[2]!.rejected[0]!.code).toBe('INVALID_DICOM');
+      expect(jobs[5]!.rejected[0]!.code).toBe('EMPTY_FILE');
+      const patientId = await patientIdOf(c, p);
+      expect(await studyOf(c, patientId)).toMatchObject({ numberOfInstances: 3 });
+      expect(await reportsOf(c, 'bad.dcm')).toHaveLength(1);
+    });
+
+    it('R-ING-5: a batch racing a single-file job of the same study reruns and loses nothing; a rejected file in it is reported once', async () => {
+      const c = await containerWith([p]);
+      const slices = series(6, 90);
+      const truncated = slices[5]!.subarray(0, slices[5]!.length - 100);
+      const [batch, lone] = await Promise.all([
+        c.ingestRouter.ingestMany([...slices.slice(0, 5).map((b, i) => source(p, `ct${i}.dcm`, 'application/dicom', b)), source(p, 'bad.dcm', 'application/dicom', truncated)]),
+        c.ingestRouter.ingest(source(p, 'ct5.dcm', 'application/dicom', slices[5]!)),
+      ]);
+      expect(batch.map((r) => r.status === 'fulfilled' && r.value.counts.accepted)).toEqual([1, 1, 1, 1, 1, 0]);
+      expect(lone.counts.accepted).toBe(1);
+      const patientId = await patientIdOf(c, p);
+      const study = await studyOf(c, patientId);
+      expect(study.numberOfInstances).toBe(6);
+      expect(await instancesOf(c, patientId, study)).toHaveLength(6);
+      expect(await reportsOf(c, 'bad.dcm')).toHaveLength(1);
+    });
+
+    it('R-ING-5: a file whose object cannot be stored fails alone: the batch is ingested file by file and the others are accepted', async () => {
+      const c = await containerWith([p]);
+      const slices = series(4, 91);
+      const poison = fileIdOf(p.institutionId, 'dicom', parseDicom(slices[2]!).summary.sopInstanceUid);
+      const objects = c.objects;
+      const put = objects.put.bind(objects);
+      objects.put = async (bucket, key, body, meta) => {
+        if (meta?.metadata?.['file-id'] === poison) throw new Error('object store unavailable');
+        return put(bucket, key, body, meta);
+      };
+      const results = await c.ingestRouter.ingestMany(slices.map((b, i) => source(p, `ct${i}.dcm`, 'application/dicom', b)));
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      const patientId = await patientIdOf(c, p);
+      expect((await studyOf(c, patientId)).numberOfInstances).toBe(3);
+      // Redelivered once the store is back: accepted, and the study complete.
+      objects.put = put;
+      expect((await c.ingestRouter.ingestMany([source(p, 'ct2.dcm', 'application/dicom', slices[2]!)]))[0]).toMatchObject({ status: 'fulfilled', value: { counts: { accepted: 1 } } });
+      expect((await studyOf(c, patientId)).numberOfInstances).toBe(4);
     });
   });
 });
