@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Container } from '../composition/container';
-import type { IngestSource } from '../core/ingestion/ingest-support';
+import { BYTES_INGESTED_TOGETHER, FILES_INGESTED_TOGETHER, type IngestSource } from '../core/ingestion/ingest-support';
+import type { Upload } from '../core/ingestion/upload-service';
 import { auditSystemAction } from '../core/audit/system-action';
 import { lambdaContainer } from './lambda-runtime';
 
@@ -13,48 +14,80 @@ export interface StagedObjectEvent {
   key: string;
 }
 
+/** A staged upload verified and read, ready to be ingested (or already processed: no `src`). */
+interface StagedUpload {
+  at: number;
+  upload: Upload;
+  bytes?: Uint8Array;
+  src?: IngestSource;
+}
+
 /**
  * Handles object-created events of the staging bucket (ARCHITECTURE D8), as a queue batch
  * delivers them: verifies each staged object against its declared size and SHA-256, runs the
- * ingest pipelines on them (one job each; DICOM files of one study share their commit, see
- * `IngestRouter.ingestMany`), keeps each source encrypted for provenance and records the outcome,
- * audited as a system action. Returns each event's error, if it failed (to be redelivered).
- * Shared by the SQS-driven Lambda and the local runtime's queue.
+ * ingest pipelines on them (one job each; files read together, up to `FILES_INGESTED_TOGETHER`
+ * and `BYTES_INGESTED_TOGETHER`, are ingested together, so DICOM files of one study share their
+ * writes, see `IngestRouter.ingestMany`; a larger file runs alone), keeps each source encrypted
+ * for provenance and records the outcome, audited as a system action. Returns each event's
+ * error, if it failed (to be redelivered). Shared by the SQS-driven Lambda and the local queue.
  */
 export async function processStagedObjects(container: Container, events: StagedObjectEvent[]): Promise<Array<{ error: unknown } | undefined>> {
   const failures: Array<{ error: unknown } | undefined> = events.map(() => undefined);
-  const staged: Array<{ at: number; upload: NonNullable<Awaited<ReturnType<Container['uploads']['verifyStagedObject']>>>; bytes?: Uint8Array; src?: IngestSource }> = [];
-  await Promise.all(
-    events.map(async (event, at) => {
-      try {
-        const verified = await container.uploads.verifyStagedObject(event.key);
-        if (!verified) return;
-        if (verified.status !== 'received') return void staged.push({ at, upload: verified });
-        const bytes = await container.uploads.stagedBytes(verified);
-        if (!bytes) return; // already processed by an earlier delivery
-        const patientRef = await container.uploads.patientRefOf(verified);
-        staged.push({
-          at,
-          upload: verified,
-          bytes,
-          src: {
-            datasetId: verified.datasetId,
-            institution: verified.institution ?? 'unknown',
-            sourceSystem: verified.sourceSystem ?? 'upload',
-            fileName: verified.fileName,
-            contentType: verified.contentType,
-            bytes,
-            uploadId: verified.uploadId,
-            operator: verified.createdBy,
-            ...(patientRef ? { patientRef } : {}),
-          },
-        });
-      } catch (error) {
-        failures[at] = { error };
-      }
-    }),
-  );
-  staged.sort((x, y) => x.at - y.at);
+  let group: StagedUpload[] = [];
+  let groupBytes = 0;
+  const flush = async () => {
+    const ready = group;
+    group = [];
+    groupBytes = 0;
+    if (ready.length) await ingestAndComplete(container, ready, failures);
+  };
+  // One at a time: verifying reads the whole object, and a batch may hold large archives.
+  for (const [at, event] of events.entries()) {
+    let staged: StagedUpload | undefined;
+    try {
+      staged = await stage(container, event, at);
+    } catch (error) {
+      failures[at] = { error };
+    }
+    if (!staged) continue;
+    const size = staged.bytes?.byteLength ?? 0;
+    if (groupBytes + size > BYTES_INGESTED_TOGETHER) await flush();
+    group.push(staged);
+    groupBytes += size;
+    if (group.length >= FILES_INGESTED_TOGETHER || groupBytes >= BYTES_INGESTED_TOGETHER) await flush();
+  }
+  await flush();
+  return failures;
+}
+
+/** Verifies a staged object and, if it is to be ingested, reads it; undefined if there is nothing to do. */
+async function stage(container: Container, event: StagedObjectEvent, at: number): Promise<StagedUpload | undefined> {
+  const verified = await container.uploads.verifyStagedObject(event.key);
+  if (!verified) return undefined;
+  if (verified.status !== 'received') return { at, upload: verified };
+  const bytes = await container.uploads.stagedBytes(verified);
+  if (!bytes) return undefined; // already processed by an earlier delivery
+  const patientRef = await container.uploads.patientRefOf(verified);
+  return {
+    at,
+    upload: verified,
+    bytes,
+    src: {
+      datasetId: verified.datasetId,
+      institution: verified.institution ?? 'unknown',
+      sourceSystem: verified.sourceSystem ?? 'upload',
+      fileName: verified.fileName,
+      contentType: verified.contentType,
+      bytes,
+      uploadId: verified.uploadId,
+      operator: verified.createdBy,
+      ...(patientRef ? { patientRef } : {}),
+    },
+  };
+}
+
+/** Ingests the staged uploads together, then completes and audits each; a failure is its upload's alone. */
+async function ingestAndComplete(container: Container, staged: StagedUpload[], failures: Array<{ error: unknown } | undefined>): Promise<void> {
   const toIngest = staged.filter((s) => s.src);
   const results = await container.ingestRouter.ingestMany(toIngest.map((s) => s.src!));
   const outcomes = new Map(toIngest.map((s, i) => [s.at, results[i]!]));
@@ -89,7 +122,6 @@ export async function processStagedObjects(container: Container, events: StagedO
       failures[s.at] = { error };
     }
   }
-  return failures;
 }
 
 /** One event on its own (the local runtime's uploads in tests, tools): throws if it failed. */

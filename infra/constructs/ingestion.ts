@@ -7,7 +7,7 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { MAX_FILES_PER_COMMIT } from '../../functions/core/ingestion/ingest-support';
+import { FILES_INGESTED_TOGETHER } from '../../functions/core/ingestion/ingest-support';
 
 export interface IngestionEventsProps {
   readonly stage: string;
@@ -60,7 +60,7 @@ export class IngestionEvents extends Construct {
     props.ingestFunction.addEventSource(
       new sources.SqsEventSource(this.queue, {
         // One invocation ingests a batch: DICOM files of one study in it share one commit.
-        batchSize: MAX_FILES_PER_COMMIT,
+        batchSize: FILES_INGESTED_TOGETHER,
         maxBatchingWindow: Duration.seconds(5),
         // The handler reports per-message failures; only those are retried (idempotent by content hash).
         reportBatchItemFailures: true,

@@ -28,7 +28,7 @@ import { cognitoAuthAuditor } from './emulators/cognito-auth-audit';
 import { ensureTables, startDynamoDbLocal } from './emulators/dynamodb-local';
 import { allowPortalUploads, ensureBuckets, startS3Local } from './emulators/s3-local';
 import { processStagedObjects, type StagedObjectEvent } from '../../functions/handlers/ingest-events.handler';
-import { MAX_FILES_PER_COMMIT } from '../../functions/core/ingestion/ingest-support';
+import { FILES_INGESTED_TOGETHER } from '../../functions/core/ingestion/ingest-support';
 import { auditAlertFeedOf } from '../../functions/handlers/audit-alerts.handler';
 import { runAuditSealing } from '../../functions/handlers/audit.handler';
 import { runDailySweep } from '../../functions/handlers/scheduled-jobs.handler';
@@ -223,7 +223,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
     stops.push(() => workflows.stop());
     // The EventBridge rule's filter: only the staging bucket's objects are ingested; an SQS batch of up to 10.
     const queue = new LocalQueue<StagedObjectEvent>('ingest-events', (events) => processStagedObjects(container, events), documents, {
-      batchSize: MAX_FILES_PER_COMMIT,
+      batchSize: FILES_INGESTED_TOGETHER,
       onError: (e) => log(`ingest event failed: ${e instanceof Error ? e.message : String(e)}`),
     });
     ingestQueue = queue;

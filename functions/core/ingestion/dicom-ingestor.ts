@@ -9,7 +9,7 @@ import { ArchiveRejected, type ArchiveLimits, type ArchiveReader } from '../port
 import { DicomParseError, parseDicom, renderPreview, type DicomSummary } from './dicom-image';
 import { platformIdOf } from './fhir-ingestor';
 import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
-import { fileIdOf, IngestJobs, MAX_FILES_PER_COMMIT, wholeFile, WritePool, type IngestSource, type JobBase } from './ingest-support';
+import { fileIdOf, IngestJobs, FILES_INGESTED_TOGETHER, wholeFile, WritePool, type IngestSource, type JobBase } from './ingest-support';
 import { localToUtc } from './local-time';
 
 /** Version of the DICOM pipeline, recorded in lineage. */
@@ -165,12 +165,13 @@ export class DicomIngestor {
   }
 
   /**
-   * Several source files, one job and report each (R-ING-5), as an SQS batch delivers them
+   * Several source files, one job and report each (R-ING-5), as a queue batch delivers them
    * (ARCHITECTURE D8): single Part 10 files of one institution and dataset, up to
-   * `MAX_FILES_PER_COMMIT` at a time, share their patient lookups, study reads and one commit
-   * transaction, so a study's slices read and write its record once instead of once each. A file
-   * already ingested returns its earlier report; archives and empty files run on their own.
-   * Results are in the order of `srcs`.
+   * `FILES_INGESTED_TOGETHER` at a time, share their patient lookups, their earlier-report
+   * lookup and their study reads and writes, so a study's slices read and write its record once
+   * instead of once each (10 files commit in one transaction, more in stages). A file already
+   * ingested returns its earlier report; archives and empty files run on their own. Results are
+   * in the order of `srcs`.
    */
   async ingestFiles(srcs: IngestSource[]): Promise<IngestJob[]> {
     const out: IngestJob[] = new Array(srcs.length);
@@ -181,7 +182,8 @@ export class DicomIngestor {
       if (src.bytes.byteLength === 0 || (ZIP_CONTENT_TYPES as readonly string[]).includes(bare)) return alone.push(at);
       const key = `${src.institution}|${src.datasetId}`;
       const group = groups.get(key) ?? [];
-      groups.set(key, [...group, { at, sha256: IngestJobs.sha256(src.bytes) }]);
+      group.push({ at, sha256: IngestJobs.sha256(src.bytes) });
+      groups.set(key, group);
     });
     for (const group of groups.values()) {
       // The same content twice can share no commit (one content marker per content): a repeat
@@ -189,7 +191,12 @@ export class DicomIngestor {
       for (let rest = group; rest.length > 0; ) {
         const chunk: typeof group = [];
         const later: typeof group = [];
-        for (const f of rest) (chunk.length < MAX_FILES_PER_COMMIT && !chunk.some((c) => c.sha256 === f.sha256) ? chunk : later).push(f);
+        const contents = new Set<string>();
+        for (const f of rest) {
+          const joins = chunk.length < FILES_INGESTED_TOGETHER && !contents.has(f.sha256);
+          (joins ? chunk : later).push(f);
+          if (joins) contents.add(f.sha256);
+        }
         const jobs = await this.retryingConflicts((previewed) => this.ingestFilesOnce(chunk.map((f) => ({ src: srcs[f.at]!, sha256: f.sha256 })), previewed));
         chunk.forEach((f, i) => (out[f.at] = jobs[i]!));
         rest = later;
@@ -256,7 +263,7 @@ export class DicomIngestor {
       else accepted.push({ i, studyKey: outcome.studyKey });
     }
     if (accepted.length > 0) await this.storeSeriesPreviews(runs[0]!.src, batch, previewed);
-    const { operations, newStudies } = await this.sharedOperations(batch);
+    const { operations, newStudies, fileOps, instanceOps, studyOps } = await this.sharedOperations(batch);
     // A new study's timeline event is counted by the first of the files that brought it.
     const counted = new Set<string>();
     const reports = [
@@ -269,11 +276,23 @@ export class DicomIngestor {
     ];
     if (reports.length === 0) return jobs;
     const src = runs[0]!.src;
-    const catalogue = accepted.length ? [this.catalog.ingestOperation(src.datasetId, { records: 0, files: accepted.length, at: new Date(this.clock.now()).toISOString() })] : [];
-    // Rejected files' reports commit with the rest, so a rerun writes none of them twice. A
-    // concurrent delivery of one of these files, or a job that wrote one of the studies first,
-    // fails the whole transaction; the rerun returns that file's report and merges into the study.
-    await this.store.transact([...operations, ...reports.flatMap((r) => r.operations), ...catalogue]);
+    const catalogue = (n: number) => (n ? [this.catalog.ingestOperation(src.datasetId, { records: 0, files: n, at: new Date(this.clock.now()).toISOString() })] : []);
+    const reportOps = reports.flatMap((r) => r.operations);
+    if (operations.length + reportOps.length < 100) {
+      // Rejected files' reports commit with the rest, so a rerun writes none of them twice. A
+      // concurrent delivery of one of these files, or a job that wrote one of the studies first,
+      // fails the whole transaction; the rerun returns that file's report and merges into the study.
+      await this.store.transact([...operations, ...reportOps, ...catalogue(accepted.length)]);
+    } else {
+      // As an archive's commit (see `writeInStages`), then the reports, markers and counts, up to
+      // 49 files a transaction: a crash between leaves files without a report, whose redelivery
+      // finds their instances already in the study and counts them once.
+      await this.writeInStages(fileOps, instanceOps, studyOps);
+      for (let k = 0; k < reports.length; k += 49) {
+        const chunk = reports.slice(k, k + 49);
+        await this.store.transact([...chunk.flatMap((r) => r.operations), ...catalogue(chunk.filter((r) => r.job.counts.accepted > 0).length)]);
+      }
+    }
     for (const r of reports) jobs[r.i] = r.job;
     return jobs;
   }
@@ -336,8 +355,16 @@ export class DicomIngestor {
     // DICOM never creates patients, so the patient count stands.
     const catalogue = this.catalog.ingestOperation(src.datasetId, { records: 0, files: counts.accepted, at: new Date(this.clock.now()).toISOString() });
     if (operations.length <= 97) return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, operations, catalogue);
-    // Instance items and file metadata first, the study records after them: a crash in between
-    // leaves instances that a rerun finds (and counts) when it reads the study.
+    await this.writeInStages(fileOps, instanceOps, studyOps);
+    return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [], catalogue);
+  }
+
+  /**
+   * What does not fit one transaction, before the report: instance items and file metadata first,
+   * the study records (each a versioned transaction with its event) after them, so a crash in
+   * between leaves instances that a rerun finds (and counts) when it reads the study.
+   */
+  private async writeInStages(fileOps: TransactOperation[], instanceOps: TransactOperation[], studyOps: TransactOperation[][]): Promise<void> {
     const pool = new WritePool(4);
     const puts = [...fileOps, ...instanceOps];
     for (let i = 0; i < puts.length; i += 25) {
@@ -347,7 +374,6 @@ export class DicomIngestor {
     await pool.drain();
     for (const ops of studyOps) await pool.add(() => this.store.transact(ops));
     await pool.drain();
-    return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [], catalogue);
   }
 
   /** The writes the batch's instances share: file metadata, instance items, study records and events; and the studies whose event is new. */

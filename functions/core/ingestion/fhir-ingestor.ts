@@ -78,7 +78,7 @@ export class FhirIngestor {
   async ingest(src: FhirSource): Promise<IngestJob> {
     const sha256 = IngestJobs.sha256(src.bytes);
     const joinsKey = { pk: `JOINS#${src.datasetId}#${src.institution}#${sha256}`, sk: 'JOINS' };
-    const [previous, crashedJoins] = await Promise.all([this.jobs.previous(src.datasetId, sha256), this.store.get<Item & { patients: string[] }>('main', joinsKey)]);
+    const [previous, crashedJoins] = await this.jobs.previousAnd<Item & { patients: string[] }>(src.datasetId, sha256, joinsKey);
     if (previous) return previous;
     const startedAt = new Date(this.clock.now()).toISOString();
     const jobId = this.ids.next('job');

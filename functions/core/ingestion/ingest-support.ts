@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConflictError } from '../errors';
 import type { PatientIndex } from '../patients/patient-index';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, Item, TransactOperation } from '../ports/document-store';
+import type { DocumentStore, Item, ItemKey, TransactOperation } from '../ports/document-store';
 import type { IngestJob, RejectedItem } from './ingest-job';
 
 /** One source file handed to an ingestor (by the staged-upload processor or a test). */
@@ -26,11 +26,14 @@ export interface IngestSource {
 type JobItem = Item & { job: IngestJob };
 
 /**
- * Single DICOM files that share one commit transaction (at most 100 writes): each brings its
- * file metadata, instance item, report and marker, at most a preview and a study record with its
- * event (≤ 7 writes), plus the dataset's counts. Also the batch size of the ingest queue.
+ * Single DICOM files ingested together, one job and report each (the ingest queue's batch size):
+ * the files of a study share their reads and writes of its record. Up to 10 (about 7 writes
+ * each) commit in one transaction; more commit in stages (see `DicomIngestor.ingestFiles`).
  */
-export const MAX_FILES_PER_COMMIT = 10;
+export const FILES_INGESTED_TOGETHER = 100;
+
+/** Bytes of staged files held in memory at once to be ingested together (the Lambda has 2 GiB). */
+export const BYTES_INGESTED_TOGETHER = 128 * 1024 * 1024;
 
 /** What a job knows from its start: its id, the source's SHA-256 and when it started. */
 export interface JobBase {
@@ -59,11 +62,22 @@ export class IngestJobs {
     return (await this.previousOfMany(datasetId, [sha256], institution))[0];
   }
 
+  /** `previous`, and the item at `alsoRead` read in the same round trip as the content marker. */
+  async previousAnd<T extends Item>(datasetId: string, sha256: string, alsoRead: ItemKey): Promise<[IngestJob | undefined, T | undefined]> {
+    const [marker, also] = await this.store.getMany<Item>('main', [{ pk: `CONTENT#${datasetId}#${sha256}`, sk: 'CONTENT' }, alsoRead]);
+    return [marker ? (await this.jobsOf([marker as Item & { jobId: string }]))[0] : undefined, also as T | undefined];
+  }
+
   /** `previous` of several contents of one dataset, in two round trips whatever their number (markers, then their jobs). */
   async previousOfMany(datasetId: string, sha256s: string[], institution?: string): Promise<Array<IngestJob | undefined>> {
     const seen = await this.store.getMany<Item & { jobId: string }>('main', sha256s.map((sha256) => ({ pk: `CONTENT#${datasetId}#${sha256}`, sk: 'CONTENT' })));
+    return this.jobsOf(seen, institution);
+  }
+
+  /** The jobs content markers name (one round trip), those of another institution left out. */
+  private async jobsOf(seen: Array<(Item & { jobId: string }) | undefined>, institution?: string): Promise<Array<IngestJob | undefined>> {
     const jobIds = [...new Set(seen.flatMap((m) => (m ? [m.jobId] : [])))];
-    if (jobIds.length === 0) return sha256s.map(() => undefined);
+    if (jobIds.length === 0) return seen.map(() => undefined);
     const jobs = new Map((await this.store.getMany<JobItem>('main', jobIds.map((jobId) => ({ pk: `JOB#${jobId}`, sk: 'JOB' })))).flatMap((i) => (i ? [[i.job.jobId, i.job] as const] : [])));
     return seen.map((m) => {
       const job = m && jobs.get(m.jobId);

@@ -68,16 +68,18 @@ export class PatientIndex {
     } catch (e) {
       invalidResidentId = e;
     }
-    // The source, resident-ID and demographics lookups do not depend on one another: one round
-    // trip, not three in a row (in AWS each key is also a KMS GenerateMac call). A known source
-    // makes the other two reads unneeded; they cost less than the latency they save on new ones.
-    const [source, mrnKey, residentMatch, sameDemographics] = await Promise.all([
-      this.store.get<MatchItem>('identity', { pk: `SRC#${input.sourcePatientId}`, sk: 'SRC' }),
+    // The source, resident-ID and demographics lookups do not depend on one another: the keys are
+    // hashed at once (in AWS each is a KMS GenerateMac call), then the source and resident-ID
+    // items are read in one round trip beside the demographics query. A known source makes the
+    // other reads unneeded; they cost less than the latency they save on new ones.
+    const [mrnKey, residentKey, demoKey] = await Promise.all([
       identity.mrn ? this.mrnKey(input.institution, identity.mrn) : undefined,
-      residentId
-        ? this.keys.mac('identifier-match', residentId).then(async (h) => ({ key: `RID#${h}`, match: await this.store.get<MatchItem>('identity', { pk: `RID#${h}`, sk: 'MATCH' }) }))
-        : undefined,
-      this.keys.mac('identifier-match', [identity.fullName.trim(), identity.birthDate, identity.sex].join('|')).then(async (h) => ({ key: `DEMO#${h}`, items: (await this.store.query<MatchItem>('identity', { pk: `DEMO#${h}`, limit: 10 })).items })),
+      residentId ? this.keys.mac('identifier-match', residentId).then((h) => `RID#${h}`) : undefined,
+      this.keys.mac('identifier-match', [identity.fullName.trim(), identity.birthDate, identity.sex].join('|')).then((h) => `DEMO#${h}`),
+    ]);
+    const [[source, existing], sameDemographics] = await Promise.all([
+      this.store.getMany<MatchItem>('identity', [{ pk: `SRC#${input.sourcePatientId}`, sk: 'SRC' }, ...(residentKey ? [{ pk: residentKey, sk: 'MATCH' }] : [])]),
+      this.store.query<MatchItem>('identity', { pk: demoKey, limit: 10 }),
     ]);
     if (source) {
       // Back-fills the MRN key of patients indexed before it existed (an idempotent overwrite).
@@ -86,10 +88,7 @@ export class PatientIndex {
     }
     if (invalidResidentId) throw invalidResidentId;
 
-    const residentKey = residentMatch?.key;
-    const existing = residentMatch?.match;
     const patientId = existing?.patientId ?? this.newPatientId();
-    const demoKey = sameDemographics.key;
     const probable = sameDemographics.items.find((i) => i.patientId !== patientId)?.patientId;
 
     const now = new Date(this.clock.now()).toISOString();
