@@ -413,11 +413,13 @@ export class DicomIngestor {
     const key = `${patientId}|${studyId}`;
     let study = batch.studies.get(key);
     if (!study) {
-      // Read while the objects are encrypted and stored, not after.
-      const stored = Promise.all([
-        this.records.getRecordWithEventForUpdate(patientId, 'ImagingStudy', studyId, occurredAt ? { occurredAt, eventId } : undefined),
-        this.records.studyInstances<StudyInstance>(patientId, studyId),
-      ]).then(([read, items]) => storedStudy(read.resource as LegacyStudyRecord | undefined, read.version, read.event, items));
+      // Read while the objects are encrypted and stored, not after. The record (its version) before
+      // the instance items: an instance another job commits in between also changes the version,
+      // so this job's write of the record fails and it runs again; read the other way round, it
+      // could write a record that does not count that instance.
+      const stored = this.records
+        .getRecordWithEventForUpdate(patientId, 'ImagingStudy', studyId, occurredAt ? { occurredAt, eventId } : undefined)
+        .then(async (read) => storedStudy(read.resource as LegacyStudyRecord | undefined, read.version, read.event, await this.records.studyInstances<StudyInstance>(patientId, studyId)));
       study = { patientId, studyId, stored, added: new Map(), merged: false, existedBefore: false };
       batch.studies.set(key, study);
     }

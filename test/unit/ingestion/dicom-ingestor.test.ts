@@ -93,6 +93,32 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
     for (const x of study.series as Series[]) expect(x.previewFileId && events[0]!.fileIds.includes(x.previewFileId)).toBe(true);
   });
 
+  it('R-ING-5: a job reads the study record before its instance items, so an instance another job commits in between is never left uncounted', async () => {
+    const c = await containerWith([p]);
+    const [a, b] = clinicalCtSeries(p, { seed: 93, slices: 2, size: 16 });
+    // Job A's read of the study record is held until job B has committed its instance.
+    let release!: () => void;
+    const bCommitted = new Promise<void>((r) => (release = r));
+    const getMany = c.documents.getMany.bind(c.documents);
+    let held = false;
+    c.documents.getMany = async (table, keys) => {
+      if (!held && keys.some((k) => k.sk.startsWith('REC#ImagingStudy#'))) {
+        held = true;
+        await bCommitted;
+      }
+      return getMany(table, keys);
+    };
+    const jobA = c.ingestRouter.ingest(source(p, 'a.dcm', 'application/dicom', a!));
+    await new Promise((r) => setTimeout(r, 20));
+    await c.ingestRouter.ingest(source(p, 'b.dcm', 'application/dicom', b!));
+    release();
+    await jobA;
+    const patientId = await patientIdOf(c, p);
+    const study = (await c.research.records(patientId, 'ImagingStudy')).find((s) => s.description === 'CT Chest')!;
+    expect(await instancesOf(c, patientId, study)).toHaveLength(2);
+    expect(study.numberOfInstances).toBe(2);
+  });
+
   it('R-ING-5/R-GOV-1: the dataset counts move with the job; the same file again, or twice at once (a redelivered event), counts once', async () => {
     const c = await containerWith([p]);
     const [a, b] = dicom.filter((x) => x.contentType === 'application/dicom');
