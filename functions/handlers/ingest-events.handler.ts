@@ -154,10 +154,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
-  const failures = await processStagedObjects(
-    container,
-    staged.map((s) => s.event),
-  );
+  const failures = await processStagedObjects(container, staged.map((s) => s.event));
   failures.forEach((failure, i) => {
     if (!failure) return;
     logger.error('staged object processing failed', { messageId: staged[i]!.messageId, error: failure.error as Error });

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { clinicalCtSeries } from '../../infra/local/demo/clinical-series';
+import { generateDemoCohort } from '../../infra/local/demo/generate-demo-cohort';
 import { apiAs, eventually, idTokenFor } from '../support/api-client';
 
 const platform = inject('platform');
@@ -110,6 +112,34 @@ describe('local API front (same handlers as Lambda, API Gateway semantics)', () 
     expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', { ...req, contentType: 'application/x-msdownload' })).status).toBe(400);
     expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', 'not json')).json.error.code).toBe('VALIDATION_FAILED');
     expect((await apiAs(platform, dataManager).post('/v1/ingest/uploads', JSON.stringify(req), { 'content-type': 'text/plain' })).status).toBe(415);
+  });
+
+  it('R-ING-5: the slices of a series uploaded together are each verified and reported, ingested through the queue in batches into one study', async () => {
+    const p = generateDemoCohort({ patients: 24 }).patients[0]!;
+    const slices = clinicalCtSeries(p, { seed: Date.now() % 1_000_000, slices: 12, size: 32 });
+    const uploads = [];
+    for (const [i, body] of slices.entries()) {
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      const res = await apiAs(platform, dataManager).post('/v1/ingest/uploads', { datasetId: 'bc-nrt-io', fileName: `IM${i}.dcm`, contentType: 'application/dicom', sizeBytes: body.byteLength, sha256, institution: p.institutionId });
+      expect(res.status).toBe(201);
+      uploads.push(res.json);
+    }
+    // All staged at once, as a PACS export or the portal sends a series.
+    await Promise.all(uploads.map(async (u, i) => expect((await fetch(u.url, { method: 'PUT', headers: u.headers, body: slices[i]! })).status).toBe(200)));
+    const done = await Promise.all(
+      uploads.map((u) =>
+        eventually(async () => {
+          const s = (await apiAs(platform, dataManager).get(`/v1/ingest/uploads/${u.upload.uploadId}`)).json;
+          return s.status === 'accepted' || s.status === 'rejected' ? s : undefined;
+        }, 60_000),
+      ),
+    );
+    expect(done.map((d) => d.status)).toEqual(slices.map(() => 'accepted'));
+    const jobs = await Promise.all(done.map(async (d) => (await apiAs(platform, dataManager).get(`/v1/ingest/jobs/${d.jobId}`)).json));
+    expect(new Set(jobs.map((j) => j.jobId)).size).toBe(12);
+    expect(jobs.map((j) => j.counts.accepted)).toEqual(slices.map(() => 1));
+    // One study, one imaging event: counted by one of the twelve reports.
+    expect(jobs.reduce((n, j) => n + j.counts.timelineEvents, 0)).toBe(1);
   });
 
   it('R-AUD-3/R-AUD-4: the auditor sees what the researcher did; the researcher may not read the audit trail', async () => {

@@ -6,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/composition/config';
+import { FILES_INGESTED_TOGETHER } from '../../functions/core/ingestion/ingest-support';
 import { GSI2_PROJECTED_ATTRIBUTES } from '../../functions/core/ports/document-store';
 import { routes } from '../../functions/http/routes/index';
 import { routesFor } from '../../infra/constructs/api';
@@ -447,13 +448,15 @@ describe('workflows, schedules, ingestion events', () => {
     });
   });
 
-  it('D8, R-ING-5: staging → EventBridge → SQS (KMS, DLQ) → ingest-events with partial batch failures', () => {
+  it('D8, R-ING-5: staging → EventBridge → SQS (KMS, DLQ) → ingest-events with partial batch failures, batches of the files ingested together', () => {
     expect(resources[idOf(stack.data.stagingBucket)]!.Properties!.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
     template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ source: ['aws.s3'], 'detail-type': ['Object Created'] }) });
     template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'mdrp-dev-ingest', KmsMasterKeyId: Match.anyValue(), RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: idOf(stack.compute.ingestEvents.fn) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: FILES_INGESTED_TOGETHER,
+      MaximumBatchingWindowInSeconds: 5,
     });
     expect(byType('Custom::S3BucketNotifications')).toEqual([]);
   });
