@@ -77,7 +77,6 @@ const newBatch = (previewedBefore: ReadonlySet<string>): InstanceBatch => ({ mrn
  */
 const MAX_MERGE_ATTEMPTS = 10;
 
-
 /** Files a zip tool adds beside the study: skipped, not rejected. */
 const ZIP_NOISE = /(^|\/)(__MACOSX\/|\.DS_Store$|Thumbs\.db$|DICOMDIR$)/i;
 
@@ -230,9 +229,10 @@ export class DicomIngestor {
   /**
    * Single files of one institution and dataset, distinct in content: parsed, matched and stored
    * up to `instanceConcurrency` at a time, each file's earlier report looked up meanwhile (nothing
-   * is written for a repeat); then one transaction with what they share (file metadata, instance
-   * items, study records and events, the dataset's counts) and every accepted file's report and
-   * content marker, and every rejected file's report (no marker: see `IngestJobs.finish`).
+   * is written for a repeat); then what they share (file metadata, instance items, study records
+   * and events, the dataset's counts), every accepted file's report and content marker and every
+   * rejected file's report (no marker: see `IngestJobs.finish`): in one transaction when they fit
+   * (up to 10 files), else in stages.
    */
   private async ingestFilesOnce(files: Array<{ src: IngestSource; sha256: string }>, previewed: Set<string>): Promise<IngestJob[]> {
     const batch = newBatch(new Set(previewed));
