@@ -62,10 +62,11 @@ export async function processStagedObjects(container: Container, events: StagedO
 
 /** Verifies a staged object and, if it is to be ingested, reads it; undefined if there is nothing to do. */
 async function stage(container: Container, event: StagedObjectEvent, at: number): Promise<StagedUpload | undefined> {
-  const verified = await container.uploads.verifyStagedObject(event.key);
-  if (!verified) return undefined;
+  const staged = await container.uploads.verifyStagedObject(event.key);
+  if (!staged) return undefined;
+  const verified = staged.upload;
   if (verified.status !== 'received') return { at, upload: verified };
-  const bytes = await container.uploads.stagedBytes(verified);
+  const bytes = staged.bytes ?? (await container.uploads.stagedBytes(verified));
   if (!bytes) return undefined; // already processed by an earlier delivery
   const patientRef = await container.uploads.patientRefOf(verified);
   return {

@@ -125,14 +125,15 @@ export class UploadService {
   /**
    * Step 2 of ingestion, on the object-created event: the staged object must be exactly what was
    * declared (size and SHA-256), or the upload is rejected with a reason. Idempotent: events are
-   * delivered at least once. Returns undefined for objects that are not platform uploads.
+   * delivered at least once. Returns undefined for objects that are not platform uploads; with the
+   * bytes it verified, if it read them now (not on a redelivery), so they are not read twice.
    */
-  async verifyStagedObject(stagingKey: string): Promise<Upload | undefined> {
+  async verifyStagedObject(stagingKey: string): Promise<{ upload: Upload; bytes?: Uint8Array } | undefined> {
     const uploadId = /^upload-(upl_[A-Za-z0-9]+)$/.exec(stagingKey)?.[1];
     if (!uploadId) return undefined;
     const item = await this.store.get<UploadItem>('main', { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' });
     if (!item || item.upload.stagingKey !== stagingKey) return undefined;
-    if (item.upload.status !== 'awaiting-upload') return item.upload;
+    if (item.upload.status !== 'awaiting-upload') return { upload: item.upload };
     const obj = await this.objects.get('staging', stagingKey);
     const declared = item.upload;
     let rejection: Upload['rejection'];
@@ -144,7 +145,7 @@ export class UploadService {
     await this.store.put('main', { ...item, upload: next, version: (item.version as number | undefined ?? 0) + 1 }, { expectedVersion: (item.version as number | undefined) ?? undefined });
     // A rejected object must not linger in staging.
     if (rejection && obj) await this.objects.delete('staging', stagingKey);
-    return next;
+    return { upload: next, ...(rejection || !obj ? {} : { bytes: obj.body }) };
   }
 
   /** The declared patient reference of an upload, decrypted (processing only). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryDocumentStore } from '../../../functions/adapters/memory/memory-document-store';
 import { parseDicom } from '../../../functions/core/ingestion/dicom-image';
 import { fileIdOf } from '../../../functions/core/ingestion/ingest-support';
@@ -34,11 +34,14 @@ describe('the ingest queue (ARCHITECTURE D8: staging → EventBridge → SQS bat
       if (meta?.metadata?.['file-id'] === poison) throw new Error('object store unavailable');
       return put(bucket, key, body, meta);
     };
+    const stagedReads = vi.spyOn(c.objects, 'get');
     // Act
     const events = tickets.map((t) => ({ bucket: 'staging', key: t.upload.stagingKey }));
     const failures = await processStagedObjects(c, [...events, { bucket: 'staging', key: 'not-an-upload' }]);
     // Assess
     expect(failures.map((f) => Boolean(f))).toEqual([false, true, false, false, false]);
+    // Each staged object is read once: the bytes verified are the bytes ingested.
+    expect(stagedReads.mock.calls.filter(([bucket]) => bucket === 'staging').map(([, key]) => key)).toEqual(tickets.map((t) => t.upload.stagingKey));
     const uploads = await Promise.all(tickets.map((t) => c.uploads.getUpload(dataManager, t.upload.uploadId)));
     expect(uploads.map((u) => u.status)).toEqual(['accepted', 'received', 'accepted', 'rejected']);
     expect(uploads[3]!.rejection?.code).toBe('CHECKSUM_MISMATCH');
