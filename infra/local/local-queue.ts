@@ -13,7 +13,7 @@ export type MessageFailure = { error: unknown } | undefined;
  */
 export class LocalQueue<T extends object> {
   private readonly waiting: Array<{ message: T; attempts: number }> = [];
-  private running: Promise<void> | undefined;
+  private running = false;
   private pending = 0;
   private idle: Array<() => void> = [];
   private stopped = false;
@@ -43,19 +43,34 @@ export class LocalQueue<T extends object> {
 
   private enqueue(entry: { message: T; attempts: number }): void {
     this.waiting.push(entry);
-    this.running ??= this.run().finally(() => (this.running = undefined));
+    if (this.running) return;
+    this.running = true;
+    void this.run();
   }
 
   private async run(): Promise<void> {
-    while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, this.opts.batchSize ?? 10);
-      let failures: MessageFailure[];
-      try {
-        failures = await this.handle(batch.map((b) => b.message));
-      } catch (error) {
-        failures = batch.map(() => ({ error }));
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, this.opts.batchSize ?? 10);
+        let failures: MessageFailure[];
+        try {
+          failures = await this.handle(batch.map((b) => b.message));
+        } catch (error) {
+          failures = batch.map(() => ({ error }));
+        }
+        await Promise.all(batch.map((entry, i) => this.settle(entry, failures[i])));
       }
-      await Promise.all(batch.map((entry, i) => this.settle(entry, failures[i])));
+    } finally {
+      // In the same turn as the last look at `waiting`: a message sent after it starts a new run.
+      this.running = false;
+    }
+  }
+
+  private report(e: unknown): void {
+    try {
+      this.opts.onError?.(e);
+    } catch {
+      // A failing error reporter must not lose the message's accounting.
     }
   }
 
@@ -66,11 +81,11 @@ export class LocalQueue<T extends object> {
         setTimeout(() => this.enqueue(entry), (this.opts.backoffMs ?? 200) * 2 ** (entry.attempts - 1));
         return;
       }
-      this.opts.onError?.(failure.error);
+      this.report(failure.error);
       const at = new Date().toISOString();
       await this.store
         .put('main', { pk: `DLQ#${this.name}`, sk: `${at}#${Math.random().toString(36).slice(2)}`, message: entry.message, error: failure.error instanceof Error ? failure.error.name : 'Error', attempts: entry.attempts })
-        .catch((err: unknown) => this.opts.onError?.(err));
+        .catch((err: unknown) => this.report(err));
     }
     this.pending -= 1;
     if (this.pending === 0) for (const resolve of this.idle.splice(0)) resolve();

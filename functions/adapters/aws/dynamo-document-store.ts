@@ -102,6 +102,7 @@ export class DynamoDocumentStore implements DocumentStore {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ScanIndexForward: input.ascending !== false,
+      ...(input.consistent && !input.index ? { ConsistentRead: true } : {}),
       Limit: input.limit ?? 1000,
       ExclusiveStartKey: input.cursor ? JSON.parse(Buffer.from(input.cursor, 'base64url').toString('utf8')) : undefined,
     };

@@ -266,13 +266,15 @@ export class DicomIngestor {
     const { operations, newStudies, fileOps, instanceOps, studyOps } = await this.sharedOperations(batch);
     // A new study's timeline event is counted by the first of the files that brought it.
     const counted = new Set<string>();
+    // Rejected files' reports last: in stages, a run that fails before its last transaction has
+    // written none of them, so its rerun writes each once (they have no marker to find).
     const reports = [
-      ...rejections.map(({ i, rejected }) => ({ i, ...this.jobs.report(runs[i]!.src, runs[i]!.base, {}, [rejected]) })),
       ...accepted.map(({ i, studyKey }) => {
         const firstOfStudy = newStudies.has(studyKey) && !counted.has(studyKey);
         counted.add(studyKey);
         return { i, ...this.jobs.report(runs[i]!.src, runs[i]!.base, { accepted: 1, patients: 1, timelineEvents: firstOfStudy ? 1 : 0 }, []) };
       }),
+      ...rejections.map(({ i, rejected }) => ({ i, ...this.jobs.report(runs[i]!.src, runs[i]!.base, {}, [rejected]) })),
     ];
     if (reports.length === 0) return jobs;
     const src = runs[0]!.src;
@@ -288,10 +290,14 @@ export class DicomIngestor {
       // 49 files a transaction: a crash between leaves files without a report, whose redelivery
       // finds their instances already in the study and counts them once.
       await this.writeInStages(fileOps, instanceOps, studyOps);
-      for (let k = 0; k < reports.length; k += 49) {
-        const chunk = reports.slice(k, k + 49);
-        await this.store.transact([...chunk.flatMap((r) => r.operations), ...catalogue(chunk.filter((r) => r.job.counts.accepted > 0).length)]);
+      const acceptedReports = reports.slice(0, accepted.length);
+      for (let k = 0; k < acceptedReports.length; k += 49) {
+        const chunk = acceptedReports.slice(k, k + 49);
+        await this.store.transact([...chunk.flatMap((r) => r.operations), ...catalogue(chunk.length)]);
       }
+      // One write each, at most `FILES_INGESTED_TOGETHER` (100): one transaction.
+      const rejectedReports = reports.slice(accepted.length);
+      if (rejectedReports.length) await this.store.transact(rejectedReports.flatMap((r) => r.operations));
     }
     for (const r of reports) jobs[r.i] = r.job;
     return jobs;

@@ -192,12 +192,13 @@ export class ResearchRecords {
   /**
    * The instances of an imaging study, each its own item beside the study record (`DCMI#<study>#<sop>`),
    * so the record stays small however many instances a study has (DynamoDB items are at most 400 KB).
+   * Strongly consistent: read after the record's version, it must see every instance committed with it.
    */
   async studyInstances<T extends { sopInstanceUid: string; seriesInstanceUid: string }>(patientId: string, studyId: string): Promise<T[]> {
     const out: T[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.store.query<Item & { instance: T }>('main', { pk: `PATIENT#${patientId}`, skPrefix: `DCMI#${studyId}#`, limit: 1000, cursor });
+      const page = await this.store.query<Item & { instance: T }>('main', { pk: `PATIENT#${patientId}`, skPrefix: `DCMI#${studyId}#`, limit: 1000, cursor, consistent: true });
       out.push(...page.items.map((i) => i.instance));
       cursor = page.cursor;
     } while (cursor);

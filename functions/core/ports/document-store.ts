@@ -51,6 +51,8 @@ export interface QueryInput {
   cursor?: string;
   /** Newest-first when false (default true: ascending sort key). */
   ascending?: boolean;
+  /** A strongly consistent read (of the table only: DynamoDB indexes are eventually consistent). */
+  consistent?: boolean;
 }
 
 export interface QueryPage<T> {

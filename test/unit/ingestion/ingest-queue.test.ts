@@ -90,6 +90,19 @@ describe('the ingest queue (ARCHITECTURE D8: staging → EventBridge → SQS bat
       expect(dead.items).toMatchObject([{ message: { n: 1 }, error: 'TypeError', attempts: 3 }]);
     });
 
+    it('a message sent just as the queue runs empty is delivered (no stranded message)', async () => {
+      const handled: number[] = [];
+      const q = new LocalQueue<{ n: number }>('t', async (ms) => (handled.push(...ms.map((m) => m.n)), ms.map(() => undefined)), new MemoryDocumentStore());
+      for (let delay = 0; delay < 5; delay++) {
+        q.send({ n: delay });
+        await q.drain();
+        for (let t = 0; t < delay; t++) await Promise.resolve();
+      }
+      q.send({ n: 99 });
+      await q.drain();
+      expect(handled).toEqual([0, 1, 2, 3, 4, 99]);
+    });
+
     it('a handler that throws fails the whole batch, which is redelivered', async () => {
       let calls = 0;
       const handled: number[] = [];
