@@ -221,7 +221,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Running
     bound.container = container;
     authAudit.container = container;
     stops.push(() => workflows.stop());
-    // The EventBridge rule's filter: only the staging bucket's objects are ingested; an SQS batch of up to 10.
+    // The EventBridge rule's filter: only the staging bucket's objects are ingested, in batches as SQS delivers them.
     const queue = new LocalQueue<StagedObjectEvent>('ingest-events', (events) => processStagedObjects(container, events), documents, {
       batchSize: FILES_INGESTED_TOGETHER,
       onError: (e) => log(`ingest event failed: ${e instanceof Error ? e.message : String(e)}`),

@@ -123,7 +123,19 @@ export class DynamoDocumentStore implements DocumentStore {
           : { ConditionExpression: op.exists ? 'attribute_exists(pk)' : 'attribute_not_exists(pk)' };
       return { ConditionCheck: { TableName, Key: { pk: op.key.pk, sk: op.key.sk }, ...check } };
     });
-    await this.call(() => this.doc.send(new TransactWriteCommand({ TransactItems: items })));
+    // Two transactions touching one item at once cancel one another (`TransactionConflict`: a
+    // dataset's counters, a study record); nothing was applied, so it is tried again after a
+    // jittered wait. A failed condition is not retried: it is the caller's `ConflictError`.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.call(() => this.doc.send(new TransactWriteCommand({ TransactItems: items })));
+        return;
+      } catch (e) {
+        const reasons = e instanceof DependencyUnavailableError && e.cause instanceof TransactionCanceledException ? (e.cause.CancellationReasons ?? []).map((r) => r.Code) : [];
+        if (!reasons.includes('TransactionConflict') || attempt >= TRANSACTION_ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, (10 + Math.random() * 20) * 2 ** attempt));
+      }
+    }
   }
 
   async batchPut(table: TableName, items: Item[]): Promise<void> {
@@ -207,6 +219,9 @@ function condition(options?: PutOptions): { ConditionExpression?: string; Expres
   }
   return {};
 }
+
+/** Attempts of a transaction cancelled by another one on the same item (`TransactionConflict`). */
+const TRANSACTION_ATTEMPTS = 5;
 
 /** The identity of an item by its keys (never ambiguous: keys hold no NUL). */
 function itemId(key: { pk: string; sk: string }): string {
