@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Container } from '../composition/container';
 import { BYTES_INGESTED_TOGETHER, FILES_INGESTED_TOGETHER, type IngestSource } from '../core/ingestion/ingest-support';
 import type { Upload } from '../core/ingestion/upload-service';
@@ -13,6 +13,9 @@ export interface StagedObjectEvent {
   bucket: string;
   key: string;
 }
+
+/** Time an invocation keeps back from new files (a third of the ingest Lambda's 15 minutes). */
+const TIME_KEPT_BACK_MS = 5 * 60 * 1000;
 
 /** A staged upload verified and read, ready to be ingested (or already processed: no `src`). */
 interface StagedUpload {
@@ -31,8 +34,10 @@ interface StagedUpload {
  * for provenance and records the outcome, audited as a system action. Returns each event's
  * error, if it failed (to be redelivered). Shared by the SQS-driven Lambda and the local queue.
  */
-export async function processStagedObjects(container: Container, events: StagedObjectEvent[]): Promise<Array<{ error: unknown } | undefined>> {
+export async function processStagedObjects(container: Container, events: StagedObjectEvent[], opts: { timeLeftMs?: () => number } = {}): Promise<Array<{ error: unknown } | undefined>> {
   const failures: Array<{ error: unknown } | undefined> = events.map(() => undefined);
+  // Files not started while enough time is left are handed back (redelivered), not cut off.
+  const late = () => (opts.timeLeftMs?.() ?? Infinity) < TIME_KEPT_BACK_MS;
   let group: StagedUpload[] = [];
   let groupBytes = 0;
   const flush = async () => {
@@ -43,6 +48,11 @@ export async function processStagedObjects(container: Container, events: StagedO
   };
   // One at a time: verifying reads the whole object, and a batch may hold large archives.
   for (const [at, event] of events.entries()) {
+    if (late()) {
+      await flush();
+      for (let rest = at; rest < events.length; rest++) failures[rest] = { error: new Error('not started: too little of the invocation left') };
+      break;
+    }
     let staged: StagedUpload | undefined;
     try {
       staged = await stage(container, event, at);
@@ -135,7 +145,7 @@ export async function processStagedObject(container: Container, event: StagedObj
  * SQS batch handler: each message body is the EventBridge "Object Created" event S3 sent.
  * Failed messages are reported individually so only they are retried (then dead-lettered).
  */
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const handler = async (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
   const container = await lambdaContainer();
   const staged: Array<{ messageId: string; event: StagedObjectEvent }> = [];
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
@@ -155,7 +165,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
-  const failures = await processStagedObjects(container, staged.map((s) => s.event));
+  const failures = await processStagedObjects(container, staged.map((s) => s.event), { timeLeftMs: () => context.getRemainingTimeInMillis() });
   failures.forEach((failure, i) => {
     if (!failure) return;
     logger.error('staged object processing failed', { messageId: staged[i]!.messageId, error: failure.error as Error });

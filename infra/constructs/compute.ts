@@ -155,7 +155,9 @@ export class Compute extends Construct {
     this.api = api;
     this.workflowTasks = make(WORKFLOW_TASKS_MODULE, 'MDRP access-request workflow tasks (Step Functions)', Duration.seconds(60));
     this.scheduledJobs = make(SCHEDULED_JOBS_MODULE, 'MDRP scheduled jobs: grant reminders/revocation, daily sweep, audit sealing', Duration.minutes(5));
-    this.ingestEvents = make(INGEST_EVENTS_MODULE, 'MDRP ingestion: validates staged objects (S3 → EventBridge → SQS)', Duration.minutes(5), 2048);
+    // Up to FILES_INGESTED_TOGETHER staged files a batch, archives among them: the longest timeout
+    // Lambda allows; the handler stops taking new files with a third of it left (see the handler).
+    this.ingestEvents = make(INGEST_EVENTS_MODULE, 'MDRP ingestion: validates staged objects (S3 → EventBridge → SQS)', Duration.minutes(15), 2048);
     this.partnerAuthorizer = make(PARTNER_AUTHORIZER_MODULE, 'MDRP partner API authorizer: API key, IP allow-list, client-credentials token, scope', Duration.seconds(10), 512);
     // R-INT-1: partners' webhook endpoints are on the internet and the isolated subnets have no
     // route out (no NAT by design, so no other function gains an internet path). In VPC mode this

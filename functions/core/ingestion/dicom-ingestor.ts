@@ -160,7 +160,9 @@ export class DicomIngestor {
    * rewritten under the same keys, it reads the winner's record and merges into it.
    */
   async ingest(src: IngestSource): Promise<IngestJob> {
-    return (await this.ingestFiles([src]))[0]!;
+    const [result] = await this.ingestFiles([src]);
+    if (result!.status === 'rejected') throw result!.reason;
+    return result!.value;
   }
 
   /**
@@ -170,10 +172,17 @@ export class DicomIngestor {
    * lookup and their study reads and writes, so a study's slices read and write its record once
    * instead of once each (10 files commit in one transaction, more in stages). A file already
    * ingested returns its earlier report; archives and empty files run on their own. Results are
-   * in the order of `srcs`.
+   * in the order of `srcs`, each file's own: if a shared run fails, its files run one by one.
    */
-  async ingestFiles(srcs: IngestSource[]): Promise<IngestJob[]> {
-    const out: IngestJob[] = new Array(srcs.length);
+  async ingestFiles(srcs: IngestSource[]): Promise<Array<PromiseSettledResult<IngestJob>>> {
+    const out: Array<PromiseSettledResult<IngestJob>> = new Array(srcs.length);
+    const settle = async (at: number, run: () => Promise<IngestJob>) => {
+      try {
+        out[at] = { status: 'fulfilled', value: await run() };
+      } catch (reason) {
+        out[at] = { status: 'rejected', reason };
+      }
+    };
     const groups = new Map<string, Array<{ at: number; sha256: string }>>();
     const alone: number[] = [];
     srcs.forEach((src, at) => {
@@ -184,6 +193,7 @@ export class DicomIngestor {
       group.push({ at, sha256: IngestJobs.sha256(src.bytes) });
       groups.set(key, group);
     });
+    const together = (files: Array<{ at: number; sha256: string }>) => this.retryingConflicts((previewed) => this.ingestFilesOnce(files.map((f) => ({ src: srcs[f.at]!, sha256: f.sha256 })), previewed));
     for (const group of groups.values()) {
       // The same content twice can share no commit (one content marker per content): a repeat
       // waits for the chunk after, where it finds the earlier job's report.
@@ -196,12 +206,19 @@ export class DicomIngestor {
           (joins ? chunk : later).push(f);
           if (joins) contents.add(f.sha256);
         }
-        const jobs = await this.retryingConflicts((previewed) => this.ingestFilesOnce(chunk.map((f) => ({ src: srcs[f.at]!, sha256: f.sha256 })), previewed));
-        chunk.forEach((f, i) => (out[f.at] = jobs[i]!));
+        try {
+          const jobs = await together(chunk);
+          chunk.forEach((f, i) => (out[f.at] = { status: 'fulfilled', value: jobs[i]! }));
+        } catch (reason) {
+          // One bad file (an object that cannot be stored) fails only itself: each file of the
+          // chunk on its own; what the shared run committed is found by its content marker.
+          if (chunk.length === 1) out[chunk[0]!.at] = { status: 'rejected', reason };
+          else for (const f of chunk) await settle(f.at, async () => (await together([f]))[0]!);
+        }
         rest = later;
       }
     }
-    for (const at of alone) out[at] = await this.retryingConflicts((previewed) => this.ingestWhole(srcs[at]!, previewed));
+    for (const at of alone) await settle(at, () => this.retryingConflicts((previewed) => this.ingestWhole(srcs[at]!, previewed)));
     return out;
   }
 

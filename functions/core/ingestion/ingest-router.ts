@@ -40,21 +40,13 @@ export class IngestRouter {
 
   /**
    * Several source files as a queue batch delivers them, one job each, results in input order.
-   * DICOM files go to their pipeline together (files of one study share their commit); the others
-   * run one by one. If the shared run fails, each of its files is ingested on its own, so one bad
-   * file fails only itself (a file the shared run committed returns its report: content hash).
+   * DICOM files go to their pipeline together (files of one study share their commit; one bad file
+   * fails only itself, see `DicomIngestor.ingestFiles`); the others run one by one.
    */
   async ingestMany(srcs: IngestSource[]): Promise<Array<PromiseSettledResult<IngestJob>>> {
     const out: Array<PromiseSettledResult<IngestJob>> = new Array(srcs.length);
     const dicom = srcs.flatMap((src, at) => (pipelineOf(src) === 'dicom' ? [at] : []));
-    if (dicom.length > 1) {
-      try {
-        const jobs = await this.pipelines.dicom.ingestFiles(dicom.map((at) => srcs[at]!));
-        dicom.forEach((at, i) => (out[at] = { status: 'fulfilled', value: jobs[i]! }));
-      } catch {
-        // Each file on its own below.
-      }
-    }
+    if (dicom.length > 0) (await this.pipelines.dicom.ingestFiles(dicom.map((at) => srcs[at]!))).forEach((result, i) => (out[dicom[i]!] = result));
     for (const [at, src] of srcs.entries()) {
       if (out[at]) continue;
       try {

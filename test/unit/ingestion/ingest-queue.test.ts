@@ -55,6 +55,25 @@ describe('the ingest queue (ARCHITECTURE D8: staging → EventBridge → SQS bat
     expect(study.numberOfInstances).toBe(3);
   });
 
+  it('R-ING-5: with too little of the invocation left, files not yet started are handed back untouched, to be redelivered', async () => {
+    const p = demoCohort().patients[0]!;
+    const c = await containerWith([p]);
+    c.objects.presignPut = async () => ({ url: 'https://staging.invalid/', headers: {} });
+    const [a, b] = clinicalCtSeries(p, { seed: 96, slices: 2, size: 16 });
+    const events = [];
+    for (const [i, bytes] of [a!, b!].entries()) {
+      const ticket = await c.uploads.createUpload(dataManager, { datasetId: 'bc-test', fileName: `ct${i}.dcm`, contentType: 'application/dicom', sizeBytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), institution: p.institutionId });
+      await c.objects.put('staging', ticket.upload.stagingKey, bytes);
+      events.push({ bucket: 'staging', key: ticket.upload.stagingKey, uploadId: ticket.upload.uploadId });
+    }
+    // The first file is taken with 6 minutes left; by the second only 4 are.
+    const left = [6 * 60_000, 4 * 60_000];
+    const failures = await processStagedObjects(c, events, { timeLeftMs: () => left.shift() ?? 0 });
+    expect(failures.map((f) => Boolean(f))).toEqual([false, true]);
+    expect((await c.uploads.getUpload(dataManager, events[0]!.uploadId)).status).toBe('accepted');
+    expect((await c.uploads.getUpload(dataManager, events[1]!.uploadId)).status).toBe('awaiting-upload');
+  });
+
   describe('the local queue', () => {
     const settle = () => new Promise((r) => setTimeout(r, 5));
 
