@@ -80,6 +80,9 @@ export class MemoryDocumentStore implements DocumentStore {
   }
 
   async transact(operations: TransactOperation[]): Promise<void> {
+    // As DynamoDB: one operation per item (a caller's bug, never a race).
+    const items = operations.map((op) => `${op.table}\u0000${id(op.kind === 'put' ? op.item : op.key)}`);
+    if (new Set(items).size < items.length) throw new Error('ValidationException: Transaction request cannot include multiple operations on one item');
     // Check every condition first, then apply: all or nothing.
     for (const op of operations) {
       if (op.kind === 'put') this.check(op.table, op.item, op.options);
@@ -100,7 +103,12 @@ export class MemoryDocumentStore implements DocumentStore {
   }
 
   async batchPut(table: TableName, items: Item[]): Promise<void> {
-    for (const item of items) this.table(table).set(id(item), structuredClone(item));
+    // As DynamoDB (one BatchWriteItem call per 25 items): an item twice in one call is refused, and nothing of that call written.
+    for (let i = 0; i < items.length; i += 25) {
+      const call = items.slice(i, i + 25);
+      if (new Set(call.map(id)).size < call.length) throw new Error('ValidationException: Provided list of item keys contains duplicates');
+      for (const item of call) this.table(table).set(id(item), structuredClone(item));
+    }
   }
 
   async ping(): Promise<void> {}

@@ -13,6 +13,9 @@ export interface PolicyBundle {
 
 const NS = 'MDRP';
 
+/** `CedarAuthorizer.slices` by schema and policies. */
+const sliceMemo = new Map<string, ReadonlyMap<string, readonly string[]>>();
+
 /**
  * The Cedar implementation of the authorization port (R-GOV-7).
  *
@@ -69,7 +72,20 @@ export class CedarAuthorizer implements Authorizer {
    * Anything this cannot read exactly (a slot, an entity of another type) puts the policy in every
    * slice: including a policy that cannot match never changes a decision, leaving one out would.
    */
-  static slices(schema: string, policies: Record<string, string>): Map<string, string[]> {
+  static slices(schema: string, policies: Record<string, string>): ReadonlyMap<string, readonly string[]> {
+    // Worked out once per policy set and process: every container of a test run builds an
+    // authorizer, and Node 20's V8 has crashed ("unreachable code" in a lazy deoptimization)
+    // re-optimizing this function after some forty such runs in one process.
+    const key = `${schema}\u0000${JSON.stringify(policies)}`;
+    let slices = sliceMemo.get(key);
+    if (!slices) {
+      if (sliceMemo.size >= 8) sliceMemo.delete(sliceMemo.keys().next().value!);
+      sliceMemo.set(key, (slices = CedarAuthorizer.computeSlices(schema, policies)));
+    }
+    return slices;
+  }
+
+  private static computeSlices(schema: string, policies: Record<string, string>): Map<string, string[]> {
     const json = cedar.schemaToJson(schema);
     if (json.type !== 'success') throw new Error(`Cedar schema: ${JSON.stringify(json.errors)}`);
     const actions = json.json[NS]?.actions ?? {};

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { CatalogService } from '../catalog/catalog-service';
-import { isDomainError } from '../errors';
+import { ConflictError, isDomainError } from '../errors';
 import type { PatientIndex, PatientIdentity } from '../patients/patient-index';
-import type { PatientProfile, ResearchRecords, TimelineEvent } from '../patients/research-records';
+import type { JobRecord, PatientProfile, ResearchRecords, TimelineEvent } from '../patients/research-records';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, Item, TransactOperation } from '../ports/document-store';
+import type { DocumentStore, Item, ItemKey, TransactOperation } from '../ports/document-store';
 import type { FhirValidator } from '../ports/fhir-validator';
 import type { IdGenerator } from '../ports/id-generator';
 import type { IngestJob, JobLineage, RejectedItem } from './ingest-job';
-import { IngestJobs, WritePool } from './ingest-support';
+import { FILES_INGESTED_TOGETHER, IngestJobs, WritePool, type JobBase } from './ingest-support';
 
 /** Resource types the platform accepts (R-ING-1). */
 export const ACCEPTED_RESOURCE_TYPES = [
@@ -27,8 +27,11 @@ export const ACCEPTED_RESOURCE_TYPES = [
 /** Version of this pipeline's transformations, recorded in every record's lineage. */
 export const FHIR_INGEST_VERSION = 'fhir-ingest/1.0.0';
 
-/** Writes `IngestJobs.finish` takes beside the report, marker and counts (a transaction holds 100). */
-const MAX_WRITES_WITH_REPORT = 97;
+/** Writes one TransactWriteItems call holds. */
+const MAX_TRANSACTION_WRITES = 100;
+
+/** Writes a file's profiles may take beside its report, content marker and the dataset's counts in one transaction. */
+const MAX_WRITES_WITH_REPORT = MAX_TRANSACTION_WRITES - 3;
 
 const RESIDENT_ID_SYSTEM = /cn-resident-id|2\.16\.156\.10011\.1\.3|resident/i;
 
@@ -69,54 +72,199 @@ export class FhirIngestor {
     private readonly validator: FhirValidator,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
-    /** Record batches and transactions of one job in flight at once. */
+    /** Record batches and transactions of one run in flight at once. */
     private readonly writeConcurrency = 4,
   ) {
     this.jobs = new IngestJobs(store, clock);
   }
 
   async ingest(src: FhirSource): Promise<IngestJob> {
-    const sha256 = IngestJobs.sha256(src.bytes);
-    const joinsKey = { pk: `JOINS#${src.datasetId}#${src.institution}#${sha256}`, sk: 'JOINS' };
-    const [previous, crashedJoins] = await this.jobs.previousAnd<Item & { patients: string[] }>(src.datasetId, sha256, joinsKey);
-    if (previous) return previous;
-    const startedAt = new Date(this.clock.now()).toISOString();
-    const jobId = this.ids.next('job');
-    // Every record of the job shares this lineage; stored once, while the patients are indexed,
-    // and landed before the first record that names the job.
-    const jobLineage: JobLineage = {
-      sourceSystem: src.sourceSystem,
-      institution: src.institution,
-      fileName: src.fileName,
-      fileSha256: sha256,
-      ...(src.uploadId ? { uploadId: src.uploadId } : {}),
-      jobId,
-      transformations: [
-        { name: 'validate-fhir-r4', version: FHIR_INGEST_VERSION },
-        { name: 'pseudonymize-patient-references', version: FHIR_INGEST_VERSION },
-        { name: 'scrub-known-identifiers', version: FHIR_INGEST_VERSION },
-        { name: 'assign-platform-ids', version: FHIR_INGEST_VERSION },
-      ],
-      operator: src.operator,
-      at: startedAt,
+    const [result] = await this.ingestFiles([src]);
+    if (result!.status === 'rejected') throw result!.reason;
+    return result!.value;
+  }
+
+  /**
+   * Several source files, one job and report each (R-ING-5), as a queue batch delivers them
+   * (ARCHITECTURE D8). Files run in delivery order, since a file may reference the patients of
+   * the files before it; a run of up to `FILES_INGESTED_TOGETHER` consecutive files of one
+   * institution and dataset, distinct in content, shares its round trips: one lookup of earlier
+   * reports, one write of the jobs' lineage, record batches packed across files (the next file is
+   * validated while the last one's batches are in flight), and reports, profiles and counts in
+   * as few transactions as they fit. Results are in the order of `srcs`, each file's own: if a
+   * shared run fails, its files run one by one.
+   */
+  async ingestFiles(srcs: FhirSource[]): Promise<Array<PromiseSettledResult<IngestJob>>> {
+    const out: Array<PromiseSettledResult<IngestJob>> = new Array(srcs.length);
+    const files = srcs.map((src) => ({ src, sha256: IngestJobs.sha256(src.bytes) }));
+    const settle = async (at: number, run: () => Promise<IngestJob>) => {
+      try {
+        out[at] = { status: 'fulfilled', value: await run() };
+      } catch (reason) {
+        out[at] = { status: 'rejected', reason };
+      }
     };
-    const lineageSaved = this.records.saveJobLineage(jobLineage);
+    for (let start = 0; start < files.length; ) {
+      // The same content twice can share no run (one content marker per content): a repeat
+      // starts the next run, where it finds the earlier job's report.
+      const contents = new Set<string>();
+      let end = start;
+      const first = files[start]!.src;
+      while (end < files.length && end - start < FILES_INGESTED_TOGETHER && files[end]!.src.institution === first.institution && files[end]!.src.datasetId === first.datasetId && !contents.has(files[end]!.sha256)) contents.add(files[end++]!.sha256);
+      const run = files.slice(start, end);
+      if (run.length === 1) await settle(start, () => this.alone(run[0]!));
+      else {
+        try {
+          (await this.ingestRun(run)).forEach((job, i) => (out[start + i] = { status: 'fulfilled', value: job }));
+        } catch {
+          // One bad file fails only itself: each file of the run on its own; what the shared run
+          // committed is found by its content marker.
+          for (const [i, file] of run.entries()) await settle(start + i, () => this.alone(file));
+        }
+      }
+      start = end;
+    }
+    return out;
+  }
+
+  getJob(jobId: string): Promise<IngestJob | undefined> {
+    return this.jobs.get(jobId);
+  }
+
+  /** One file as a run of its own; a concurrent run of the same file that committed first (a redelivered event) wins, and its report is returned. */
+  private async alone(file: { src: FhirSource; sha256: string }): Promise<IngestJob> {
+    try {
+      return (await this.ingestRun([file]))[0]!;
+    } catch (e) {
+      const earlier = e instanceof ConflictError ? await this.jobs.previous(file.src.datasetId, file.sha256, file.src.institution) : undefined;
+      if (earlier) return earlier;
+      throw e;
+    }
+  }
+
+  /**
+   * Files of one institution and dataset, distinct in content, in order. Every record of a file
+   * lands (BatchWriteItem, see `prepareFile`) before any report; then the reports with their
+   * content markers, the patients' profiles and the dataset's counts commit in transactions of
+   * consecutive files (rejected files' reports last, as they have no marker a rerun could find).
+   * A job without its marker is run again (redelivery, re-upload) and every key is deterministic,
+   * so the rerun of a run that crashed overwrites the same items and completes what it left.
+   *
+   * Profiles are read once per run, changed in memory and written once, with the report of the
+   * first file that touched them (that file commits first, and the profile already holds what the
+   * later files add, which their reruns add again idempotently). A patient who joins the dataset
+   * is counted in the same transaction as the profile write that makes it a member. A file whose
+   * profiles do not fit in a transaction with its report (a bulk export) writes them first; a run
+   * that crashed before its report left them in the dataset already, so they are noted first
+   * (`JOINS#…`, removed with the report) and the rerun counts them too.
+   */
+  private async ingestRun(files: Array<{ src: FhirSource; sha256: string }>): Promise<IngestJob[]> {
+    const { datasetId, institution } = files[0]!.src;
+    const joinsKeys = files.map((f) => ({ pk: `JOINS#${datasetId}#${institution}#${f.sha256}`, sk: 'JOINS' }));
+    const [earlier, notes] = await this.jobs.previousOfManyAnd<Item & { patients: string[] }>(
+      datasetId,
+      files.map((f) => f.sha256),
+      institution,
+      joinsKeys,
+    );
+    const jobs: IngestJob[] = new Array(files.length);
+    const runs: FileRun[] = [];
+    for (const [i, { src, sha256 }] of files.entries()) {
+      if (earlier[i]) jobs[i] = earlier[i];
+      else runs.push({ i, src, base: { jobId: this.ids.next('job'), sha256, startedAt: new Date(this.clock.now()).toISOString() }, joinsKey: joinsKeys[i]!, note: notes[i] });
+    }
+    if (runs.length === 0) return jobs;
+    // Every record of a job shares its job's lineage, stored once and landed before the first
+    // record that names the job.
+    const lineageSaved = this.records.saveJobLineages(runs.map((r) => lineageOf(r.src, r.base)));
     lineageSaved.catch(() => undefined); // awaited before the first record batch, which rethrows
+    const pool = new WritePool(this.writeConcurrency);
+    const writer = new RecordWriter(this.records, pool, lineageSaved);
+    const drafts: ProfileDrafts = { profiles: new Map(), owners: new Map() };
+    const prepared: PreparedFile[] = [];
+    for (const [k, run] of runs.entries()) prepared.push(await this.prepareFile(run, k, writer, drafts));
+    await writer.flush();
+    await lineageSaved;
+
+    // The patients each file adds to the dataset, each counted once: those its crashed run noted,
+    // then those whose profile it owns and which join now.
+    const updatedAt = new Date(this.clock.now()).toISOString();
+    const counted = new Set<string>();
+    const joins = runs.map((run) => new Set((run.note?.patients ?? []).filter((p) => !counted.has(p) && counted.add(p))));
+    const fresh = runs.map(() => 0);
+    const owned: PatientProfile[][] = runs.map(() => []);
+    for (const [patientId, draft] of drafts.profiles) {
+      if (!draft.profile || draft.profile === draft.loaded) continue;
+      const k = drafts.owners.get(patientId)!;
+      owned[k]!.push({ ...draft.profile, updatedAt });
+      if (!draft.loaded?.datasetIds.includes(datasetId) && draft.profile.datasetIds.includes(datasetId) && !counted.has(patientId)) {
+        counted.add(patientId);
+        joins[k]!.add(patientId);
+        fresh[k]! += 1;
+      }
+    }
+    const commits: Array<{ k: number; operations: TransactOperation[]; records: number; newPatients: number; marked: boolean }> = [];
+    for (const [k, run] of runs.entries()) {
+      const clearNote: TransactOperation[] = run.note ? [{ kind: 'delete', table: 'main', key: run.joinsKey }] : [];
+      const profileWrites = owned[k]!.flatMap((p) => this.records.profileOperations(p));
+      const withReport = profileWrites.length + clearNote.length + 1 <= MAX_WRITES_WITH_REPORT;
+      if (!withReport) {
+        if (fresh[k]! > 0) {
+          await this.store.put('main', { ...run.joinsKey, patients: [...joins[k]!] });
+          if (!run.note) clearNote.push({ kind: 'delete', table: 'main', key: run.joinsKey });
+        }
+        for (const profile of owned[k]!) await pool.add(() => this.records.saveProfile(profile));
+      }
+      const { job, operations } = this.jobs.report(run.src, run.base, prepared[k]!.counts, prepared[k]!.rejected);
+      jobs[run.i] = job;
+      commits.push({ k, operations: [...(withReport ? profileWrites : []), ...clearNote, ...operations], records: prepared[k]!.records, newPatients: joins[k]!.size, marked: job.counts.accepted > 0 });
+    }
+    await pool.drain();
+
+    // Accepted files first, in order (a profile commits with the first file that touched it),
+    // then the rejected: a run that crashed between its transactions wrote none of them twice.
+    const ordered = [...commits.filter((c) => c.marked), ...commits.filter((c) => !c.marked)];
+    const transactions: Array<typeof commits> = [];
+    let size = 0;
+    for (const c of ordered) {
+      if (transactions.length === 0 || size + c.operations.length + 1 > MAX_TRANSACTION_WRITES) {
+        transactions.push([]);
+        size = 0;
+      }
+      transactions.at(-1)!.push(c);
+      size += c.operations.length;
+    }
+    for (const group of transactions) {
+      const marked = group.filter((c) => c.marked);
+      const catalogue = marked.length
+        ? [this.catalog.ingestOperation(datasetId, { records: sum(marked.map((c) => c.records)), newPatients: sum(marked.map((c) => c.newPatients)), at: new Date(this.clock.now()).toISOString() })]
+        : [];
+      // Conditional on each content marker: a concurrent run of one of these files that
+      // committed first fails this transaction, and the file, run again alone, returns its report.
+      await this.store.transact([...group.flatMap((c) => c.operations), ...catalogue]);
+    }
+    return jobs;
+  }
+
+  /**
+   * One file of a run: parsed, every resource validated (medplum) and rejected with a reason or
+   * prepared and handed to the run's `writer`. Patients first, through the master patient index
+   * (sequentially: two records of one person must meet in the index), so every other resource is
+   * linked to its pseudonym.
+   */
+  private async prepareFile(run: FileRun, k: number, writer: RecordWriter, drafts: ProfileDrafts): Promise<PreparedFile> {
+    const { src } = run;
     const rejected: RejectedItem[] = [];
     const parsed = parse(src, rejected);
     // Resources that occur once in the file are written as soon as they are validated and
     // prepared: their batches go out while the next resources are validated. A resource repeated
-    // in the file (same type and source id) waits for its last version, so no two writes ever
-    // touch the same item and no earlier version's event is left behind.
+    // in the file (same type and source id) waits for its last version, so no two writes of the
+    // file ever touch the same item and no earlier version's event is left behind.
     const occurrences = new Map<string, number>();
     for (const { resource } of parsed) occurrences.set(sourceKeyOf(resource), (occurrences.get(sourceKeyOf(resource)) ?? 0) + 1);
 
-    // Patients first, so every other resource can be linked to its pseudonym.
     const patientIds = new Map<string, string>();
     const identities = new Map<string, PatientIdentity[]>();
-    // Profiles are read once per patient, changed in memory (demographics, diagnosis, consent)
-    // and written once per patient at the end: not a read-modify-write per Condition or Consent.
-    const profiles = new Map<string, ProfileDraft>();
     let newPatients = 0;
     let probableDuplicates = 0;
     for (const { line, resource } of parsed) {
@@ -132,15 +280,12 @@ export class FhirIngestor {
         continue;
       }
       try {
-        // Sequential on purpose: two records of one person in the same file must meet in the index.
         const r = await this.index.register({ sourcePatientId: `${src.institution}/${resource.id}`, institution: src.institution, identity });
         patientIds.set(resource.id!, r.patientId);
         identities.set(r.patientId, [identity]);
         if (r.created) newPatients += 1;
         if (r.probableDuplicateOf) probableDuplicates += 1;
-        // A patient the index just created has no profile yet: nothing to read.
-        const draft = r.created ? { loaded: undefined, profile: undefined } : await this.draftOf(profiles, r.patientId);
-        profiles.set(r.patientId, draft);
+        const draft = await this.draftOf(drafts, r.patientId, k, r.created);
         draft.profile = this.upsertProfile(draft.profile, r.patientId, src, resource);
       } catch (e) {
         if (isDomainError(e, 'VALIDATION_FAILED')) rejected.push({ line, resourceType: 'Patient', code: 'INVALID_RESIDENT_ID', issues: ['identifier: resident ID fails the GB 11643 check'] });
@@ -148,46 +293,17 @@ export class FhirIngestor {
       }
     }
 
-    // Records and their timeline events by BatchWriteItem, at most 25 items per call with a record
-    // and its event always in the same call, up to `writeConcurrency` calls in flight. Not one
-    // TransactWriteItems per record+event pair: resuming after a crash does not rest on the pair
-    // being atomic. Everything lands (`drain` rethrows the first failure) before the job report
-    // and its content marker, committed last in one transaction; a job without its marker is run
-    // again (redelivery, re-upload) and every key is deterministic (record: patient, type and
-    // platform id; event: its time and `ev-<platform id>`), so the rerun overwrites the same items
-    // and completes whatever a crash left, a record without its event or the reverse included.
-    // No call carries one item twice (see `occurrences`). A job in progress was never atomic as a
-    // whole (its batches were visible before its marker); what this drops is only a reader's
-    // guarantee, between a crash and the rerun, that an ingested event's record exists (released
-    // timelines tokenise references without resolving them).
-    type Prepared = { patientId: string; resource: FhirResource; sourceId: string; event?: TimelineEvent };
-    const pool = new WritePool(this.writeConcurrency);
-    let chunk: Prepared[] = [];
-    let items = 0;
-    let timelineEvents = 0;
-    const send = async () => {
-      const full = chunk;
-      chunk = [];
-      items = 0;
-      await lineageSaved;
-      await pool.add(() => this.records.saveJobRecords(jobId, full));
-      // Lets the call go out before the next resources are validated (validation never yields).
-      await new Promise((resolve) => setImmediate(resolve));
-    };
-    const write = async (entry: Prepared) => {
-      const n = entry.event ? 2 : 1;
-      if (items + n > 25) await send();
-      chunk.push(entry);
-      items += n;
-      if (entry.event) timelineEvents += 1;
-    };
-
     let acceptedCount = patientIds.size;
+    let timelineEvents = 0;
     const touchedPatients = new Set(patientIds.values());
     // One lookup per source patient, not per resource (bulk exports put Observations in their own file).
     const sourceLookups = new Map<string, Promise<string | undefined>>();
     // Repeated resources by item: the last version of each is written once, after the others.
-    const repeated = new Map<string, Prepared>();
+    const repeated = new Map<string, JobRecord>();
+    const write = async (entry: JobRecord) => {
+      if (entry.event) timelineEvents += 1;
+      await writer.write(entry, k);
+    };
     for (const { line, resource } of parsed) {
       if (resource.resourceType === 'Patient') continue;
       const issues = this.check(resource);
@@ -211,64 +327,27 @@ export class FhirIngestor {
       const scrubbed = scrubKnownIdentifiers(resource, identities.get(patientId)!, patientId);
       const record = { ...rewriteReferences(scrubbed, src.institution, patientIds, patientId), id: platformId };
       const event = timelineEventOf(record, patientId);
-      const entry: Prepared = { patientId, resource: record, sourceId: `${resource.resourceType}/${resource.id ?? `line-${line}`}`, ...(event ? { event } : {}) };
+      const entry: JobRecord = { jobId: run.base.jobId, patientId, resource: record, sourceId: `${resource.resourceType}/${resource.id ?? `line-${line}`}`, ...(event ? { event } : {}) };
       if (occurrences.get(sourceKeyOf(resource))! > 1) {
-        const key = `${patientId}|${record.resourceType}|${platformId}`;
+        const key = recordKeyOf(entry);
         repeated.delete(key); // re-inserted: the last version keeps its place after the others
         repeated.set(key, entry);
       } else await write(entry);
       acceptedCount += 1;
       touchedPatients.add(patientId);
       if (resource.resourceType === 'Condition' || resource.resourceType === 'Consent') {
-        const draft = await this.draftOf(profiles, patientId);
+        const draft = await this.draftOf(drafts, patientId, k);
         if (draft.profile) draft.profile = enrichProfile(draft.profile, record);
       }
     }
     for (const entry of repeated.values()) await write(entry);
-    if (chunk.length) await send();
     // Reported in line order, whichever pass found them.
     rejected.sort((x, y) => x.line - y.line);
-    const updatedAt = new Date(this.clock.now()).toISOString();
-    const changedProfiles = [...profiles.values()].flatMap((d) => (d.profile && d.profile !== d.loaded ? [{ ...d.profile, updatedAt }] : []));
-    const profileWrites = changedProfiles.flatMap((p) => this.records.profileOperations(p));
-    const joined = new Set(crashedJoins?.patients ?? []);
-    const fresh: string[] = [];
-    for (const [patientId, draft] of profiles) {
-      if (draft.profile && draft.profile !== draft.loaded && !draft.loaded?.datasetIds.includes(src.datasetId) && draft.profile.datasetIds.includes(src.datasetId) && !joined.has(patientId)) fresh.push(patientId);
-    }
-    // The patients this file adds to the dataset are counted with the job's report. When their
-    // profiles fit in the report's transaction (a file of a few patients), they are written in it:
-    // joining and counting are one step. Else the profiles go first; a run that crashed before its
-    // report left them in the dataset already, so they are noted first (`JOINS#…`, removed with
-    // the report) and the rerun counts them too.
-    const clearNote: TransactOperation[] = crashedJoins ? [{ kind: 'delete', table: 'main', key: joinsKey }] : [];
-    const withReport = profileWrites.length + clearNote.length + 1 <= MAX_WRITES_WITH_REPORT;
-    fresh.forEach((id) => joined.add(id));
-    if (!withReport) {
-      if (fresh.length) {
-        await this.store.put('main', { ...joinsKey, patients: [...joined] });
-        if (!crashedJoins) clearNote.push({ kind: 'delete', table: 'main', key: joinsKey });
-      }
-      for (const profile of changedProfiles) await pool.add(() => this.records.saveProfile(profile));
-    }
-    await pool.drain();
-    // Report, content marker (conditional: a concurrent run of the same file returns the winner's
-    // report) and the dataset's counts in one transaction: counted once, never lost to a crash.
-    const finishedAt = new Date(this.clock.now()).toISOString();
-    const catalogue = this.catalog.ingestOperation(src.datasetId, { records: acceptedCount - patientIds.size, newPatients: joined.size, at: finishedAt });
-    const job = await this.jobs.finish(
-      src,
-      { jobId, sha256, startedAt },
-      { accepted: acceptedCount, patients: touchedPatients.size, newPatients, probableDuplicates, timelineEvents },
+    return {
+      counts: { accepted: acceptedCount, patients: touchedPatients.size, newPatients, probableDuplicates, timelineEvents },
+      records: acceptedCount - patientIds.size,
       rejected,
-      [...(withReport ? profileWrites : []), ...clearNote],
-      catalogue,
-    );
-    return job;
-  }
-
-  getJob(jobId: string): Promise<IngestJob | undefined> {
-    return this.jobs.get(jobId);
+    };
   }
 
   private check(resource: FhirResource): Pick<RejectedItem, 'code' | 'issues'> | undefined {
@@ -280,13 +359,18 @@ export class FhirIngestor {
     return issues.length ? { code: 'INVALID_FHIR', issues: issues.slice(0, 20) } : undefined;
   }
 
-  /** The profile draft of a patient, read from the store the first time this job needs it. */
-  private async draftOf(drafts: Map<string, ProfileDraft>, patientId: string): Promise<ProfileDraft> {
-    let draft = drafts.get(patientId);
+  /**
+   * The profile draft of a patient, read from the store the first time the run needs it (a
+   * patient the index just created has no profile yet: nothing to read); the file `k` that first
+   * needs it owns it (see `ingestRun`).
+   */
+  private async draftOf(drafts: ProfileDrafts, patientId: string, k: number, created = false): Promise<ProfileDraft> {
+    let draft = drafts.profiles.get(patientId);
     if (!draft) {
-      const loaded = await this.records.getProfile(patientId);
+      const loaded = created ? undefined : await this.records.getProfile(patientId);
       draft = { loaded, profile: loaded };
-      drafts.set(patientId, draft);
+      drafts.profiles.set(patientId, draft);
+      drafts.owners.set(patientId, k);
     }
     return draft;
   }
@@ -304,10 +388,111 @@ export class FhirIngestor {
   }
 }
 
-/** A patient's profile as stored when the job started (`loaded`) and as the job leaves it. */
+/** A file of a run that has no earlier report: its job, and the note its crashed run left (see `ingestRun`). */
+interface FileRun {
+  /** Its place in the run's files. */
+  i: number;
+  src: FhirSource;
+  base: JobBase;
+  joinsKey: ItemKey;
+  note: (Item & { patients: string[] }) | undefined;
+}
+
+/** What a file's job found, for its report. */
+interface PreparedFile {
+  counts: Omit<IngestJob['counts'], 'rejected'>;
+  /** Accepted resources other than Patients (the dataset's record count). */
+  records: number;
+  rejected: RejectedItem[];
+}
+
+/** A patient's profile as stored when the run started (`loaded`) and as the run leaves it. */
 interface ProfileDraft {
   loaded: PatientProfile | undefined;
   profile: PatientProfile | undefined;
+}
+
+/** The profiles a run changes, and which of its files (by index) first touched each. */
+interface ProfileDrafts {
+  profiles: Map<string, ProfileDraft>;
+  owners: Map<string, number>;
+}
+
+/**
+ * Records and their timeline events by BatchWriteItem, packed across the files of a run: at most
+ * 25 items per call with a record and its event always in the same call, up to the pool's limit
+ * of calls in flight, each call after the jobs' lineage (`lineageSaved`). Not one
+ * TransactWriteItems per record+event pair: resuming after a crash does not rest on the pair
+ * being atomic (see `ResearchRecords.saveJobRecords`). No call carries one item twice, and no two
+ * calls in flight write the same item: a record an earlier file of the run wrote waits until that
+ * write has landed, so the later file's version is the one kept.
+ */
+class RecordWriter {
+  private batch: JobRecord[] = [];
+  private items = 0;
+  /** Record keys written in this run, by the file that wrote them. */
+  private readonly writtenBy = new Map<string, number>();
+
+  constructor(
+    private readonly records: ResearchRecords,
+    private readonly pool: WritePool,
+    private readonly lineageSaved: Promise<void>,
+  ) {}
+
+  async write(entry: JobRecord, file: number): Promise<void> {
+    const key = recordKeyOf(entry);
+    const earlier = this.writtenBy.get(key);
+    if (earlier !== undefined && earlier !== file) {
+      await this.flush();
+      await this.pool.drain();
+      this.writtenBy.clear();
+    }
+    this.writtenBy.set(key, file);
+    const n = entry.event ? 2 : 1;
+    if (this.items + n > 25) await this.flush();
+    this.batch.push(entry);
+    this.items += n;
+  }
+
+  async flush(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const full = this.batch;
+    this.batch = [];
+    this.items = 0;
+    await this.lineageSaved;
+    await this.pool.add(() => this.records.saveRecordsOfJobs(full));
+    // Lets the call go out before the next resources are validated (validation never yields).
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** A record's item: patient, type and platform id. */
+function recordKeyOf(r: JobRecord): string {
+  return `${r.patientId}|${r.resource.resourceType}|${r.resource.id}`;
+}
+
+function sum(ns: number[]): number {
+  return ns.reduce((a, b) => a + b, 0);
+}
+
+/** The lineage every record of a job shares (R-ING-6). */
+function lineageOf(src: FhirSource, base: JobBase): JobLineage {
+  return {
+    sourceSystem: src.sourceSystem,
+    institution: src.institution,
+    fileName: src.fileName,
+    fileSha256: base.sha256,
+    ...(src.uploadId ? { uploadId: src.uploadId } : {}),
+    jobId: base.jobId,
+    transformations: [
+      { name: 'validate-fhir-r4', version: FHIR_INGEST_VERSION },
+      { name: 'pseudonymize-patient-references', version: FHIR_INGEST_VERSION },
+      { name: 'scrub-known-identifiers', version: FHIR_INGEST_VERSION },
+      { name: 'assign-platform-ids', version: FHIR_INGEST_VERSION },
+    ],
+    operator: src.operator,
+    at: base.startedAt,
+  };
 }
 
 /** Research-side facts used by search and consent matching: diagnosis, stage, consent (R-DSR-2). */

@@ -40,13 +40,17 @@ export class IngestRouter {
 
   /**
    * Several source files as a queue batch delivers them, one job each, results in input order.
-   * DICOM files go to their pipeline together (files of one study share their commit; one bad file
-   * fails only itself, see `DicomIngestor.ingestFiles`); the others run one by one.
+   * FHIR files go first, in delivery order: they index the patients that the other files (DICOM,
+   * documents, tables) name, and never depend on them. Each pipeline's files then go to it
+   * together (files share their lookups and commits; one bad file fails only itself, see
+   * `FhirIngestor.ingestFiles` and `DicomIngestor.ingestFiles`); the others run one by one.
    */
   async ingestMany(srcs: IngestSource[]): Promise<Array<PromiseSettledResult<IngestJob>>> {
     const out: Array<PromiseSettledResult<IngestJob>> = new Array(srcs.length);
-    const dicom = srcs.flatMap((src, at) => (pipelineOf(src) === 'dicom' ? [at] : []));
-    if (dicom.length > 0) (await this.pipelines.dicom.ingestFiles(dicom.map((at) => srcs[at]!))).forEach((result, i) => (out[dicom[i]!] = result));
+    for (const pipeline of ['fhir', 'dicom'] as const) {
+      const mine = srcs.flatMap((src, at) => (pipelineOf(src) === pipeline ? [at] : []));
+      if (mine.length > 0) (await this.pipelines[pipeline].ingestFiles(mine.map((at) => srcs[at]!))).forEach((result, i) => (out[mine[i]!] = result));
+    }
     for (const [at, src] of srcs.entries()) {
       if (out[at]) continue;
       try {

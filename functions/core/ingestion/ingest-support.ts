@@ -62,16 +62,16 @@ export class IngestJobs {
     return (await this.previousOfMany(datasetId, [sha256], institution))[0];
   }
 
-  /** `previous`, and the item at `alsoRead` read in the same round trip as the content marker. */
-  async previousAnd<T extends Item>(datasetId: string, sha256: string, alsoRead: ItemKey): Promise<[IngestJob | undefined, T | undefined]> {
-    const [marker, also] = await this.store.getMany<Item>('main', [{ pk: `CONTENT#${datasetId}#${sha256}`, sk: 'CONTENT' }, alsoRead]);
-    return [marker ? (await this.jobsOf([marker as Item & { jobId: string }]))[0] : undefined, also as T | undefined];
-  }
-
   /** `previous` of several contents of one dataset, in two round trips whatever their number (markers, then their jobs). */
   async previousOfMany(datasetId: string, sha256s: string[], institution?: string): Promise<Array<IngestJob | undefined>> {
-    const seen = await this.store.getMany<Item & { jobId: string }>('main', sha256s.map((sha256) => ({ pk: `CONTENT#${datasetId}#${sha256}`, sk: 'CONTENT' })));
-    return this.jobsOf(seen, institution);
+    return (await this.previousOfManyAnd(datasetId, sha256s, institution, []))[0];
+  }
+
+  /** `previousOfMany`, and the items at `alsoRead` read in the same round trip as the content markers. */
+  async previousOfManyAnd<T extends Item>(datasetId: string, sha256s: string[], institution: string | undefined, alsoRead: ItemKey[]): Promise<[Array<IngestJob | undefined>, Array<T | undefined>]> {
+    const found = await this.store.getMany<Item>('main', [...sha256s.map((sha256) => ({ pk: `CONTENT#${datasetId}#${sha256}`, sk: 'CONTENT' })), ...alsoRead]);
+    const markers = found.slice(0, sha256s.length) as Array<(Item & { jobId: string }) | undefined>;
+    return [await this.jobsOf(markers, institution), found.slice(sha256s.length) as Array<T | undefined>];
   }
 
   /** The jobs content markers name (one round trip), those of another institution left out. */

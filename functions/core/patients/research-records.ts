@@ -54,6 +54,16 @@ export interface StoredFile {
   encryptedFor?: string;
 }
 
+/** A record an ingest job writes, with its timeline event if it has one (`saveRecordsOfJobs`). */
+export interface JobRecord {
+  jobId: string;
+  patientId: string;
+  resource: { resourceType: string; id?: string };
+  /** `<ResourceType>/<id>` in the source system. */
+  sourceId: string;
+  event?: TimelineEvent;
+}
+
 /** What a record of a job with a shared lineage keeps of it (`saveJobRecords`). */
 type LineageRef = Pick<Lineage, 'jobId' | 'sourceId'>;
 
@@ -146,7 +156,15 @@ export class ResearchRecords {
    * Written before the job's first record, so a record never names a job whose lineage is missing.
    */
   async saveJobLineage(lineage: JobLineage): Promise<void> {
-    await this.store.put('main', { pk: `JOB#${lineage.jobId}`, sk: 'LINEAGE', lineage });
+    await this.saveJobLineages([lineage]);
+  }
+
+  /** `saveJobLineage` of several jobs (the files of one queue batch) by BatchWriteItem. */
+  async saveJobLineages(lineages: JobLineage[]): Promise<void> {
+    await this.store.batchPut(
+      'main',
+      lineages.map((lineage) => ({ pk: `JOB#${lineage.jobId}`, sk: 'LINEAGE', lineage })),
+    );
   }
 
   /**
@@ -159,10 +177,15 @@ export class ResearchRecords {
    * landed, a job without its marker runs again, and record and event keys are deterministic, so a
    * rerun overwrites the same items and completes any pair a crash left half-written.
    */
-  async saveJobRecords(jobId: string, patientRecords: Array<{ patientId: string; resource: { resourceType: string; id?: string }; sourceId: string; event?: TimelineEvent }>): Promise<void> {
+  async saveJobRecords(jobId: string, patientRecords: Array<Omit<JobRecord, 'jobId'>>): Promise<void> {
+    await this.saveRecordsOfJobs(patientRecords.map((r) => ({ ...r, jobId })));
+  }
+
+  /** `saveJobRecords` of records that name their own job: one call may carry several jobs' records (a queue batch's files). */
+  async saveRecordsOfJobs(jobRecords: JobRecord[]): Promise<void> {
     await this.store.batchPut(
       'main',
-      patientRecords.flatMap(({ patientId, resource, sourceId, event }) => {
+      jobRecords.flatMap(({ jobId, patientId, resource, sourceId, event }) => {
         const key = `REC#${resource.resourceType}#${resource.id}`;
         const lineage: LineageRef = { jobId, sourceId };
         return [
@@ -172,6 +195,7 @@ export class ResearchRecords {
       }),
     );
   }
+
 
   /**
    * One record with the version to pass back to `recordOperations` (0: no such record; a record

@@ -36,6 +36,14 @@ describe.each(['memory', 'dynamo'])('document store contract (%s)', (name) => {
     expect(await store().get('main', { pk: 'DATASET', sk: 'u1' })).toEqual({ pk: 'DATASET', sk: 'u1', version: 6, dataset: { fileCount: 17, recordCount: 5, title: 't', updatedAt: 'now' } });
   });
 
+  it('R-ING-5: one BatchWriteItem call carries an item once, one transaction touches an item once: the store refuses the call, nothing of it written', async () => {
+    const item = { pk: 'DUP', sk: 'a', n: 1 };
+    await expect(store().batchPut('main', [item, { pk: 'DUP', sk: 'b' }, { ...item, n: 2 }])).rejects.toThrow(/duplicates/);
+    expect(await store().get('main', { pk: 'DUP', sk: 'b' })).toBeUndefined();
+    await expect(store().transact([{ kind: 'put', table: 'main', item: { pk: 'DUP', sk: 'c' } }, { kind: 'delete', table: 'main', key: { pk: 'DUP', sk: 'c' } }])).rejects.toThrow(/multiple operations on one item/);
+    expect(await store().get('main', { pk: 'DUP', sk: 'c' })).toBeUndefined();
+  });
+
   it('R-ING-5: getMany reads items in the order of the keys asked, missing ones undefined, a key asked twice answered twice, past 100 keys', async () => {
     const items = Array.from({ length: 130 }, (_, i) => ({ pk: `GM#${i % 7}`, sk: `K#${i}`, n: i }));
     await store().batchPut('main', items);

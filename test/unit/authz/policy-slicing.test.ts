@@ -147,9 +147,9 @@ describe('policy slicing: one preparsed set per action gives the full set decisi
       },
     };
     const slices = CedarAuthorizer.slices(groups.schema, CedarAuthorizer.policiesById(groups.policies));
-    expect(slices.get('ReadRaw')?.sort()).toEqual(['any', 'data-group', 'read-group']);
-    expect(slices.get('ReadMeta')?.sort()).toEqual(['any', 'read-group']);
-    expect(slices.get('Write')?.sort()).toEqual(['any', 'writers']);
+    expect([...(slices.get('ReadRaw') ?? [])].sort()).toEqual(['any', 'data-group', 'read-group']);
+    expect([...(slices.get('ReadMeta') ?? [])].sort()).toEqual(['any', 'read-group']);
+    expect([...(slices.get('Write') ?? [])].sort()).toEqual(['any', 'writers']);
     const s = new CedarAuthorizer(groups, NOW);
     const f = new CedarAuthorizer(groups, NOW, { slicing: false });
     const resource = { type: 'Platform' as const, id: 'mdrp' };

@@ -329,6 +329,23 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       expect((await c.dicomIngest.ingestFiles(sources)).map((r) => r.status === 'fulfilled' && r.value.jobId)).toEqual(jobs.map((j) => j.jobId));
     });
 
+    it('R-ING-5/R-MPI-1: a batch whose DICOM files come before the FHIR file that indexes their patient ingests the patient first', async () => {
+      // Prepare: nothing of the patient ingested yet
+      const c = await containerWith([]);
+      const [a, b] = series(2, 93);
+      const fhir = new TextEncoder().encode(p.fhir.map((r) => JSON.stringify(r)).join('\n'));
+      // Act
+      const results = await c.ingestRouter.ingestMany([source(p, 'a.dcm', 'application/dicom', a!), source(p, 'b.dcm', 'application/dicom', b!), source(p, 'patient.ndjson', 'application/fhir+ndjson', fhir)]);
+      // Assess
+      const jobs = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+      expect(jobs.map((j) => [j?.fileName, j?.counts.accepted, j?.counts.rejected])).toEqual([
+        ['a.dcm', 1, 0],
+        ['b.dcm', 1, 0],
+        ['patient.ndjson', p.fhir.length, 0],
+      ]);
+      expect((await studyOf(c, await patientIdOf(c, p))).numberOfInstances).toBe(2);
+    });
+
     it('R-ING-5: in one batch a file seen before returns its report, the same bytes twice are one job, bad files get their own report once, results keep their order', async () => {
       const c = await containerWith([p]);
       const [a, b, d] = series(3, 89);

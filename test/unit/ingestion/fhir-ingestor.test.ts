@@ -1,8 +1,10 @@
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateDemoCohort } from '../../../infra/local/demo/generate-demo-cohort';
 import type { DemoCohort } from '../../../infra/local/demo/demo-model';
 import { MedplumFhirValidator } from '../../../functions/adapters/shared/medplum-fhir-validator';
-import { FhirIngestor } from '../../../functions/core/ingestion/fhir-ingestor';
+import { FhirIngestor, platformIdOf } from '../../../functions/core/ingestion/fhir-ingestor';
+import type { IngestJob } from '../../../functions/core/ingestion/ingest-job';
+import type { TransactOperation } from '../../../functions/core/ports/document-store';
 import { testContainer } from '../../support/test-container';
 
 const enc = (lines: unknown[]) => new TextEncoder().encode(lines.map((l) => JSON.stringify(l)).join('\n'));
@@ -323,5 +325,203 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
       // The note of patients joining the dataset is gone with the report.
       expect(await run.documents.get('main', { pk: `JOINS#bc-nrt-io#${cohort.patients[0]!.institutionId}#${job.sha256}`, sk: 'JOINS' })).toBeUndefined();
     }
+  });
+
+  describe('the files of a queue batch (ARCHITECTURE D8)', () => {
+    const INSTITUTION = 'H-BATCH';
+    const file = (bytes: Uint8Array, fileName = 'export.ndjson') => ({ ...source(0, bytes, fileName), institution: INSTITUTION });
+    const perPatient = () => cohort.patients.map((p, i) => file(enc(p.fhir), `patient-${i}.ndjson`));
+    const fulfilled = (results: Array<PromiseSettledResult<IngestJob>>) => results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)!);
+    const pidOf = async (box: ReturnType<typeof testContainer>, sourceId: string) => (await box.patientIndex.lookupSource(`${INSTITUTION}/${sourceId}`))!;
+    /** What a reader sees of the dataset and of each patient, to compare two ways of ingesting the same files. */
+    const stateOf = async (box: ReturnType<typeof testContainer>) => {
+      const { patientCount, recordCount } = await box.catalog.getDataset('bc-nrt-io');
+      const patients = await Promise.all(
+        cohort.patients.map(async (p) => {
+          const pid = await pidOf(box, p.fhir[0]!.id!);
+          const { updatedAt: _, patientId: __, ...profile } = (await box.research.getProfile(pid))!;
+          const records = (await box.research.records(pid)).map((r) => JSON.stringify(r).replaceAll(pid, 'PID')).sort();
+          const timeline = (await box.research.timeline(pid)).map((e) => `${e.occurredAt} ${e.type} ${e.recordRefs.join()}`).sort();
+          return { profile, records, timeline };
+        }),
+      );
+      return { patientCount, recordCount, patients };
+    };
+    const withDataset = async () => {
+      const box = testContainer();
+      await box.catalog.saveDataset(await c.catalog.getDataset('bc-nrt-io'));
+      return box;
+    };
+    const jobWrites = (ops: TransactOperation[]) => ops.filter((o) => o.kind === 'put' && o.item.sk === 'JOB').length;
+
+    it('R-ING-5/R-ING-6: per-patient files are one job and report each, as if ingested one by one, with their reports in one transaction instead of one per file', async () => {
+      // Prepare
+      const files = perPatient();
+      const reference = await withDataset();
+      const one = [];
+      for (const f of files) one.push(await reference.ingest.ingest(f));
+      const transact = vi.spyOn(c.documents, 'transact');
+      // Act
+      const jobs = fulfilled(await c.ingest.ingestFiles(files));
+      // Assess
+      expect(jobs.map((j) => [j.fileName, j.counts])).toEqual(one.map((j) => [j.fileName, j.counts]));
+      expect(new Set(jobs.map((j) => j.jobId)).size).toBe(files.length);
+      expect(transact.mock.calls.map(([ops]) => jobWrites(ops)).filter((n) => n > 0)).toEqual([files.length]);
+      expect(await stateOf(c)).toEqual(await stateOf(reference));
+      // Each record names its own file's job, whose lineage is its file's.
+      for (const [i, job] of jobs.entries()) {
+        const [rec] = (await c.research.recordsOfJob(job.jobId, { limit: 1 })).items;
+        expect(await c.research.lineageOf(rec!.patientId, rec!.resourceType, rec!.id)).toMatchObject({ jobId: job.jobId, fileName: `patient-${i}.ndjson`, fileSha256: job.sha256 });
+        expect((await c.research.recordsOfJob(job.jobId)).items).toHaveLength(job.counts.accepted - 1);
+      }
+      // Each file again, alone or in a batch: its earlier report.
+      expect(fulfilled(await c.ingest.ingestFiles(files)).map((j) => j.jobId)).toEqual(jobs.map((j) => j.jobId));
+      expect((await c.ingest.ingest(files[2]!)).jobId).toBe(jobs[2]!.jobId);
+    });
+
+    it('R-ING-5/R-DSR-2: files keep their delivery order: a file may reference the patients of the files before it; a profile two files change is written once, counted once', async () => {
+      // Prepare: the Patient in one file, its clinical resources in the next
+      const p = cohort.patients[1]!;
+      const [patient, ...rest] = p.fhir;
+      let profileWrites = 0;
+      const transact = c.documents.transact.bind(c.documents);
+      c.documents.transact = async (ops) => ((profileWrites += ops.filter((o) => o.kind === 'put' && o.item.sk === 'PROFILE').length), transact(ops));
+      // Act
+      const [a, b] = fulfilled(await c.ingest.ingestFiles([file(enc([patient]), 'patient.ndjson'), file(enc(rest), 'clinical.ndjson')]));
+      const [late] = fulfilled(await c.ingest.ingestFiles([file(enc(cohort.patients[2]!.fhir.slice(1)), 'early.ndjson'), file(enc([cohort.patients[2]!.fhir[0]]), 'patient-later.ndjson')]));
+      // Assess
+      expect([a!.counts.accepted, b!.counts]).toEqual([1, expect.objectContaining({ accepted: rest.length, rejected: 0, patients: 1 })]);
+      const profile = (await c.research.getProfile(await pidOf(c, patient!.id!)))!;
+      expect(profile).toMatchObject({ datasetIds: ['bc-nrt-io'], diagnosis: { code: expect.any(String) } });
+      expect(profileWrites).toBe(2); // one per patient of the two batches
+      expect((await c.catalog.getDataset('bc-nrt-io')).patientCount).toBe(2);
+      expect(new Set(late!.rejected.map((r) => r.code))).toEqual(new Set(['UNKNOWN_PATIENT']));
+    });
+
+    it('R-ING-5: a resource in two files of one batch keeps the later file\'s version', async () => {
+      // Prepare
+      const p = cohort.patients[0]!;
+      const obs = p.fhir.find((r) => r.resourceType === 'Observation') as unknown as Record<string, unknown>;
+      const transact = vi.spyOn(c.documents, 'transact');
+      // Act
+      // A first file small enough that its write of the Observation and the correction's would share a call.
+      const first = [p.fhir[0], obs];
+      const jobs = fulfilled(await c.ingest.ingestFiles([file(enc(first), 'first.ndjson'), file(enc([{ ...obs, status: 'amended' }]), 'correction.ndjson')]));
+      // Assess: in one shared run (not file by file after a refused batch call)
+      expect(transact.mock.calls.map(([ops]) => jobWrites(ops)).filter((n) => n > 0)).toEqual([2]);
+      expect(jobs.map((j) => j.counts.accepted)).toEqual([2, 1]);
+      const pid = await pidOf(c, p.fhir[0]!.id!);
+      const kept = (await c.research.records(pid, 'Observation')).filter((r) => r.id === platformIdOf(INSTITUTION, 'Observation', String(obs.id)));
+      expect(kept.map((r) => r.status)).toEqual(['amended']);
+      const [rec] = (await c.research.recordsOfJob(jobs[1]!.jobId)).items;
+      expect(rec!.id).toBe(kept[0]!.id);
+    });
+
+    it('R-ING-5: in one batch a file seen before returns its report, the same bytes twice are one job, a bad file gets its report once and last; results keep their order', async () => {
+      // Prepare
+      const [a, b, d] = perPatient();
+      const seen = await c.ingest.ingest(a!);
+      const transact = vi.spyOn(c.documents, 'transact');
+      // Act
+      const jobs = fulfilled(await c.ingest.ingestFiles([b!, a!, file(new TextEncoder().encode('{not json'), 'bad.ndjson'), d!, { ...d!, fileName: 'twice.ndjson' }]));
+      // Assess
+      expect(jobs.map((j) => j.fileName)).toEqual(['patient-1.ndjson', 'patient-0.ndjson', 'bad.ndjson', 'patient-2.ndjson', 'patient-2.ndjson']);
+      expect(jobs[1]!.jobId).toBe(seen.jobId);
+      expect(jobs[4]!.jobId).toBe(jobs[3]!.jobId);
+      expect(jobs[2]!.rejected).toEqual([{ line: 1, code: 'INVALID_JSON', issues: ['line is not valid JSON'] }]);
+      // b and d's reports, then the bad file's: the repeat of d's bytes starts a run of its own and finds d's report.
+      const reports = transact.mock.calls.map(([ops]) => ops.filter((o) => o.kind === 'put' && o.item.sk === 'JOB').map((o) => (o as unknown as { item: { job: IngestJob } }).item.job.fileName)).filter((n) => n.length > 0);
+      expect(reports).toEqual([['patient-1.ndjson', 'patient-2.ndjson', 'bad.ndjson']]);
+      const all = (await c.documents.query<{ pk: string; sk: string; job: IngestJob }>('main', { index: 'gsi1', pk: 'JOBS#bc-nrt-io' })).items;
+      expect(all.filter((x) => x.job.fileName === 'bad.ndjson')).toHaveLength(1);
+    });
+
+    it('R-ING-5/R-GOV-1: a crash at any write of a batch is completed by its redelivery, one by one or in a batch again, every file and patient counted once', async () => {
+      // Prepare: a file of 48 patients (96 profile writes: its report fills a transaction), the
+      // clinical file of one of them (the profile it changes commits with the first file) and a
+      // second patient's whole file
+      const p = cohort.patients[1]!;
+      const others = Array.from({ length: 47 }, (_, i) => ({ resourceType: 'Patient', id: `many-${i}`, name: [{ family: '测', given: [`试${i}`] }], gender: 'female', birthDate: `1971-02-${String((i % 28) + 1).padStart(2, '0')}` }));
+      const files = [file(enc([...others, p.fhir[0]]), 'patients.ndjson'), file(enc(p.fhir.slice(1)), 'clinical.ndjson'), file(enc(cohort.patients[3]!.fhir), 'other.ndjson')];
+      const reference = await withDataset();
+      let total = 0;
+      for (const method of ['transact', 'batchPut', 'put'] as const) {
+        const real = (reference.documents[method] as (...a: unknown[]) => Promise<void>).bind(reference.documents);
+        (reference.documents[method] as unknown) = async (...args: unknown[]) => ((total += 1), real(...args));
+      }
+      const transact = vi.spyOn(reference.documents, 'transact');
+      const expected = fulfilled(await reference.ingest.ingestFiles(files)).map((j) => j.counts);
+      expect(transact.mock.calls.map(([ops]) => jobWrites(ops)).filter((n) => n > 0)).toEqual([1, 2]);
+      const dataset = await reference.catalog.getDataset('bc-nrt-io');
+      expect(dataset.patientCount).toBe(49);
+      let betweenReports = 0;
+      for (let crashAt = 1; crashAt <= total; crashAt++) {
+        const run = await withDataset();
+        const real = { transact: run.documents.transact.bind(run.documents), batchPut: run.documents.batchPut.bind(run.documents), put: run.documents.put.bind(run.documents) };
+        // From the crash on the store is unreachable (the invocation died): the per-file fallback fails too.
+        let writes = 0;
+        for (const method of ['transact', 'batchPut', 'put'] as const) {
+          (run.documents[method] as unknown) = async (...args: unknown[]) => {
+            if (++writes >= crashAt) throw new Error('emulator restarted');
+            return (real[method] as (...a: unknown[]) => Promise<void>)(...args);
+          };
+        }
+        // A file whose report committed before the crash is found by the per-file fallback.
+        const statuses = (await run.ingest.ingestFiles(files)).map((r) => r.status);
+        expect(statuses.at(-1)).toBe('rejected');
+        if (statuses[0] === 'fulfilled') betweenReports += 1;
+        Object.assign(run.documents, real);
+        // Odd crash points are redelivered as a batch again, even ones file by file.
+        const jobs: IngestJob[] = [];
+        if (crashAt % 2) jobs.push(...fulfilled(await run.ingest.ingestFiles(files)));
+        else for (const f of files) jobs.push(await run.ingest.ingest(f));
+        expect({ crashAt, counts: jobs.map((j) => ({ ...j.counts, newPatients: 0 })) }).toEqual({ crashAt, counts: expected.map((x) => ({ ...x, newPatients: 0 })) });
+        const after = await run.catalog.getDataset('bc-nrt-io');
+        expect({ crashAt, patients: after.patientCount, records: after.recordCount, members: (await run.research.profilesOf('bc-nrt-io')).length }).toEqual({ crashAt, patients: 49, records: dataset.recordCount, members: 49 });
+        const pid = await pidOf(run, p.fhir[0]!.id!);
+        expect(await run.research.records(pid)).toHaveLength(p.fhir.length - 1);
+        expect((await run.research.getProfile(pid))!.diagnosis?.code).toBeTruthy();
+      }
+      // The crash between the two report transactions was among them.
+      expect(betweenReports).toBe(1);
+    });
+
+    it('R-ING-5: when the shared run fails, its files run one by one: each gets one report and is counted once', async () => {
+      // Prepare: the shared commit fails once (an object the batch cannot write)
+      const files = perPatient();
+      const transact = c.documents.transact.bind(c.documents);
+      let failed = 0;
+      c.documents.transact = async (ops) => {
+        if (jobWrites(ops) > 1 && failed++ === 0) throw new Error('item too large');
+        return transact(ops);
+      };
+      // Act
+      const jobs = fulfilled(await c.ingest.ingestFiles(files));
+      // Assess
+      expect(failed).toBe(1);
+      expect(jobs.map((j) => j.counts.rejected)).toEqual(files.map(() => 0));
+      const all = (await c.documents.query<{ pk: string; sk: string; job: IngestJob }>('main', { index: 'gsi1', pk: 'JOBS#bc-nrt-io' })).items;
+      expect(all).toHaveLength(files.length);
+      expect((await c.catalog.getDataset('bc-nrt-io')).patientCount).toBe(files.length);
+    });
+
+    it('R-ING-5/R-GOV-1: a bulk file of more patients than a transaction holds shares a batch with small files; a crash before the reports still counts each patient once', async () => {
+      const patients = Array.from({ length: 60 }, (_, i) => ({ resourceType: 'Patient', id: `bulk-${i}`, name: [{ family: '测', given: [`试${i}`] }], gender: i % 2 ? 'male' : 'female', birthDate: `1970-01-${String((i % 28) + 1).padStart(2, '0')}` }));
+      const files = [file(enc(cohort.patients[0]!.fhir), 'small.ndjson'), file(enc(patients), 'bulk.ndjson'), file(enc(cohort.patients[2]!.fhir), 'small-2.ndjson')];
+      const transact = c.documents.transact.bind(c.documents);
+      c.documents.transact = async (ops) => {
+        if (jobWrites(ops) > 0) throw new Error('invocation timed out');
+        return transact(ops);
+      };
+      expect((await c.ingest.ingestFiles(files)).map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      // The bulk file's profiles landed before its report, noted as joining the dataset.
+      expect((await c.research.profilesOf('bc-nrt-io')).length).toBeGreaterThanOrEqual(60);
+      c.documents.transact = transact;
+      const jobs = fulfilled(await c.ingest.ingestFiles(files));
+      expect(jobs.map((j) => j.counts.accepted)).toEqual([cohort.patients[0]!.fhir.length, 60, cohort.patients[2]!.fhir.length]);
+      const dataset = await c.catalog.getDataset('bc-nrt-io');
+      expect({ patients: dataset.patientCount, members: (await c.research.profilesOf('bc-nrt-io')).length }).toEqual({ patients: 62, members: 62 });
+      expect(await c.documents.get('main', { pk: `JOINS#bc-nrt-io#${INSTITUTION}#${jobs[1]!.sha256}`, sk: 'JOINS' })).toBeUndefined();
+    });
   });
 });
