@@ -30,6 +30,9 @@ export const FHIR_INGEST_VERSION = 'fhir-ingest/1.0.0';
 /** Writes one TransactWriteItems call holds. */
 const MAX_TRANSACTION_WRITES = 100;
 
+/** Bytes of items the run puts in one transaction, under DynamoDB's 4 MB (JSON is a fair estimate of item size). */
+const MAX_TRANSACTION_BYTES = 3.5 * 1024 * 1024;
+
 /** Writes a file's profiles may take beside its report, content marker and the dataset's counts in one transaction. */
 const MAX_WRITES_WITH_REPORT = MAX_TRANSACTION_WRITES - 3;
 
@@ -114,12 +117,16 @@ export class FhirIngestor {
       const run = files.slice(start, end);
       if (run.length === 1) await settle(start, () => this.alone(run[0]!));
       else {
+        const committed = new Map<number, IngestJob>();
         try {
-          (await this.ingestRun(run)).forEach((job, i) => (out[start + i] = { status: 'fulfilled', value: job }));
+          (await this.ingestRun(run, committed)).forEach((job, i) => (out[start + i] = { status: 'fulfilled', value: job }));
         } catch {
-          // One bad file fails only itself: each file of the run on its own; what the shared run
-          // committed is found by its content marker.
-          for (const [i, file] of run.entries()) await settle(start + i, () => this.alone(file));
+          // One bad file fails only itself: each file of the run whose report did not land, on its own.
+          for (const [i, file] of run.entries()) {
+            const job = committed.get(i);
+            if (job) out[start + i] = { status: 'fulfilled', value: job };
+            else await settle(start + i, () => this.alone(file));
+          }
         }
       }
       start = end;
@@ -146,7 +153,9 @@ export class FhirIngestor {
    * Files of one institution and dataset, distinct in content, in order. Every record of a file
    * lands (BatchWriteItem, see `prepareFile`) before any report; then the reports with their
    * content markers, the patients' profiles and the dataset's counts commit in transactions of
-   * consecutive files (rejected files' reports last, as they have no marker a rerun could find).
+   * consecutive files (rejected files' reports last, in transactions of their own, as they have
+   * no marker a rerun could find); `committed` gets each file whose report has landed, so a run
+   * that fails part-way is completed by running only the others again.
    * A job without its marker is run again (redelivery, re-upload) and every key is deterministic,
    * so the rerun of a run that crashed overwrites the same items and completes what it left.
    *
@@ -158,7 +167,7 @@ export class FhirIngestor {
    * that crashed before its report left them in the dataset already, so they are noted first
    * (`JOINS#…`, removed with the report) and the rerun counts them too.
    */
-  private async ingestRun(files: Array<{ src: FhirSource; sha256: string }>): Promise<IngestJob[]> {
+  private async ingestRun(files: Array<{ src: FhirSource; sha256: string }>, committed = new Map<number, IngestJob>()): Promise<IngestJob[]> {
     const { datasetId, institution } = files[0]!.src;
     const joinsKeys = files.map((f) => ({ pk: `JOINS#${datasetId}#${institution}#${f.sha256}`, sk: 'JOINS' }));
     const [earlier, notes] = await this.jobs.previousOfManyAnd<Item & { patients: string[] }>(
@@ -170,7 +179,7 @@ export class FhirIngestor {
     const jobs: IngestJob[] = new Array(files.length);
     const runs: FileRun[] = [];
     for (const [i, { src, sha256 }] of files.entries()) {
-      if (earlier[i]) jobs[i] = earlier[i];
+      if (earlier[i]) committed.set(i, (jobs[i] = earlier[i]));
       else runs.push({ i, src, base: { jobId: this.ids.next('job'), sha256, startedAt: new Date(this.clock.now()).toISOString() }, joinsKey: joinsKeys[i]!, note: notes[i] });
     }
     if (runs.length === 0) return jobs;
@@ -179,6 +188,17 @@ export class FhirIngestor {
     const lineageSaved = this.records.saveJobLineages(runs.map((r) => lineageOf(r.src, r.base)));
     lineageSaved.catch(() => undefined); // awaited before the first record batch, which rethrows
     const pool = new WritePool(this.writeConcurrency);
+    try {
+      return await this.writeRun(runs, jobs, committed, pool, lineageSaved);
+    } finally {
+      // A failed run leaves no write in flight behind it (its files may run again at once).
+      await pool.drain().catch(() => undefined);
+    }
+  }
+
+  /** The rest of `ingestRun`: the files prepared and written, then their commits; `committed` gets each file whose report has landed. */
+  private async writeRun(runs: FileRun[], jobs: IngestJob[], committed: Map<number, IngestJob>, pool: WritePool, lineageSaved: Promise<void>): Promise<IngestJob[]> {
+    const { datasetId } = runs[0]!.src;
     const writer = new RecordWriter(this.records, pool, lineageSaved);
     const drafts: ProfileDrafts = { profiles: new Map(), owners: new Map() };
     const prepared: PreparedFile[] = [];
@@ -186,11 +206,17 @@ export class FhirIngestor {
     await writer.flush();
     await lineageSaved;
 
-    // The patients each file adds to the dataset, each counted once: those its crashed run noted,
-    // then those whose profile it owns and which join now.
+    // The patients each file adds to the dataset, each counted once: those its crashed run noted
+    // that are members after this run (a noted patient whose profile write failed, and which
+    // another file of that run added, is counted by the file that adds it now), then those whose
+    // profile it owns and which join now.
     const updatedAt = new Date(this.clock.now()).toISOString();
     const counted = new Set<string>();
-    const joins = runs.map((run) => new Set((run.note?.patients ?? []).filter((p) => !counted.has(p) && counted.add(p))));
+    const memberAfter = (patientId: string) => {
+      const draft = drafts.profiles.get(patientId);
+      return !draft || (draft.profile?.datasetIds.includes(datasetId) ?? false);
+    };
+    const joins = runs.map((run) => new Set((run.note?.patients ?? []).filter((p) => memberAfter(p) && !counted.has(p) && counted.add(p))));
     const fresh = runs.map(() => 0);
     const owned: PatientProfile[][] = runs.map(() => []);
     for (const [patientId, draft] of drafts.profiles) {
@@ -203,7 +229,7 @@ export class FhirIngestor {
         fresh[k]! += 1;
       }
     }
-    const commits: Array<{ k: number; operations: TransactOperation[]; records: number; newPatients: number; marked: boolean }> = [];
+    const commits: FileCommit[] = [];
     for (const [k, run] of runs.entries()) {
       const clearNote: TransactOperation[] = run.note ? [{ kind: 'delete', table: 'main', key: run.joinsKey }] : [];
       const profileWrites = owned[k]!.flatMap((p) => this.records.profileOperations(p));
@@ -221,19 +247,10 @@ export class FhirIngestor {
     }
     await pool.drain();
 
-    // Accepted files first, in order (a profile commits with the first file that touched it),
-    // then the rejected: a run that crashed between its transactions wrote none of them twice.
-    const ordered = [...commits.filter((c) => c.marked), ...commits.filter((c) => !c.marked)];
-    const transactions: Array<typeof commits> = [];
-    let size = 0;
-    for (const c of ordered) {
-      if (transactions.length === 0 || size + c.operations.length + 1 > MAX_TRANSACTION_WRITES) {
-        transactions.push([]);
-        size = 0;
-      }
-      transactions.at(-1)!.push(c);
-      size += c.operations.length;
-    }
+    // Accepted files first, in order (a profile commits with the first file that touched it), then
+    // the rejected, in transactions of their own: they have no marker for a rerun to find, so a run
+    // that crashed before its last transaction has written none of them.
+    const transactions = [...pack(commits.filter((c) => c.marked)), ...pack(commits.filter((c) => !c.marked))];
     for (const group of transactions) {
       const marked = group.filter((c) => c.marked);
       const catalogue = marked.length
@@ -242,6 +259,7 @@ export class FhirIngestor {
       // Conditional on each content marker: a concurrent run of one of these files that
       // committed first fails this transaction, and the file, run again alone, returns its report.
       await this.store.transact([...group.flatMap((c) => c.operations), ...catalogue]);
+      for (const c of group) committed.set(runs[c.k]!.i, jobs[runs[c.k]!.i]!);
     }
     return jobs;
   }
@@ -464,6 +482,39 @@ class RecordWriter {
     // Lets the call go out before the next resources are validated (validation never yields).
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** A file's writes for the run's commit: its report and marker, and the profiles it owns when they fit beside them. */
+interface FileCommit {
+  /** Its place in the run's files that have no earlier report. */
+  k: number;
+  operations: TransactOperation[];
+  records: number;
+  newPatients: number;
+  /** Something was accepted: the report comes with a content marker and the dataset's counts. */
+  marked: boolean;
+}
+
+/**
+ * Consecutive files' writes in transactions of at most 100 writes (one kept for the dataset's
+ * counts) and about 3.5 MB (DynamoDB takes 4 MB a transaction; reports of many rejections are large).
+ */
+function pack(commits: FileCommit[]): FileCommit[][] {
+  const out: FileCommit[][] = [];
+  let writes = 0;
+  let bytes = 0;
+  for (const c of commits) {
+    const size = Buffer.byteLength(JSON.stringify(c.operations));
+    if (out.length === 0 || writes + c.operations.length + 1 > MAX_TRANSACTION_WRITES || bytes + size > MAX_TRANSACTION_BYTES) {
+      out.push([]);
+      writes = 0;
+      bytes = 0;
+    }
+    out.at(-1)!.push(c);
+    writes += c.operations.length;
+    bytes += size;
+  }
+  return out;
 }
 
 /** A record's item: patient, type and platform id. */

@@ -353,6 +353,13 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
       return box;
     };
     const jobWrites = (ops: TransactOperation[]) => ops.filter((o) => o.kind === 'put' && o.item.sk === 'JOB').length;
+    /** How many reports each file name has in the dataset. */
+    const reportsByFile = async (box: ReturnType<typeof testContainer>) => {
+      const out: Record<string, number> = {};
+      for (const { job } of (await box.documents.query<{ pk: string; sk: string; job: IngestJob }>('main', { index: 'gsi1', pk: 'JOBS#bc-nrt-io' })).items) out[job.fileName] = (out[job.fileName] ?? 0) + 1;
+      return out;
+    };
+    const manyPatients = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ resourceType: 'Patient', id: `${prefix}-${i}`, name: [{ family: '测', given: [`${prefix}${i}`] }], gender: 'female', birthDate: `1971-02-${String((i % 28) + 1).padStart(2, '0')}` }));
 
     it('R-ING-5/R-ING-6: per-patient files are one job and report each, as if ingested one by one, with their reports in one transaction instead of one per file', async () => {
       // Prepare
@@ -415,6 +422,16 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
       expect(kept.map((r) => r.status)).toEqual(['amended']);
       const [rec] = (await c.research.recordsOfJob(jobs[1]!.jobId)).items;
       expect(rec!.id).toBe(kept[0]!.id);
+
+      // Again with the earlier version's call still in flight when the correction is written: it waits for it.
+      const box = await withDataset();
+      const realBatch = box.documents.batchPut.bind(box.documents);
+      box.documents.batchPut = async (table, items) => {
+        if (items.some((i) => (i.resource as { id?: string; status?: string } | undefined)?.id === kept[0]!.id && (i.resource as { status?: string }).status !== 'amended')) await new Promise((r) => setTimeout(r, 200));
+        return realBatch(table, items);
+      };
+      await box.ingest.ingestFiles([file(enc(p.fhir), 'first.ndjson'), file(enc([{ ...obs, status: 'amended' }]), 'correction.ndjson')]);
+      expect((await box.research.records(await pidOf(box, p.fhir[0]!.id!), 'Observation')).filter((r) => r.id === kept[0]!.id).map((r) => r.status)).toEqual(['amended']);
     });
 
     it('R-ING-5: in one batch a file seen before returns its report, the same bytes twice are one job, a bad file gets its report once and last; results keep their order', async () => {
@@ -429,9 +446,9 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
       expect(jobs[1]!.jobId).toBe(seen.jobId);
       expect(jobs[4]!.jobId).toBe(jobs[3]!.jobId);
       expect(jobs[2]!.rejected).toEqual([{ line: 1, code: 'INVALID_JSON', issues: ['line is not valid JSON'] }]);
-      // b and d's reports, then the bad file's: the repeat of d's bytes starts a run of its own and finds d's report.
+      // b and d's reports, then the bad file's in a transaction of its own: the repeat of d's bytes starts a run of its own and finds d's report.
       const reports = transact.mock.calls.map(([ops]) => ops.filter((o) => o.kind === 'put' && o.item.sk === 'JOB').map((o) => (o as unknown as { item: { job: IngestJob } }).item.job.fileName)).filter((n) => n.length > 0);
-      expect(reports).toEqual([['patient-1.ndjson', 'patient-2.ndjson', 'bad.ndjson']]);
+      expect(reports).toEqual([['patient-1.ndjson', 'patient-2.ndjson'], ['bad.ndjson']]);
       const all = (await c.documents.query<{ pk: string; sk: string; job: IngestJob }>('main', { index: 'gsi1', pk: 'JOBS#bc-nrt-io' })).items;
       expect(all.filter((x) => x.job.fileName === 'bad.ndjson')).toHaveLength(1);
     });
@@ -441,8 +458,8 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
       // clinical file of one of them (the profile it changes commits with the first file) and a
       // second patient's whole file
       const p = cohort.patients[1]!;
-      const others = Array.from({ length: 47 }, (_, i) => ({ resourceType: 'Patient', id: `many-${i}`, name: [{ family: '测', given: [`试${i}`] }], gender: 'female', birthDate: `1971-02-${String((i % 28) + 1).padStart(2, '0')}` }));
-      const files = [file(enc([...others, p.fhir[0]]), 'patients.ndjson'), file(enc(p.fhir.slice(1)), 'clinical.ndjson'), file(enc(cohort.patients[3]!.fhir), 'other.ndjson')];
+      const others = manyPatients(47, 'many');
+      const files = [file(enc([...others, p.fhir[0]]), 'patients.ndjson'), file(enc(p.fhir.slice(1)), 'clinical.ndjson'), file(new TextEncoder().encode('{not json'), 'bad.ndjson'), file(enc(cohort.patients[3]!.fhir), 'other.ndjson')];
       const reference = await withDataset();
       let total = 0;
       for (const method of ['transact', 'batchPut', 'put'] as const) {
@@ -451,7 +468,8 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
       }
       const transact = vi.spyOn(reference.documents, 'transact');
       const expected = fulfilled(await reference.ingest.ingestFiles(files)).map((j) => j.counts);
-      expect(transact.mock.calls.map(([ops]) => jobWrites(ops)).filter((n) => n > 0)).toEqual([1, 2]);
+      expect(transact.mock.calls.map(([ops]) => jobWrites(ops)).filter((n) => n > 0)).toEqual([1, 2, 1]);
+      const timeline = (await reference.research.timeline(await pidOf(reference, p.fhir[0]!.id!))).length;
       const dataset = await reference.catalog.getDataset('bc-nrt-io');
       expect(dataset.patientCount).toBe(49);
       let betweenReports = 0;
@@ -468,7 +486,7 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
         }
         // A file whose report committed before the crash is found by the per-file fallback.
         const statuses = (await run.ingest.ingestFiles(files)).map((r) => r.status);
-        expect(statuses.at(-1)).toBe('rejected');
+        expect(statuses).toContain('rejected');
         if (statuses[0] === 'fulfilled') betweenReports += 1;
         Object.assign(run.documents, real);
         // Odd crash points are redelivered as a batch again, even ones file by file.
@@ -481,9 +499,13 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
         const pid = await pidOf(run, p.fhir[0]!.id!);
         expect(await run.research.records(pid)).toHaveLength(p.fhir.length - 1);
         expect((await run.research.getProfile(pid))!.diagnosis?.code).toBeTruthy();
+        expect((await run.research.timeline(pid)).length).toBe(timeline);
+        // One report per file, the rejected one included; no note of joining patients left.
+        expect({ crashAt, reports: await reportsByFile(run) }).toEqual({ crashAt, reports: { 'patients.ndjson': 1, 'clinical.ndjson': 1, 'bad.ndjson': 1, 'other.ndjson': 1 } });
+        for (const j of jobs) expect(await run.documents.get('main', { pk: `JOINS#bc-nrt-io#${INSTITUTION}#${j.sha256}`, sk: 'JOINS' })).toBeUndefined();
       }
-      // The crash between the two report transactions was among them.
-      expect(betweenReports).toBe(1);
+      // The crashes after the first report transaction (at the second and at the third) were among them.
+      expect(betweenReports).toBe(2);
     });
 
     it('R-ING-5: when the shared run fails, its files run one by one: each gets one report and is counted once', async () => {
@@ -503,6 +525,62 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
       const all = (await c.documents.query<{ pk: string; sk: string; job: IngestJob }>('main', { index: 'gsi1', pk: 'JOBS#bc-nrt-io' })).items;
       expect(all).toHaveLength(files.length);
       expect((await c.catalog.getDataset('bc-nrt-io')).patientCount).toBe(files.length);
+    });
+
+    it('R-GOV-1: a patient a bulk file only enriches, and a later file of the batch adds to the dataset, is counted once when its profile write fails', async () => {
+      // Prepare: the patient is indexed and a member of another dataset
+      const p = cohort.patients[2]!;
+      await c.catalog.saveDataset({ ...(await c.catalog.getDataset('bc-nrt-io')), datasetId: 'elsewhere' });
+      await c.ingest.ingest({ ...file(enc([p.fhir[0]]), 'elsewhere.ndjson'), datasetId: 'elsewhere' });
+      const pid = await pidOf(c, p.fhir[0]!.id!);
+      const condition = p.fhir.find((r) => r.resourceType === 'Condition');
+      // 49 new patients and the patient's Condition: 50 profiles, written before the report
+      const bulk = file(enc([...manyPatients(49, 'bulk'), condition]), 'bulk.ndjson');
+      const joining = file(enc([p.fhir[0]]), 'patient.ndjson');
+      const transact = c.documents.transact.bind(c.documents);
+      let failed = 0;
+      c.documents.transact = async (ops) => {
+        if (failed === 0 && jobWrites(ops) === 0 && ops.some((o) => o.kind === 'put' && o.item.pk === `PATIENT#${pid}` && o.item.sk === 'PROFILE')) {
+          failed += 1;
+          throw new Error('throttled');
+        }
+        return transact(ops);
+      };
+      // Act
+      const jobs = fulfilled(await c.ingest.ingestFiles([bulk, joining]));
+      // Assess: the shared run failed, each file ran alone
+      expect(failed).toBe(1);
+      expect(jobs.map((j) => [j.counts.accepted, j.counts.rejected])).toEqual([
+        [50, 0],
+        [1, 0],
+      ]);
+      const dataset = await c.catalog.getDataset('bc-nrt-io');
+      expect({ patients: dataset.patientCount, members: (await c.research.profilesOf('bc-nrt-io')).length }).toEqual({ patients: 50, members: 50 });
+      expect((await c.research.getProfile(pid))!.datasetIds.sort()).toEqual(['bc-nrt-io', 'elsewhere']);
+    });
+
+    it('R-ING-5: reports too large for one transaction are split; a run whose last transaction fails runs again only the files whose report did not land', async () => {
+      // Prepare: 4 patients' files and 70 files of 1,000 bad lines (a report of ~65 KB each, ~55 to a 3.5 MB transaction)
+      const bad = (n: number) => file(new TextEncoder().encode(Array.from({ length: 1000 }, (_, i) => `{bad ${n} ${i}`).join('\n')), `bad-${n}.ndjson`);
+      const files = [...perPatient(), ...Array.from({ length: 70 }, (_, n) => bad(n))];
+      const transact = c.documents.transact.bind(c.documents);
+      const reports: number[] = [];
+      let failed = 0;
+      c.documents.transact = async (ops) => {
+        const n = jobWrites(ops);
+        if (n > 0) reports.push(n);
+        // The last of the run's transactions fails once.
+        if (n > 0 && reports.reduce((a, b) => a + b, 0) === files.length && failed++ === 0) throw new Error('throttled');
+        return transact(ops);
+      };
+      // Act
+      const jobs = fulfilled(await c.ingest.ingestFiles(files));
+      // Assess: 4 accepted, then the rejected in two transactions; the second's files again, alone
+      expect(reports.slice(0, 3)).toEqual([4, expect.any(Number), 70 - reports[1]!]);
+      expect(reports[1]).toBeGreaterThan(40);
+      expect(reports.slice(3)).toEqual(Array.from({ length: 70 - reports[1]! }, () => 1));
+      expect(jobs.map((j) => j.counts.rejected)).toEqual([0, 0, 0, 0, ...Array.from({ length: 70 }, () => 1000)]);
+      expect(Object.values(await reportsByFile(c))).toEqual(files.map(() => 1));
     });
 
     it('R-ING-5/R-GOV-1: a bulk file of more patients than a transaction holds shares a batch with small files; a crash before the reports still counts each patient once', async () => {
