@@ -89,9 +89,9 @@ export class FhirIngestor {
 
   /**
    * Several source files, one job and report each (R-ING-5), as a queue batch delivers them
-   * (ARCHITECTURE D8). Files run in delivery order, since a file may reference the patients of
-   * the files before it; a run of up to `FILES_INGESTED_TOGETHER` consecutive files of one
-   * institution and dataset, distinct in content, shares its round trips: one lookup of earlier
+   * (ARCHITECTURE D8). Each institution's files run in delivery order, since a file may reference
+   * the patients of the files before it; a run of up to `FILES_INGESTED_TOGETHER` of them,
+   * consecutive, of one dataset and distinct in content, shares its round trips: one lookup of earlier
    * reports, one write of the jobs' lineage, record batches packed across files (the next file is
    * validated while the last one's batches are in flight), and reports, profiles and counts in
    * as few transactions as they fit. Results are in the order of `srcs`, each file's own: if a
@@ -107,29 +107,34 @@ export class FhirIngestor {
         out[at] = { status: 'rejected', reason };
       }
     };
-    for (let start = 0; start < files.length; ) {
-      // The same content twice can share no run (one content marker per content): a repeat
-      // starts the next run, where it finds the earlier job's report.
-      const contents = new Set<string>();
-      let end = start;
-      const first = files[start]!.src;
-      while (end < files.length && end - start < FILES_INGESTED_TOGETHER && files[end]!.src.institution === first.institution && files[end]!.src.datasetId === first.datasetId && !contents.has(files[end]!.sha256)) contents.add(files[end++]!.sha256);
-      const run = files.slice(start, end);
-      if (run.length === 1) await settle(start, () => this.alone(run[0]!));
-      else {
-        const committed = new Map<number, IngestJob>();
-        try {
-          (await this.ingestRun(run, committed)).forEach((job, i) => (out[start + i] = { status: 'fulfilled', value: job }));
-        } catch {
-          // One bad file fails only itself: each file of the run whose report did not land, on its own.
-          for (const [i, file] of run.entries()) {
-            const job = committed.get(i);
-            if (job) out[start + i] = { status: 'fulfilled', value: job };
-            else await settle(start + i, () => this.alone(file));
+    // By institution (a file references only its own institution's patients), each in delivery order.
+    const byInstitution = new Map<string, number[]>();
+    files.forEach(({ src }, at) => byInstitution.set(src.institution, [...(byInstitution.get(src.institution) ?? []), at]));
+    for (const order of byInstitution.values()) {
+      for (let start = 0; start < order.length; ) {
+        // Consecutive files of one dataset. The same content twice can share no run (one content
+        // marker per content): a repeat starts the next run, where it finds the earlier job's report.
+        const contents = new Set<string>();
+        let end = start;
+        const { datasetId } = files[order[start]!]!.src;
+        while (end < order.length && end - start < FILES_INGESTED_TOGETHER && files[order[end]!]!.src.datasetId === datasetId && !contents.has(files[order[end]!]!.sha256)) contents.add(files[order[end++]!]!.sha256);
+        const run = order.slice(start, end);
+        if (run.length === 1) await settle(run[0]!, () => this.alone(files[run[0]!]!));
+        else {
+          const committed = new Map<number, IngestJob>();
+          try {
+            (await this.ingestRun(run.map((at) => files[at]!), committed)).forEach((job, i) => (out[run[i]!] = { status: 'fulfilled', value: job }));
+          } catch {
+            // One bad file fails only itself: each file of the run whose report did not land, on its own.
+            for (const [i, at] of run.entries()) {
+              const job = committed.get(i);
+              if (job) out[at] = { status: 'fulfilled', value: job };
+              else await settle(at, () => this.alone(files[at]!));
+            }
           }
         }
+        start = end;
       }
-      start = end;
     }
     return out;
   }

@@ -405,6 +405,20 @@ describe('FHIR ingestion (R-ING-1, R-ING-5, R-ING-6, R-MPI-1..3)', () => {
       expect(new Set(late!.rejected.map((r) => r.code))).toEqual(new Set(['UNKNOWN_PATIENT']));
     });
 
+    it('R-ING-5: files of two institutions interleaved in one batch share a run per institution; results keep their order', async () => {
+      // Prepare
+      const files = perPatient().map((f, i) => (i % 2 ? { ...f, institution: 'H-OTHER' } : f));
+      const transact = vi.spyOn(c.documents, 'transact');
+      // Act
+      const jobs = fulfilled(await c.ingest.ingestFiles(files));
+      // Assess
+      expect(jobs.map((j) => [j.fileName, j.institution, j.counts.rejected])).toEqual(files.map((f) => [f.fileName, f.institution, 0]));
+      expect(transact.mock.calls.map(([ops]) => ops.filter((o) => o.kind === 'put' && o.item.sk === 'JOB').map((o) => (o as unknown as { item: { job: IngestJob } }).item.job.institution)).filter((n) => n.length > 0)).toEqual([
+        [INSTITUTION, INSTITUTION],
+        ['H-OTHER', 'H-OTHER'],
+      ]);
+    });
+
     it('R-ING-5: a resource in two files of one batch keeps the later file\'s version', async () => {
       // Prepare
       const p = cohort.patients[0]!;
