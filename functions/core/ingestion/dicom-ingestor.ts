@@ -9,7 +9,7 @@ import { ArchiveRejected, type ArchiveLimits, type ArchiveReader } from '../port
 import { DicomParseError, parseDicom, renderPreview, type DicomSummary } from './dicom-image';
 import { platformIdOf } from './fhir-ingestor';
 import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
-import { fileIdOf, IngestJobs, FILES_INGESTED_TOGETHER, wholeFile, WritePool, type IngestSource, type JobBase } from './ingest-support';
+import { fileIdOf, IngestJobs, FILES_INGESTED_TOGETHER, settled, wholeFile, WritePool, type IngestSource, type JobBase } from './ingest-support';
 import { localToUtc } from './local-time';
 
 /** Version of the DICOM pipeline, recorded in lineage. */
@@ -176,13 +176,6 @@ export class DicomIngestor {
    */
   async ingestFiles(srcs: IngestSource[]): Promise<Array<PromiseSettledResult<IngestJob>>> {
     const out: Array<PromiseSettledResult<IngestJob>> = new Array(srcs.length);
-    const settle = async (at: number, run: () => Promise<IngestJob>) => {
-      try {
-        out[at] = { status: 'fulfilled', value: await run() };
-      } catch (reason) {
-        out[at] = { status: 'rejected', reason };
-      }
-    };
     const groups = new Map<string, Array<{ at: number; sha256: string }>>();
     const alone: number[] = [];
     srcs.forEach((src, at) => {
@@ -213,12 +206,12 @@ export class DicomIngestor {
           // One bad file (an object that cannot be stored) fails only itself: each file of the
           // chunk on its own; what the shared run committed is found by its content marker.
           if (chunk.length === 1) out[chunk[0]!.at] = { status: 'rejected', reason };
-          else for (const f of chunk) await settle(f.at, async () => (await together([f]))[0]!);
+          else for (const f of chunk) out[f.at] = await settled(async () => (await together([f]))[0]!);
         }
         rest = later;
       }
     }
-    for (const at of alone) await settle(at, () => this.retryingConflicts((previewed) => this.ingestWhole(srcs[at]!, previewed)));
+    for (const at of alone) out[at] = await settled(() => this.retryingConflicts((previewed) => this.ingestWhole(srcs[at]!, previewed)));
     return out;
   }
 

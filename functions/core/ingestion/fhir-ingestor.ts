@@ -8,7 +8,7 @@ import type { DocumentStore, Item, ItemKey, TransactOperation } from '../ports/d
 import type { FhirValidator } from '../ports/fhir-validator';
 import type { IdGenerator } from '../ports/id-generator';
 import type { IngestJob, JobLineage, RejectedItem } from './ingest-job';
-import { FILES_INGESTED_TOGETHER, IngestJobs, WritePool, type JobBase } from './ingest-support';
+import { FILES_INGESTED_TOGETHER, IngestJobs, settled, WritePool, type JobBase } from './ingest-support';
 
 /** Resource types the platform accepts (R-ING-1). */
 export const ACCEPTED_RESOURCE_TYPES = [
@@ -100,13 +100,6 @@ export class FhirIngestor {
   async ingestFiles(srcs: FhirSource[]): Promise<Array<PromiseSettledResult<IngestJob>>> {
     const out: Array<PromiseSettledResult<IngestJob>> = new Array(srcs.length);
     const files = srcs.map((src) => ({ src, sha256: IngestJobs.sha256(src.bytes) }));
-    const settle = async (at: number, run: () => Promise<IngestJob>) => {
-      try {
-        out[at] = { status: 'fulfilled', value: await run() };
-      } catch (reason) {
-        out[at] = { status: 'rejected', reason };
-      }
-    };
     // By institution (a file references only its own institution's patients), each in delivery order.
     const byInstitution = new Map<string, number[]>();
     files.forEach(({ src }, at) => byInstitution.set(src.institution, [...(byInstitution.get(src.institution) ?? []), at]));
@@ -119,7 +112,7 @@ export class FhirIngestor {
         const { datasetId } = files[order[start]!]!.src;
         while (end < order.length && end - start < FILES_INGESTED_TOGETHER && files[order[end]!]!.src.datasetId === datasetId && !contents.has(files[order[end]!]!.sha256)) contents.add(files[order[end++]!]!.sha256);
         const run = order.slice(start, end);
-        if (run.length === 1) await settle(run[0]!, () => this.alone(files[run[0]!]!));
+        if (run.length === 1) out[run[0]!] = await settled(() => this.alone(files[run[0]!]!));
         else {
           const committed = new Map<number, IngestJob>();
           try {
@@ -129,7 +122,7 @@ export class FhirIngestor {
             for (const [i, at] of run.entries()) {
               const job = committed.get(i);
               if (job) out[at] = { status: 'fulfilled', value: job };
-              else await settle(at, () => this.alone(files[at]!));
+              else out[at] = await settled(() => this.alone(files[at]!));
             }
           }
         }

@@ -2,7 +2,7 @@ import { ZIP_CONTENT_TYPES, type DicomIngestor } from './dicom-ingestor';
 import { DOCUMENT_CONTENT_TYPES, type DocumentIngestor } from './document-ingestor';
 import type { FhirIngestor } from './fhir-ingestor';
 import type { IngestJob } from './ingest-job';
-import { IngestJobs, type IngestSource } from './ingest-support';
+import { IngestJobs, settled, type IngestSource } from './ingest-support';
 import { COLUMN_MAPPING_CONTENT_TYPE, XLSX_CONTENT_TYPE, type TableIngestor } from './table-ingestor';
 
 /** Every content type an upload may declare, by pipeline (the API's enum is built from this). */
@@ -52,12 +52,7 @@ export class IngestRouter {
       if (mine.length > 0) (await this.pipelines[pipeline].ingestFiles(mine.map((at) => srcs[at]!))).forEach((result, i) => (out[mine[i]!] = result));
     }
     for (const [at, src] of srcs.entries()) {
-      if (out[at]) continue;
-      try {
-        out[at] = { status: 'fulfilled', value: await this.ingest(src) };
-      } catch (reason) {
-        out[at] = { status: 'rejected', reason };
-      }
+      if (!out[at]) out[at] = await settled(() => this.ingest(src));
     }
     return out;
   }

@@ -156,6 +156,15 @@ export function fileIdOf(institution: string, kind: string, key: string): string
   return `f-${createHash('sha256').update(`${institution}|${kind}|${key}`).digest('hex').slice(0, 24)}`;
 }
 
+/** The outcome of `run` as `Promise.allSettled` reports it: in a batch, one file's failure is its own result. */
+export async function settled<T>(run: () => Promise<T>): Promise<PromiseSettledResult<T>> {
+  try {
+    return { status: 'fulfilled', value: await run() };
+  } catch (reason) {
+    return { status: 'rejected', reason };
+  }
+}
+
 /** A one-item rejection of the whole file. */
 export function wholeFile(code: RejectedItem['code'], issue: string): RejectedItem {
   return { line: 0, code, issues: [issue] };
