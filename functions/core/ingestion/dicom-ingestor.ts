@@ -9,7 +9,7 @@ import { ArchiveRejected, type ArchiveLimits, type ArchiveReader } from '../port
 import { DicomParseError, parseDicom, renderPreview, type DicomSummary } from './dicom-image';
 import { platformIdOf } from './fhir-ingestor';
 import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
-import { fileIdOf, IngestJobs, FILES_INGESTED_TOGETHER, settled, wholeFile, WritePool, type IngestSource, type JobBase } from './ingest-support';
+import { fileIdOf, IngestJobs, FILES_INGESTED_TOGETHER, jobLineageOf, settled, wholeFile, WritePool, type IngestSource, type JobBase } from './ingest-support';
 import { localToUtc } from './local-time';
 
 /** Version of the DICOM pipeline, recorded in lineage. */
@@ -472,24 +472,14 @@ export class DicomIngestor {
           annotations: existing?.annotations ?? [],
         }
       : undefined;
-    const lineage: Lineage = {
-      sourceSystem: src.sourceSystem,
-      institution: src.institution,
-      sourceId: `DicomInstance/${s.sopInstanceUid}`,
-      // An archive entry is named by its index in the archive (entry names may carry patient names).
-      fileName: entry ? `${src.fileName}#${entry}` : src.fileName,
-      fileSha256: sha256,
-      ...(src.uploadId ? { uploadId: src.uploadId } : {}),
-      jobId: base.jobId,
-      transformations: [
-        ...(entry ? [{ name: 'unzip-study-archive', version: DICOM_INGEST_VERSION }] : []),
-        { name: 'parse-dicom-part10', version: DICOM_INGEST_VERSION },
-        { name: 'match-patient-by-mrn', version: DICOM_INGEST_VERSION },
-        { name: 'drop-patient-attributes', version: DICOM_INGEST_VERSION },
-      ],
-      operator: src.operator,
-      at: base.startedAt,
-    };
+    const transformations = [
+      ...(entry ? [{ name: 'unzip-study-archive', version: DICOM_INGEST_VERSION }] : []),
+      { name: 'parse-dicom-part10', version: DICOM_INGEST_VERSION },
+      { name: 'match-patient-by-mrn', version: DICOM_INGEST_VERSION },
+      { name: 'drop-patient-attributes', version: DICOM_INGEST_VERSION },
+    ];
+    // An archive entry is named by its index in the archive (entry names may carry patient names).
+    const lineage: Lineage = { ...jobLineageOf(src, base, transformations, { name: entry ? `${src.fileName}#${entry}` : src.fileName, sha256 }), sourceId: `DicomInstance/${s.sopInstanceUid}` };
     if (!study.merged) study.existedBefore = Boolean(stored.event);
     Object.assign(study, { record, event, lineage, merged: true });
     return { patientId, studyKey: key };

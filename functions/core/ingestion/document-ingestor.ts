@@ -8,7 +8,7 @@ import type { DocumentStore } from '../ports/document-store';
 import type { IdGenerator } from '../ports/id-generator';
 import { platformIdOf } from './fhir-ingestor';
 import type { IngestJob, Lineage } from './ingest-job';
-import { fileIdOf, IngestJobs, resolvePatient, wholeFile, type IngestSource } from './ingest-support';
+import { fileIdOf, IngestJobs, jobLineageOf, resolvePatient, wholeFile, type IngestSource } from './ingest-support';
 
 /** Version of the document pipeline, recorded in lineage. */
 export const DOCUMENT_INGEST_VERSION = 'document-ingest/1.0.0';
@@ -99,22 +99,12 @@ export class DocumentIngestor {
         },
       ],
     };
-    const lineage: Lineage = {
-      sourceSystem: src.sourceSystem,
-      institution: src.institution,
-      sourceId: `Document/${sha256.slice(0, 16)}`,
-      fileName,
-      fileSha256: sha256,
-      ...(src.uploadId ? { uploadId: src.uploadId } : {}),
-      jobId: base.jobId,
-      transformations: [
-        { name: `inspect-${doc.kind}`, version: DOCUMENT_INGEST_VERSION },
-        { name: 'link-patient-by-declared-ref', version: DOCUMENT_INGEST_VERSION },
-        ...(textFileId ? [{ name: 'extract-text-encrypted', version: DOCUMENT_INGEST_VERSION }] : []),
-      ],
-      operator: src.operator,
-      at: base.startedAt,
-    };
+    const transformations = [
+      { name: `inspect-${doc.kind}`, version: DOCUMENT_INGEST_VERSION },
+      { name: 'link-patient-by-declared-ref', version: DOCUMENT_INGEST_VERSION },
+      ...(textFileId ? [{ name: 'extract-text-encrypted', version: DOCUMENT_INGEST_VERSION }] : []),
+    ];
+    const lineage: Lineage = { ...jobLineageOf(src, base, transformations, { name: fileName, sha256 }), sourceId: `Document/${sha256.slice(0, 16)}` };
     await this.records.saveRecord(patientId, record, lineage);
     const job = await this.jobs.finish(src, base, { accepted: 1, patients: 1 }, []);
     // A document links an indexed patient and never adds one to the dataset: the patient count stands.

@@ -7,8 +7,8 @@ import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item, ItemKey, TransactOperation } from '../ports/document-store';
 import type { FhirValidator } from '../ports/fhir-validator';
 import type { IdGenerator } from '../ports/id-generator';
-import type { IngestJob, JobLineage, RejectedItem } from './ingest-job';
-import { FILES_INGESTED_TOGETHER, IngestJobs, settled, WritePool, type JobBase } from './ingest-support';
+import type { IngestJob, RejectedItem } from './ingest-job';
+import { FILES_INGESTED_TOGETHER, IngestJobs, jobLineageOf, settled, WritePool, type JobBase } from './ingest-support';
 
 /** Resource types the platform accepts (R-ING-1). */
 export const ACCEPTED_RESOURCE_TYPES = [
@@ -183,7 +183,7 @@ export class FhirIngestor {
     if (runs.length === 0) return jobs;
     // Every record of a job shares its job's lineage, stored once and landed before the first
     // record that names the job.
-    const lineageSaved = this.records.saveJobLineages(runs.map((r) => lineageOf(r.src, r.base)));
+    const lineageSaved = this.records.saveJobLineages(runs.map((r) => jobLineageOf(r.src, r.base, FHIR_TRANSFORMATIONS)));
     lineageSaved.catch(() => undefined); // awaited before the first record batch, which rethrows
     const pool = new WritePool(this.writeConcurrency);
     try {
@@ -524,25 +524,13 @@ function sum(ns: number[]): number {
   return ns.reduce((a, b) => a + b, 0);
 }
 
-/** The lineage every record of a job shares (R-ING-6). */
-function lineageOf(src: FhirSource, base: JobBase): JobLineage {
-  return {
-    sourceSystem: src.sourceSystem,
-    institution: src.institution,
-    fileName: src.fileName,
-    fileSha256: base.sha256,
-    ...(src.uploadId ? { uploadId: src.uploadId } : {}),
-    jobId: base.jobId,
-    transformations: [
-      { name: 'validate-fhir-r4', version: FHIR_INGEST_VERSION },
-      { name: 'pseudonymize-patient-references', version: FHIR_INGEST_VERSION },
-      { name: 'scrub-known-identifiers', version: FHIR_INGEST_VERSION },
-      { name: 'assign-platform-ids', version: FHIR_INGEST_VERSION },
-    ],
-    operator: src.operator,
-    at: base.startedAt,
-  };
-}
+/** What the FHIR pipeline does to every record it writes (R-ING-6). */
+const FHIR_TRANSFORMATIONS = [
+  { name: 'validate-fhir-r4', version: FHIR_INGEST_VERSION },
+  { name: 'pseudonymize-patient-references', version: FHIR_INGEST_VERSION },
+  { name: 'scrub-known-identifiers', version: FHIR_INGEST_VERSION },
+  { name: 'assign-platform-ids', version: FHIR_INGEST_VERSION },
+];
 
 /** Research-side facts used by search and consent matching: diagnosis, stage, consent (R-DSR-2). */
 function enrichProfile(profile: PatientProfile, r: FhirResource): PatientProfile {

@@ -3,7 +3,7 @@ import { ConflictError } from '../errors';
 import type { PatientIndex } from '../patients/patient-index';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item, ItemKey, TransactOperation } from '../ports/document-store';
-import type { IngestJob, RejectedItem } from './ingest-job';
+import type { IngestJob, JobLineage, RejectedItem, Transformation } from './ingest-job';
 
 /** One source file handed to an ingestor (by the staged-upload processor or a test). */
 export interface IngestSource {
@@ -154,6 +154,25 @@ export async function resolvePatient(index: PatientIndex, institution: string, r
 /** Stable file id of a source object: the same content of the same institution maps to the same id. */
 export function fileIdOf(institution: string, kind: string, key: string): string {
   return `f-${createHash('sha256').update(`${institution}|${kind}|${key}`).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * The lineage a job's records share (R-ING-6): the source, the job, its operator and start, the
+ * pipeline's transformations. `file` names what a record came from when it is not the whole
+ * source (an archive entry).
+ */
+export function jobLineageOf(src: Pick<IngestSource, 'sourceSystem' | 'institution' | 'fileName' | 'uploadId' | 'operator'>, base: JobBase, transformations: Transformation[], file: { name: string; sha256: string } = { name: src.fileName, sha256: base.sha256 }): JobLineage {
+  return {
+    sourceSystem: src.sourceSystem,
+    institution: src.institution,
+    fileName: file.name,
+    fileSha256: file.sha256,
+    ...(src.uploadId ? { uploadId: src.uploadId } : {}),
+    jobId: base.jobId,
+    transformations,
+    operator: src.operator,
+    at: base.startedAt,
+  };
 }
 
 /** The outcome of `run` as `Promise.allSettled` reports it: in a batch, one file's failure is its own result. */

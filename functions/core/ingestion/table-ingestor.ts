@@ -10,7 +10,7 @@ import type { IdGenerator } from '../ports/id-generator';
 import { SpreadsheetRejected, type SpreadsheetReader } from '../ports/spreadsheet-reader';
 import { platformIdOf } from './fhir-ingestor';
 import type { IngestJob, RejectedItem } from './ingest-job';
-import { fileIdOf, IngestJobs, wholeFile, type IngestSource } from './ingest-support';
+import { fileIdOf, IngestJobs, jobLineageOf, wholeFile, type IngestSource } from './ingest-support';
 import { isSupportedZone, localToUtc } from './local-time';
 import {
   EXT_SOURCE_LOCAL_TIME,
@@ -245,7 +245,6 @@ export class TableIngestor {
     const accepted: Array<{ patientId: string; resource: Record<string, unknown> & { resourceType: string; id: string }; sourceId: string; day: string; at: string }> = [];
     const notes = new Map<string, Record<string, Record<string, string>>>();
     const patients = new Map<string, string | undefined>();
-    const lineageBase = { sourceSystem: src.sourceSystem, institution: src.institution, fileName: src.fileName, fileSha256: base.sha256, ...(src.uploadId ? { uploadId: src.uploadId } : {}), jobId: base.jobId, operator: src.operator, at: base.startedAt };
     const transformations = [
       { name: 'map-columns', version: TABLE_INGEST_VERSION },
       { name: 'normalize-units-ucum', version: TABLE_INGEST_VERSION },
@@ -376,7 +375,7 @@ export class TableIngestor {
         })),
       );
     }
-    if (accepted.length) await this.records.saveJobLineage({ ...lineageBase, transformations });
+    if (accepted.length) await this.records.saveJobLineage(jobLineageOf(src, base, transformations));
     for (let i = 0; i < accepted.length; i += 100) await this.records.saveJobRecords(base.jobId, accepted.slice(i, i + 100));
     const events = timelineOf(src.institution, table.target, accepted);
     if (events.length) await this.records.saveTimeline(events);
