@@ -280,11 +280,12 @@ async function main(): Promise<void> {
       console.log(`${label}: ${expected.size} study records hold all ${instances} instances`);
       return { studies: expected.size, instances, complete: true };
     };
-    /** Removes the ImagingStudy records, their instance items and imaging timeline events (file metadata and objects are overwritten in place). */
+    /** Removes the ImagingStudy records, their instance items and staging markers and imaging timeline events (file metadata and objects are overwritten in place). */
     const deleteStudyRecords = async () => {
       const items = [
         ...(await scanAll('begins_with(sk, :p)', { ':p': 'REC#ImagingStudy#' })),
         ...(await scanAll('begins_with(sk, :i)', { ':i': 'DCMI#' })),
+        ...(await scanAll('begins_with(sk, :s)', { ':s': 'DCMS#' })),
         ...(await scanAll('begins_with(sk, :e) AND #ev.#t = :t', { ':e': 'EVT#', ':t': 'imaging' }, { '#ev': 'event', '#t': 'type' })),
       ];
       for (let i = 0; i < items.length; i += 25) {

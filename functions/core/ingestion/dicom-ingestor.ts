@@ -9,7 +9,7 @@ import { ArchiveRejected, type ArchiveLimits, type ArchiveReader } from '../port
 import { DicomParseError, parseDicom, renderPreview, type DicomSummary } from './dicom-image';
 import { platformIdOf } from './fhir-ingestor';
 import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
-import { fileIdOf, IngestJobs, FILES_INGESTED_TOGETHER, jobLineageOf, settled, wholeFile, WritePool, type IngestSource, type JobBase } from './ingest-support';
+import { fileIdOf, IngestJobs, FILES_INGESTED_TOGETHER, jobLineageOf, MAX_TRANSACTION_WRITES, packTransactions, settled, wholeFile, WritePool, type IngestSource, type JobBase } from './ingest-support';
 import { localToUtc } from './local-time';
 
 /** Version of the DICOM pipeline, recorded in lineage. */
@@ -31,7 +31,6 @@ export const STUDY_ZIP_LIMITS: ArchiveLimits = { maxEntries: 5000, maxEntryBytes
  * at the end with the job report; objects of one SOP instance are written one after another.
  */
 interface InstanceBatch {
-  mrn: Map<string, Promise<string | undefined>>;
   studies: Map<string, StudyState>;
   /** Metadata of the objects stored, by file id (a repeated instance: the object written last). */
   files: Map<string, StoredFile>;
@@ -53,10 +52,23 @@ interface BatchInstance {
   label: string;
 }
 
+/** An instance parsed and matched to its patient: what `storeInstance` stores and merges into its study. */
+interface MatchedInstance {
+  bytes: Uint8Array;
+  /** Index of the archive entry; 0 for a single file. */
+  entry: number;
+  summary: DicomSummary;
+  patientId: string;
+  studyId: string;
+  studyKey: string;
+  eventId: string;
+  occurredAt?: string;
+}
+
 interface StudyState {
   patientId: string;
   studyId: string;
-  /** The study record, its instances (SOP UID → series UID) and event as stored before this job, read once per study. */
+  /** The study record, its instances (SOP UID → series UID) and event as stored before this job, read with the job's other studies. */
   stored: Promise<{ record: ImagingStudyRecord | undefined; version: number | undefined; event: TimelineEvent | undefined; instances: Map<string, string> }>;
   /** The instances this job brings to the study, by SOP instance UID (the last one of a repeated UID). */
   added: Map<string, StudyInstance>;
@@ -69,7 +81,7 @@ interface StudyState {
   lineage?: Lineage;
 }
 
-const newBatch = (previewedBefore: ReadonlySet<string>): InstanceBatch => ({ mrn: new Map(), studies: new Map(), files: new Map(), objectWrites: new Map(), instances: new Map(), previewedBefore });
+const newBatch = (previewedBefore: ReadonlySet<string>): InstanceBatch => ({ studies: new Map(), files: new Map(), objectWrites: new Map(), instances: new Map(), previewedBefore });
 
 /**
  * Attempts of a job that keeps losing the study-record race: one per job that can run beside it
@@ -237,43 +249,38 @@ export class DicomIngestor {
   }
 
   /**
-   * Single files of one institution and dataset, distinct in content: parsed, matched and stored
-   * up to `instanceConcurrency` at a time, each file's earlier report looked up meanwhile (nothing
-   * is written for a repeat); then what they share (file metadata, instance items, study records
-   * and events, the dataset's counts), every accepted file's report and content marker and every
-   * rejected file's report (no marker: see `IngestJobs.finish`): in one transaction when they fit
-   * (up to 10 files), else in stages.
+   * Single files of one institution and dataset, distinct in content: their earlier reports looked
+   * up while they are parsed and matched (nothing is written for a repeat), the others stored up to
+   * `instanceConcurrency` at a time; then what they share (file metadata, instance items, study
+   * records and events, the dataset's counts), every accepted file's report and content marker and
+   * every rejected file's report (no marker: see `IngestJobs.finish`): in one transaction when they
+   * fit (up to 10 files), else in stages.
    */
   private async ingestFilesOnce(files: Array<{ src: IngestSource; sha256: string }>, previewed: Set<string>): Promise<IngestJob[]> {
     const batch = newBatch(new Set(previewed));
-    // One lookup for all of them (the files share institution and dataset).
-    const earliers = this.jobs.previousOfMany(files[0]!.src.datasetId, files.map((f) => f.sha256), files[0]!.src.institution);
-    earliers.catch(() => undefined);
-    const runs = files.map(({ src, sha256 }, i) => {
-      const earlier = earliers.then((all) => all[i]);
-      earlier.catch(() => undefined);
-      return { src, earlier, base: { jobId: this.ids.next('job'), sha256, startedAt: new Date(this.clock.now()).toISOString() } };
+    const src = files[0]!.src;
+    // The files share institution and dataset: one lookup of earlier reports, one of patients.
+    const [earlier, matches] = await Promise.all([
+      this.jobs.previousOfMany(src.datasetId, files.map((f) => f.sha256), src.institution),
+      this.match(src.institution, files.map((f) => ({ bytes: f.src.bytes, entry: 0 }))),
+    ]);
+    const runs = files.map(({ src, sha256 }, i) => ({ src, earlier: earlier[i], match: matches[i]!, base: { jobId: this.ids.next('job'), sha256, startedAt: new Date(this.clock.now()).toISOString() } }));
+    const fresh = runs.filter((r) => !r.earlier);
+    this.readStudies(fresh.flatMap((r) => ('rejected' in r.match ? [] : [r.match])), batch);
+    await this.eachAtOnce(fresh, async (r) => {
+      if (!('rejected' in r.match)) await this.storeInstance(r.src, r.match, r.base, batch);
     });
-    const outcomes: Array<Awaited<ReturnType<DicomIngestor['instance']>>> = new Array(runs.length);
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < runs.length; i = next++) outcomes[i] = await this.instance(runs[i]!.src, runs[i]!.src.bytes, runs[i]!.base, 0, batch, runs[i]!.earlier);
-    };
-    await Promise.all(Array.from({ length: Math.min(this.instanceConcurrency, runs.length) }, worker));
 
     const jobs: IngestJob[] = new Array(runs.length);
     const accepted: Array<{ i: number; studyKey: string }> = [];
     const rejections: Array<{ i: number; rejected: RejectedItem }> = [];
     for (const [i, run] of runs.entries()) {
-      const previous = await run.earlier;
-      const outcome = outcomes[i]!;
-      if (previous) jobs[i] = previous;
-      else if ('repeat' in outcome) throw new Error('unreachable: a repeat has an earlier job');
-      else if ('rejected' in outcome) rejections.push({ i, rejected: outcome.rejected });
-      else accepted.push({ i, studyKey: outcome.studyKey });
+      if (run.earlier) jobs[i] = run.earlier;
+      else if ('rejected' in run.match) rejections.push({ i, rejected: run.match.rejected });
+      else accepted.push({ i, studyKey: run.match.studyKey });
     }
-    if (accepted.length > 0) await this.storeSeriesPreviews(runs[0]!.src, batch, previewed);
-    const { operations, newStudies, fileOps, instanceOps, studyOps } = await this.sharedOperations(batch);
+    if (accepted.length > 0) await this.storeSeriesPreviews(src, batch, previewed);
+    const { operations, newStudies, stagedOps, studyOps } = await this.sharedOperations(batch);
     // A new study's timeline event is counted by the first of the files that brought it.
     const counted = new Set<string>();
     // Rejected files' reports last: in stages, a run that fails before its last transaction has
@@ -287,10 +294,9 @@ export class DicomIngestor {
       ...rejections.map(({ i, rejected }) => ({ i, ...this.jobs.report(runs[i]!.src, runs[i]!.base, {}, [rejected]) })),
     ];
     if (reports.length === 0) return jobs;
-    const src = runs[0]!.src;
     const catalogue = (n: number) => (n ? [this.catalog.ingestOperation(src.datasetId, { records: 0, files: n, at: new Date(this.clock.now()).toISOString() })] : []);
     const reportOps = reports.flatMap((r) => r.operations);
-    if (operations.length + reportOps.length < 100) {
+    if (operations.length + reportOps.length < MAX_TRANSACTION_WRITES) {
       // Rejected files' reports commit with the rest, so a rerun writes none of them twice. A
       // concurrent delivery of one of these files, or a job that wrote one of the studies first,
       // fails the whole transaction; the rerun returns that file's report and merges into the study.
@@ -299,7 +305,7 @@ export class DicomIngestor {
       // As an archive's commit (see `writeInStages`), then the reports, markers and counts, up to
       // 49 files a transaction: a crash between leaves files without a report, whose redelivery
       // finds their instances already in the study and counts them once.
-      await this.writeInStages(fileOps, instanceOps, studyOps);
+      await this.writeInStages(stagedOps, studyOps);
       const acceptedReports = reports.slice(0, accepted.length);
       for (let k = 0; k < acceptedReports.length; k += 49) {
         const chunk = acceptedReports.slice(k, k + 49);
@@ -311,6 +317,15 @@ export class DicomIngestor {
     }
     for (const r of reports) jobs[r.i] = r.job;
     return jobs;
+  }
+
+  /** `task` for each item, up to `instanceConcurrency` at a time (CPU overlaps object writes). */
+  private async eachAtOnce<T>(items: T[], task: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < items.length; i = next++) await task(items[i]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.instanceConcurrency, items.length) }, worker));
   }
 
   /**
@@ -331,28 +346,20 @@ export class DicomIngestor {
     }
     const files = entries.filter((e) => !ZIP_NOISE.test(e.path));
     const batch = newBatch(new Set(previewed));
-    const outcomes: Array<Awaited<ReturnType<DicomIngestor['instance']>> | 'empty'> = new Array(files.length);
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < files.length; i = next++) {
-        const entry = files[i]!;
-        outcomes[i] = entry.bytes.byteLength === 0 ? 'empty' : await this.instance(src, entry.bytes, base, entry.index, batch);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.instanceConcurrency, files.length) }, worker));
+    const nonEmpty = files.filter((e) => e.bytes.byteLength > 0);
+    const matches = await this.match(src.institution, nonEmpty.map((e) => ({ bytes: e.bytes, entry: e.index })));
+    const instances = matches.flatMap((m) => ('rejected' in m ? [] : [m]));
+    this.readStudies(instances, batch);
+    await this.eachAtOnce(instances, (m) => this.storeInstance(src, m, base, batch));
     const rejected: RejectedItem[] = [];
-    const patients = new Set<string>();
-    let accepted = 0;
-    outcomes.forEach((outcome, i) => {
-      const index = files[i]!.index;
-      if (outcome === 'empty') rejected.push({ line: index, resourceType: 'DICOM', code: 'EMPTY_FILE', issues: [`entry ${index}: the file is empty`] });
-      else if ('repeat' in outcome) throw new Error('unreachable: an archive entry is never a repeat');
-      else if ('rejected' in outcome) rejected.push({ ...outcome.rejected, line: index, issues: outcome.rejected.issues.map((x) => `entry ${index}: ${x}`) });
-      else {
-        accepted += 1;
-        patients.add(outcome.patientId);
-      }
+    for (const e of files) if (e.bytes.byteLength === 0) rejected.push({ line: e.index, resourceType: 'DICOM', code: 'EMPTY_FILE', issues: [`entry ${e.index}: the file is empty`] });
+    matches.forEach((m, i) => {
+      const index = nonEmpty[i]!.index;
+      if ('rejected' in m) rejected.push({ ...m.rejected, line: index, issues: m.rejected.issues.map((x) => `entry ${index}: ${x}`) });
     });
+    rejected.sort((a, b) => a.line - b.line);
+    const accepted = instances.length;
+    const patients = new Set(instances.map((m) => m.patientId));
     if (accepted === 0 && rejected.length === 0) rejected.push(wholeFile('EMPTY_FILE', 'the archive holds no files'));
     if (accepted === 0) return this.jobs.finish(src, base, { accepted, patients: 0 }, rejected);
     await this.storeSeriesPreviews(src, batch, previewed);
@@ -366,79 +373,112 @@ export class DicomIngestor {
    * report, marker and counts together last.
    */
   private async commit(src: IngestSource, base: JobBase, batch: InstanceBatch, counts: { accepted: number; patients: number }, rejected: RejectedItem[]): Promise<IngestJob> {
-    const { operations, newStudies, fileOps, instanceOps, studyOps } = await this.sharedOperations(batch);
+    const { operations, newStudies, stagedOps, studyOps } = await this.sharedOperations(batch);
     const timelineEvents = newStudies.size;
     // DICOM never creates patients, so the patient count stands.
     const catalogue = this.catalog.ingestOperation(src.datasetId, { records: 0, files: counts.accepted, at: new Date(this.clock.now()).toISOString() });
-    if (operations.length <= 97) return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, operations, catalogue);
-    await this.writeInStages(fileOps, instanceOps, studyOps);
+    if (operations.length <= MAX_TRANSACTION_WRITES - 3) return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, operations, catalogue);
+    await this.writeInStages(stagedOps, studyOps);
     return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [], catalogue);
   }
 
   /**
-   * What does not fit one transaction, before the report: instance items and file metadata first,
-   * the study records (each a versioned transaction with its event) after them, so a crash in
-   * between leaves instances that a rerun finds (and counts) when it reads the study.
+   * What does not fit one transaction, before the report, in an order a crash cannot harm: the
+   * markers of the new studies (see `ResearchRecords.studiesForUpdate`), instance items and file
+   * metadata, then the study records with their events, versioned, as many to a transaction as
+   * fit. A crash in between leaves instances that a rerun finds (and counts) when it reads the study.
    */
-  private async writeInStages(fileOps: TransactOperation[], instanceOps: TransactOperation[], studyOps: TransactOperation[][]): Promise<void> {
+  private async writeInStages(stagedOps: { markers: TransactOperation[]; puts: TransactOperation[] }, studyOps: TransactOperation[][]): Promise<void> {
     const pool = new WritePool(4);
-    const puts = [...fileOps, ...instanceOps];
-    for (let i = 0; i < puts.length; i += 25) {
-      const items = puts.slice(i, i + 25).map((o) => (o as Extract<TransactOperation, { kind: 'put' }>).item);
-      await pool.add(() => this.store.batchPut('main', items));
+    const itemsOf = (ops: TransactOperation[]) => ops.map((o) => (o as Extract<TransactOperation, { kind: 'put' }>).item);
+    for (const stage of [stagedOps.markers, stagedOps.puts]) {
+      for (let i = 0; i < stage.length; i += 25) await pool.add(() => this.store.batchPut('main', itemsOf(stage.slice(i, i + 25))));
+      await pool.drain();
     }
-    await pool.drain();
-    for (const ops of studyOps) await pool.add(() => this.store.transact(ops));
+    for (const studies of packTransactions(studyOps.map((operations) => ({ operations })), 0)) await pool.add(() => this.store.transact(studies.flatMap((x) => x.operations)));
     await pool.drain();
   }
 
-  /** The writes the batch's instances share: file metadata, instance items, study records and events; and the studies whose event is new. */
+  /**
+   * The writes the batch's instances share: file metadata, instance items, study records and
+   * events, as one list and as stages (`writeInStages`); and the studies whose event is new.
+   */
   private async sharedOperations(batch: InstanceBatch) {
-    const studies = [...batch.studies.entries()].filter(([, s]) => s.record && s.lineage);
-    const newStudies = new Set(studies.filter(([, s]) => s.event && !s.existedBefore).map(([key]) => key));
+    const studies = await Promise.all([...batch.studies.entries()].filter(([, s]) => s.record && s.lineage).map(async ([key, s]) => ({ key, s, stored: await s.stored })));
+    const newStudies = new Set(studies.filter(({ s }) => s.event && !s.existedBefore).map(({ key }) => key));
     const fileOps = this.records.fileOperations([...batch.files.values()]);
-    const studyOps = await Promise.all(studies.map(async ([, s]) => this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event, (await s.stored).version)));
-    const instanceOps = studies.flatMap(([, s]) => [...s.added.values()].map((i) => this.records.studyInstanceOperation(s.patientId, s.studyId, i)));
-    return { operations: [...fileOps, ...instanceOps, ...studyOps.flat()], newStudies, fileOps, instanceOps, studyOps };
+    const studyOps = studies.map(({ s, stored }) => this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event, stored.version));
+    const instanceOps = studies.flatMap(({ s }) => [...s.added.values()].map((i) => this.records.studyInstanceOperation(s.patientId, s.studyId, i)));
+    const markers = studies.filter(({ stored }) => !stored.record).map(({ s }) => this.records.studyInstancesStagedOperation(s.patientId, s.studyId));
+    return { operations: [...fileOps, ...instanceOps, ...studyOps.flat()], newStudies, stagedOps: { markers, puts: [...fileOps, ...instanceOps] }, studyOps };
   }
 
-  /** One Part 10 instance: parsed, matched, stored; or the reason it was not. `entry` is 0 for a single file. */
-  private async instance(src: IngestSource, bytes: Uint8Array, base: JobBase, entry: number, batch: InstanceBatch, earlier?: Promise<IngestJob | undefined>): Promise<{ patientId: string; studyKey: string } | { rejected: RejectedItem } | { repeat: true }> {
-    let parsed;
-    try {
-      parsed = parseDicom(bytes);
-    } catch (e) {
-      if (e instanceof DicomParseError) return { rejected: { line: 0, resourceType: 'DICOM', code: e.code, issues: [e.message] } };
-      throw e;
-    }
-    let lookup = batch.mrn.get(parsed.patientId);
-    if (!lookup) {
-      lookup = this.index.lookupMrn(src.institution, parsed.patientId);
-      batch.mrn.set(parsed.patientId, lookup);
-    }
-    const [patientId, previous] = await Promise.all([lookup, earlier]);
-    if (previous) return { repeat: true };
-    if (!patientId) return { rejected: { line: 0, resourceType: 'DICOM', code: 'UNKNOWN_PATIENT', issues: ['PatientID (0010,0020) is not the MRN of a known patient of this institution'] } };
-    const sha256 = entry ? IngestJobs.sha256(bytes) : base.sha256;
+  /**
+   * Parses instances and finds their patients (PatientID = MRN, one index read for all of them);
+   * or the reason an instance is not taken. Parsed datasets are not kept, only their summaries.
+   */
+  private async match(institution: string, items: Array<{ bytes: Uint8Array; entry: number }>): Promise<Array<MatchedInstance | { rejected: RejectedItem }>> {
+    const parsed = items.map(({ bytes }): { summary: DicomSummary; mrn: string } | { rejected: RejectedItem } => {
+      try {
+        const { summary, patientId } = parseDicom(bytes);
+        return { summary, mrn: patientId };
+      } catch (e) {
+        if (e instanceof DicomParseError) return { rejected: { line: 0, resourceType: 'DICOM', code: e.code, issues: [e.message] } };
+        throw e;
+      }
+    });
+    const patients = await this.index.lookupMrns(institution, parsed.flatMap((p) => ('mrn' in p ? [p.mrn] : [])));
+    return parsed.map((p, i) => {
+      if ('rejected' in p) return p;
+      const patientId = patients.get(p.mrn);
+      if (!patientId) return { rejected: { line: 0, resourceType: 'DICOM', code: 'UNKNOWN_PATIENT', issues: ['PatientID (0010,0020) is not the MRN of a known patient of this institution'] } };
+      const s = p.summary;
+      const studyId = platformIdOf(institution, 'DicomStudy', s.studyInstanceUid);
+      const occurredAt = s.studyDate ? (localToUtc(`${s.studyDate} ${timeOf(s.studyTime)}`) ?? localToUtc(s.studyDate)) : undefined;
+      return {
+        bytes: items[i]!.bytes,
+        entry: items[i]!.entry,
+        summary: s,
+        patientId,
+        studyId,
+        studyKey: `${patientId}|${studyId}`,
+        eventId: `ev-img-${studyId.slice(2)}`, // from the hashed id: never reveals the study UID
+        ...(occurredAt ? { occurredAt } : {}),
+      };
+    });
+  }
 
-    const s = parsed.summary;
-    const studyId = platformIdOf(src.institution, 'DicomStudy', s.studyInstanceUid);
-    const eventId = `ev-img-${studyId.slice(2)}`; // from the hashed id: never reveals the study UID
-    const fileId = fileIdOf(src.institution, 'dicom', s.sopInstanceUid);
-    const occurredAt = s.studyDate ? (localToUtc(`${s.studyDate} ${timeOf(s.studyTime)}`) ?? localToUtc(s.studyDate)) : undefined;
-    const key = `${patientId}|${studyId}`;
-    let study = batch.studies.get(key);
-    if (!study) {
-      // Read while the objects are encrypted and stored, not after. The record (its version) before
-      // the instance items: an instance another job commits in between also changes the version,
-      // so this job's write of the record fails and it runs again; read the other way round, it
-      // could write a record that does not count that instance.
-      const stored = this.records
-        .getRecordWithEventForUpdate(patientId, 'ImagingStudy', studyId, occurredAt ? { occurredAt, eventId } : undefined)
-        .then(async (read) => storedStudy(read.resource as LegacyStudyRecord | undefined, read.version, read.event, await this.records.studyInstances<StudyInstance>(patientId, studyId)));
-      study = { patientId, studyId, stored, added: new Map(), merged: false, existedBefore: false };
-      batch.studies.set(key, study);
+  /**
+   * Starts reading the studies of these instances that the batch has not read yet, all in one
+   * round trip (`ResearchRecords.studiesForUpdate`), while their objects are encrypted and stored.
+   * The record (its version) is read before the instance items: an instance another job commits
+   * in between also changes the version, so this job's write of the record fails and it runs
+   * again; read the other way round, it could write a record that does not count that instance.
+   */
+  private readStudies(instances: MatchedInstance[], batch: InstanceBatch): void {
+    const fresh: Array<{ state: StudyState; event?: { occurredAt: string; eventId: string } }> = [];
+    for (const m of instances) {
+      if (batch.studies.has(m.studyKey)) continue;
+      const state: StudyState = { patientId: m.patientId, studyId: m.studyId, stored: undefined!, added: new Map(), merged: false, existedBefore: false };
+      batch.studies.set(m.studyKey, state);
+      fresh.push({ state, ...(m.occurredAt ? { event: { occurredAt: m.occurredAt, eventId: m.eventId } } : {}) });
     }
+    if (fresh.length === 0) return;
+    const reads = this.records.studiesForUpdate<StudyInstance>(fresh.map(({ state, event }) => ({ patientId: state.patientId, studyId: state.studyId, ...(event ? { event } : {}) })));
+    fresh.forEach(({ state }, i) => {
+      state.stored = reads.then((all) => storedStudy(all[i]!.resource as LegacyStudyRecord | undefined, all[i]!.version, all[i]!.event, all[i]!.instances));
+      // Awaited by the study's instances; a job that fails first must not leave it unhandled.
+      state.stored.catch(() => undefined);
+    });
+  }
+
+  /** One matched instance: its object stored, then merged into its study (read by `readStudies`). */
+  private async storeInstance(src: IngestSource, m: MatchedInstance, base: JobBase, batch: InstanceBatch): Promise<void> {
+    const { bytes, entry, patientId, studyId, eventId, occurredAt, studyKey: key } = m;
+    const sha256 = entry ? IngestJobs.sha256(bytes) : base.sha256;
+    const study = batch.studies.get(key)!;
+    const s = m.summary;
+    const fileId = fileIdOf(src.institution, 'dicom', s.sopInstanceUid);
     const label = s.seriesDescription ?? s.studyDescription ?? s.modality;
     const objects = [{ meta: { fileId, patientId, kind: 'dicom', contentType: 'application/dicom', fileName: `${s.sopInstanceUid}.dcm`, eventId, description: { zh: label, en: label }, datasetId: src.datasetId }, bytes, sha256 }];
     batch.instances.set(s.sopInstanceUid, { studyKey: key, seriesInstanceUid: s.seriesInstanceUid, ...(s.instanceNumber !== undefined ? { instanceNumber: s.instanceNumber } : {}), bytes, patientId, eventId, label });
@@ -482,7 +522,6 @@ export class DicomIngestor {
     const lineage: Lineage = { ...jobLineageOf(src, base, transformations, { name: entry ? `${src.fileName}#${entry}` : src.fileName, sha256 }), sourceId: `DicomInstance/${s.sopInstanceUid}` };
     if (!study.merged) study.existedBefore = Boolean(stored.event);
     Object.assign(study, { record, event, lineage, merged: true });
-    return { patientId, studyKey: key };
   }
 
   /**

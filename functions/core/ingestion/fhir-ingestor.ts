@@ -8,7 +8,7 @@ import type { DocumentStore, Item, ItemKey, TransactOperation } from '../ports/d
 import type { FhirValidator } from '../ports/fhir-validator';
 import type { IdGenerator } from '../ports/id-generator';
 import type { IngestJob, RejectedItem } from './ingest-job';
-import { FILES_INGESTED_TOGETHER, IngestJobs, jobLineageOf, settled, WritePool, type JobBase } from './ingest-support';
+import { FILES_INGESTED_TOGETHER, IngestJobs, jobLineageOf, MAX_TRANSACTION_WRITES, packTransactions, settled, WritePool, type JobBase } from './ingest-support';
 
 /** Resource types the platform accepts (R-ING-1). */
 export const ACCEPTED_RESOURCE_TYPES = [
@@ -26,12 +26,6 @@ export const ACCEPTED_RESOURCE_TYPES = [
 
 /** Version of this pipeline's transformations, recorded in every record's lineage. */
 export const FHIR_INGEST_VERSION = 'fhir-ingest/1.0.0';
-
-/** Writes one TransactWriteItems call holds. */
-const MAX_TRANSACTION_WRITES = 100;
-
-/** Bytes of items the run puts in one transaction, under DynamoDB's 4 MB (JSON is a fair estimate of item size). */
-const MAX_TRANSACTION_BYTES = 3.5 * 1024 * 1024;
 
 /** Writes a file's profiles may take beside its report, content marker and the dataset's counts in one transaction. */
 const MAX_WRITES_WITH_REPORT = MAX_TRANSACTION_WRITES - 3;
@@ -248,7 +242,7 @@ export class FhirIngestor {
     // Accepted files first, in order (a profile commits with the first file that touched it), then
     // the rejected, in transactions of their own: they have no marker for a rerun to find, so a run
     // that crashed before its last transaction has written none of them.
-    const transactions = [...pack(commits.filter((c) => c.marked)), ...pack(commits.filter((c) => !c.marked))];
+    const transactions = [...packTransactions(commits.filter((c) => c.marked)), ...packTransactions(commits.filter((c) => !c.marked))];
     for (const group of transactions) {
       const marked = group.filter((c) => c.marked);
       const catalogue = marked.length
@@ -491,28 +485,6 @@ interface FileCommit {
   newPatients: number;
   /** Something was accepted: the report comes with a content marker and the dataset's counts. */
   marked: boolean;
-}
-
-/**
- * Consecutive files' writes in transactions of at most 100 writes (one kept for the dataset's
- * counts) and about 3.5 MB (DynamoDB takes 4 MB a transaction; reports of many rejections are large).
- */
-function pack(commits: FileCommit[]): FileCommit[][] {
-  const out: FileCommit[][] = [];
-  let writes = 0;
-  let bytes = 0;
-  for (const c of commits) {
-    const size = Buffer.byteLength(JSON.stringify(c.operations));
-    if (out.length === 0 || writes + c.operations.length + 1 > MAX_TRANSACTION_WRITES || bytes + size > MAX_TRANSACTION_BYTES) {
-      out.push([]);
-      writes = 0;
-      bytes = 0;
-    }
-    out.at(-1)!.push(c);
-    writes += c.operations.length;
-    bytes += size;
-  }
-  return out;
 }
 
 /** A record's item: patient, type and platform id. */

@@ -35,6 +35,35 @@ export const FILES_INGESTED_TOGETHER = 100;
 /** Bytes of staged files held in memory at once to be ingested together (the Lambda has 2 GiB). */
 export const BYTES_INGESTED_TOGETHER = 128 * 1024 * 1024;
 
+/** Writes one TransactWriteItems call holds. */
+export const MAX_TRANSACTION_WRITES = 100;
+
+/** Bytes of items put in one transaction, under DynamoDB's 4 MB (JSON is a fair estimate of item size). */
+const MAX_TRANSACTION_BYTES = 3.5 * 1024 * 1024;
+
+/**
+ * Consecutive groups of writes (one file's, one study's) in transactions of at most 100 writes
+ * (`reserved` of them kept for the caller, e.g. the dataset's counts) and about 3.5 MB (DynamoDB
+ * takes 4 MB a transaction; reports of many rejections are large); a group is never split.
+ */
+export function packTransactions<T extends { operations: TransactOperation[] }>(groups: T[], reserved = 1): T[][] {
+  const out: T[][] = [];
+  let writes = 0;
+  let bytes = 0;
+  for (const g of groups) {
+    const size = Buffer.byteLength(JSON.stringify(g.operations));
+    if (out.length === 0 || writes + g.operations.length + reserved > MAX_TRANSACTION_WRITES || bytes + size > MAX_TRANSACTION_BYTES) {
+      out.push([]);
+      writes = 0;
+      bytes = 0;
+    }
+    out.at(-1)!.push(g);
+    writes += g.operations.length;
+    bytes += size;
+  }
+  return out;
+}
+
 /** What a job knows from its start: its id, the source's SHA-256 and when it started. */
 export interface JobBase {
   jobId: string;

@@ -125,6 +125,16 @@ export class PatientIndex {
     return (await this.store.get<MatchItem>('identity', { pk: await this.mrnKey(institution, mrn), sk: 'MATCH' }))?.patientId;
   }
 
+  /** `lookupMrn` for many MRNs of one institution, in one read (a DICOM queue batch, a zipped study). */
+  async lookupMrns(institution: string, mrns: string[]): Promise<Map<string, string | undefined>> {
+    const known = [...new Set(mrns.filter((m) => m.trim()))];
+    const keys = await Promise.all(known.map(async (m) => ({ pk: await this.mrnKey(institution, m), sk: 'MATCH' })));
+    const found = await this.store.getMany<MatchItem>('identity', keys);
+    const out = new Map<string, string | undefined>(mrns.map((m) => [m, undefined]));
+    known.forEach((m, i) => out.set(m, found[i]?.patientId));
+    return out;
+  }
+
   /** `MRN#<institution>#<hmac>`: the institution in clear (not an identifier), the MRN keyed-hashed. */
   private async mrnKey(institution: string, mrn: string): Promise<string> {
     return `MRN#${institution}#${await this.keys.mac('identifier-match', `${institution}|${mrn.trim()}`)}`;

@@ -198,22 +198,6 @@ export class ResearchRecords {
 
 
   /**
-   * One record with the version to pass back to `recordOperations` (0: no such record; a record
-   * written before records were versioned: undefined, written unconditionally once).
-   */
-  async getRecordForUpdate(patientId: string, resourceType: string, id: string): Promise<{ resource: Record<string, unknown> | undefined; version: number | undefined }> {
-    const { resource, version } = await this.getRecordWithEventForUpdate(patientId, resourceType, id);
-    return { resource, version };
-  }
-
-  /** `getRecordForUpdate` and `getEvent` (when `event` names one) in one round trip. */
-  async getRecordWithEventForUpdate(patientId: string, resourceType: string, id: string, event?: { occurredAt: string; eventId: string }): Promise<{ resource: Record<string, unknown> | undefined; version: number | undefined; event: TimelineEvent | undefined }> {
-    const keys = [{ pk: `PATIENT#${patientId}`, sk: `REC#${resourceType}#${id}` }, ...(event ? [{ pk: `PATIENT#${patientId}`, sk: `EVT#${event.occurredAt}#${event.eventId}` }] : [])];
-    const [item, eventItem] = await this.store.getMany<Item & { resource?: Record<string, unknown>; version?: number; event?: TimelineEvent }>('main', keys);
-    return { resource: item?.resource, version: item ? item.version : 0, event: eventItem?.event };
-  }
-
-  /**
    * The instances of an imaging study, each its own item beside the study record (`DCMI#<study>#<sop>`),
    * so the record stays small however many instances a study has (DynamoDB items are at most 400 KB).
    * Strongly consistent: read after the record's version, it must see every instance committed with it.
@@ -227,6 +211,50 @@ export class ResearchRecords {
       cursor = page.cursor;
     } while (cursor);
     return out;
+  }
+
+  /**
+   * Imaging studies for a merge, in one round trip for all of them (plus a query per study that
+   * may have instance items): each study's record with the version to pass back to
+   * `recordOperations` (0: no such record; a record written before records were versioned:
+   * undefined, written unconditionally once), its timeline event, and its instances. A study without a record has instance items only if a
+   * staged write began there (`studyInstancesStagedOperation`, written before them); else its
+   * instances are not queried.
+   */
+  async studiesForUpdate<T extends { sopInstanceUid: string; seriesInstanceUid: string }>(
+    studies: Array<{ patientId: string; studyId: string; event?: { occurredAt: string; eventId: string } }>,
+  ): Promise<Array<{ resource: Record<string, unknown> | undefined; version: number | undefined; event: TimelineEvent | undefined; instances: T[] }>> {
+    const keysOf = ({ patientId, studyId, event }: (typeof studies)[number]) => [
+      { pk: `PATIENT#${patientId}`, sk: `REC#ImagingStudy#${studyId}` },
+      { pk: `PATIENT#${patientId}`, sk: `DCMS#${studyId}` },
+      ...(event ? [{ pk: `PATIENT#${patientId}`, sk: `EVT#${event.occurredAt}#${event.eventId}` }] : []),
+    ];
+    const found = await this.store.getMany<Item & { resource?: Record<string, unknown>; version?: number; event?: TimelineEvent }>('main', studies.flatMap(keysOf));
+    let at = 0;
+    const reads = studies.map((s) => {
+      const [item, staged, eventItem] = found.slice(at, (at += keysOf(s).length));
+      return { study: s, item, staged: Boolean(staged), event: s.event ? eventItem : undefined };
+    });
+    const out: Array<{ resource: Record<string, unknown> | undefined; version: number | undefined; event: TimelineEvent | undefined; instances: T[] }> = new Array(reads.length);
+    let next = 0;
+    // Strongly consistent queries after the records were read (see `studyInstances`), a few at a time.
+    const worker = async () => {
+      for (let i = next++; i < reads.length; i = next++) {
+        const { study, item, staged, event } = reads[i]!;
+        const instances = item || staged ? await this.studyInstances<T>(study.patientId, study.studyId) : [];
+        out[i] = { resource: item?.resource, version: item ? item.version : 0, event: event?.event, instances };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, reads.length) }, worker));
+    return out;
+  }
+
+  /**
+   * The marker a staged study write puts before its first instance item (see `studiesForUpdate`):
+   * a crash before the study record then leaves instances that the next job reading the study finds.
+   */
+  studyInstancesStagedOperation(patientId: string, studyId: string): TransactOperation {
+    return { kind: 'put', table: 'main', item: { pk: `PATIENT#${patientId}`, sk: `DCMS#${studyId}` } };
   }
 
   /** The write of one study instance item (see `studyInstances`). */

@@ -329,6 +329,48 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       expect((await c.dicomIngest.ingestFiles(sources)).map((r) => r.status === 'fulfilled' && r.value.jobId)).toEqual(jobs.map((j) => j.jobId));
     });
 
+    it('R-ING-5: the studies of a batch are read in one round trip with their patients; new studies are not queried for instances', async () => {
+      const c = await containerWith([p]);
+      const studies = [series(3, 71), series(3, 72), series(3, 73), series(3, 74)];
+      const getMany = vi.spyOn(c.documents, 'getMany');
+      const query = vi.spyOn(c.documents, 'query');
+      const results = await c.dicomIngest.ingestFiles(studies.flat().map((b, i) => source(p, `s${i}.dcm`, 'application/dicom', b)));
+      expect(results.map((r) => r.status === 'fulfilled' && r.value.counts.accepted)).toEqual(studies.flat().map(() => 1));
+      const studyReads = getMany.mock.calls.filter(([, keys]) => keys.some((k) => k.sk.startsWith('REC#ImagingStudy#')));
+      expect(studyReads).toHaveLength(1);
+      expect(studyReads[0]![1].filter((k) => k.sk.startsWith('REC#ImagingStudy#'))).toHaveLength(4);
+      expect(getMany.mock.calls.filter(([table]) => table === 'identity')).toHaveLength(1);
+      expect(query.mock.calls.filter(([, q]) => q.skPrefix?.startsWith('DCMI#'))).toHaveLength(0);
+      // A study that now has a record is queried: its next slice counts the 3 before it.
+      const patientId = await patientIdOf(c, p);
+      const [more] = clinicalCtSeries(p, { seed: 71, slices: 4, size: 16 }).slice(3);
+      await c.dicomIngest.ingestFiles([source(p, 'more.dcm', 'application/dicom', more!)]);
+      const grown = (await c.research.records(patientId, 'ImagingStudy')).filter((s) => s.numberOfInstances === 4);
+      expect(grown).toHaveLength(1);
+    });
+
+    it('R-ING-5: a staged batch that crashed before its study record leaves instances that the next job of the study counts, though no report names them', async () => {
+      const c = await containerWith([p]);
+      const slices = series(60, 94);
+      const transact = c.documents.transact.bind(c.documents);
+      // The invocation dies after the instance items, before the study record (and is never redelivered).
+      c.documents.transact = async (ops) => {
+        if (ops.some((o) => o.kind === 'put' && String(o.item.sk).startsWith('REC#ImagingStudy#'))) throw new Error('invocation timed out');
+        return transact(ops);
+      };
+      const failed = await c.dicomIngest.ingestFiles(slices.slice(0, 59).map((b, i) => source(p, `ct${i}.dcm`, 'application/dicom', b)));
+      expect(failed.every((r) => r.status === 'rejected')).toBe(true);
+      c.documents.transact = transact;
+      const patientId = await patientIdOf(c, p);
+      expect((await c.research.records(patientId, 'ImagingStudy')).filter((s) => s.description === 'CT Chest')).toHaveLength(0);
+      // Another file of the study: its record counts the 59 instances the crashed run stored.
+      const job = await c.ingestRouter.ingest(source(p, 'last.dcm', 'application/dicom', slices[59]!));
+      expect(job.counts.accepted).toBe(1);
+      const study = await studyOf(c, patientId);
+      expect(study.numberOfInstances).toBe(60);
+      expect(await instancesOf(c, patientId, study)).toHaveLength(60);
+    });
+
     it('R-ING-5/R-MPI-1: a batch whose DICOM files come before the FHIR file that indexes their patient ingests the patient first', async () => {
       // Prepare: nothing of the patient ingested yet
       const c = await containerWith([]);
