@@ -6,6 +6,7 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pMap from 'p-map';
 import { DynamoDocumentStore } from '../../functions/adapters/aws/dynamo-document-store';
 import { LocalKeyProvider, loadOrCreateLocalKeys } from '../../functions/adapters/local/local-key-provider';
 import { MedplumFhirValidator } from '../../functions/adapters/shared/medplum-fhir-validator';
@@ -52,10 +53,7 @@ const CLINICAL_STUDIES = 4;
 const CLINICAL_SLICES = 32;
 
 async function inParallel(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, async () => {
-    for (let i = next++; i < n; i = next++) await fn(i);
-  }));
+  await pMap(Array.from({ length: n }, (_, i) => i), fn, { concurrency: limit });
 }
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;

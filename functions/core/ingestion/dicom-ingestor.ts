@@ -1,3 +1,4 @@
+import pMap from 'p-map';
 import type { CatalogService } from '../catalog/catalog-service';
 import { ConflictError } from '../errors';
 import type { PatientIndex } from '../patients/patient-index';
@@ -69,7 +70,7 @@ interface StudyState {
   patientId: string;
   studyId: string;
   /** The study record, its instances (SOP UID → series UID) and event as stored before this job, read with the job's other studies. */
-  stored: Promise<{ record: ImagingStudyRecord | undefined; version: number | undefined; event: TimelineEvent | undefined; instances: Map<string, string> }>;
+  stored: Promise<{ record: ImagingStudyRecord | undefined; version: number | undefined; event: TimelineEvent | undefined; /** A staged write's marker is there (see `ResearchRecords.studiesForUpdate`). */ staged: boolean; instances: Map<string, string> }>;
   /** The instances this job brings to the study, by SOP instance UID (the last one of a repeated UID). */
   added: Map<string, StudyInstance>;
   /** Every instance of the study after this job: SOP instance UID → series instance UID. */
@@ -267,9 +268,10 @@ export class DicomIngestor {
     const runs = files.map(({ src, sha256 }, i) => ({ src, earlier: earlier[i], match: matches[i]!, base: { jobId: this.ids.next('job'), sha256, startedAt: new Date(this.clock.now()).toISOString() } }));
     const fresh = runs.filter((r) => !r.earlier);
     this.readStudies(fresh.flatMap((r) => ('rejected' in r.match ? [] : [r.match])), batch);
-    await this.eachAtOnce(fresh, async (r) => {
+    // Up to `instanceConcurrency` at a time: CPU overlaps object writes.
+    await pMap(fresh, async (r) => {
       if (!('rejected' in r.match)) await this.storeInstance(r.src, r.match, r.base, batch);
-    });
+    }, { concurrency: this.instanceConcurrency });
 
     const jobs: IngestJob[] = new Array(runs.length);
     const accepted: Array<{ i: number; studyKey: string }> = [];
@@ -280,7 +282,7 @@ export class DicomIngestor {
       else accepted.push({ i, studyKey: run.match.studyKey });
     }
     if (accepted.length > 0) await this.storeSeriesPreviews(src, batch, previewed);
-    const { operations, newStudies, stagedOps, studyOps } = await this.sharedOperations(batch);
+    const { operations, newStudies, stages } = await this.sharedOperations(batch);
     // A new study's timeline event is counted by the first of the files that brought it.
     const counted = new Set<string>();
     // Rejected files' reports last: in stages, a run that fails before its last transaction has
@@ -305,7 +307,7 @@ export class DicomIngestor {
       // As an archive's commit (see `writeInStages`), then the reports, markers and counts, up to
       // 49 files a transaction: a crash between leaves files without a report, whose redelivery
       // finds their instances already in the study and counts them once.
-      await this.writeInStages(stagedOps, studyOps);
+      await this.writeInStages(stages);
       const acceptedReports = reports.slice(0, accepted.length);
       for (let k = 0; k < acceptedReports.length; k += 49) {
         const chunk = acceptedReports.slice(k, k + 49);
@@ -317,15 +319,6 @@ export class DicomIngestor {
     }
     for (const r of reports) jobs[r.i] = r.job;
     return jobs;
-  }
-
-  /** `task` for each item, up to `instanceConcurrency` at a time (CPU overlaps object writes). */
-  private async eachAtOnce<T>(items: T[], task: (item: T) => Promise<void>): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < items.length; i = next++) await task(items[i]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(this.instanceConcurrency, items.length) }, worker));
   }
 
   /**
@@ -350,7 +343,7 @@ export class DicomIngestor {
     const matches = await this.match(src.institution, nonEmpty.map((e) => ({ bytes: e.bytes, entry: e.index })));
     const instances = matches.flatMap((m) => ('rejected' in m ? [] : [m]));
     this.readStudies(instances, batch);
-    await this.eachAtOnce(instances, (m) => this.storeInstance(src, m, base, batch));
+    await pMap(instances, (m) => this.storeInstance(src, m, base, batch), { concurrency: this.instanceConcurrency });
     const rejected: RejectedItem[] = [];
     for (const e of files) if (e.bytes.byteLength === 0) rejected.push({ line: e.index, resourceType: 'DICOM', code: 'EMPTY_FILE', issues: [`entry ${e.index}: the file is empty`] });
     matches.forEach((m, i) => {
@@ -373,29 +366,30 @@ export class DicomIngestor {
    * report, marker and counts together last.
    */
   private async commit(src: IngestSource, base: JobBase, batch: InstanceBatch, counts: { accepted: number; patients: number }, rejected: RejectedItem[]): Promise<IngestJob> {
-    const { operations, newStudies, stagedOps, studyOps } = await this.sharedOperations(batch);
+    const { operations, newStudies, stages } = await this.sharedOperations(batch);
     const timelineEvents = newStudies.size;
     // DICOM never creates patients, so the patient count stands.
     const catalogue = this.catalog.ingestOperation(src.datasetId, { records: 0, files: counts.accepted, at: new Date(this.clock.now()).toISOString() });
     if (operations.length <= MAX_TRANSACTION_WRITES - 3) return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, operations, catalogue);
-    await this.writeInStages(stagedOps, studyOps);
+    await this.writeInStages(stages);
     return this.jobs.finish(src, base, { ...counts, timelineEvents }, rejected, [], catalogue);
   }
 
   /**
    * What does not fit one transaction, before the report, in an order a crash cannot harm: the
    * markers of the new studies (see `ResearchRecords.studiesForUpdate`), instance items and file
-   * metadata, then the study records with their events, versioned, as many to a transaction as
-   * fit. A crash in between leaves instances that a rerun finds (and counts) when it reads the study.
+   * metadata, then the study records with their events (and the removal of their markers),
+   * versioned, as many to a transaction as fit. A crash in between leaves instances that a rerun
+   * finds (and counts) when it reads the study.
    */
-  private async writeInStages(stagedOps: { markers: TransactOperation[]; puts: TransactOperation[] }, studyOps: TransactOperation[][]): Promise<void> {
+  private async writeInStages(stages: { markers: TransactOperation[]; puts: TransactOperation[]; studies: TransactOperation[][] }): Promise<void> {
     const pool = new WritePool(4);
     const itemsOf = (ops: TransactOperation[]) => ops.map((o) => (o as Extract<TransactOperation, { kind: 'put' }>).item);
-    for (const stage of [stagedOps.markers, stagedOps.puts]) {
+    for (const stage of [stages.markers, stages.puts]) {
       for (let i = 0; i < stage.length; i += 25) await pool.add(() => this.store.batchPut('main', itemsOf(stage.slice(i, i + 25))));
       await pool.drain();
     }
-    for (const studies of packTransactions(studyOps.map((operations) => ({ operations })), 0)) await pool.add(() => this.store.transact(studies.flatMap((x) => x.operations)));
+    for (const studies of packTransactions(stages.studies.map((operations) => ({ operations })), 0)) await pool.add(() => this.store.transact(studies.flatMap((x) => x.operations)));
     await pool.drain();
   }
 
@@ -407,10 +401,15 @@ export class DicomIngestor {
     const studies = await Promise.all([...batch.studies.entries()].filter(([, s]) => s.record && s.lineage).map(async ([key, s]) => ({ key, s, stored: await s.stored })));
     const newStudies = new Set(studies.filter(({ s }) => s.event && !s.existedBefore).map(({ key }) => key));
     const fileOps = this.records.fileOperations([...batch.files.values()]);
-    const studyOps = studies.map(({ s, stored }) => this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event, stored.version));
+    const removal = (s: StudyState) => this.records.studyInstancesStagedRemoval(s.patientId, s.studyId);
+    // A marker found (an earlier staged write of the study crashed before its record) goes with the record.
+    const studyOps = studies.map(({ s, stored }) => [...this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event, stored.version), ...(stored.staged ? [removal(s)] : [])]);
     const instanceOps = studies.flatMap(({ s }) => [...s.added.values()].map((i) => this.records.studyInstanceOperation(s.patientId, s.studyId, i)));
+    // In stages, a study without a record is marked first, and its marker removed with the record.
+    const unrecorded = studies.map(({ stored }) => !stored.record && !stored.staged);
     const markers = studies.filter(({ stored }) => !stored.record).map(({ s }) => this.records.studyInstancesStagedOperation(s.patientId, s.studyId));
-    return { operations: [...fileOps, ...instanceOps, ...studyOps.flat()], newStudies, stagedOps: { markers, puts: [...fileOps, ...instanceOps] }, studyOps };
+    const stagedStudies = studyOps.map((ops, i) => (unrecorded[i] ? [...ops, removal(studies[i]!.s)] : ops));
+    return { operations: [...fileOps, ...instanceOps, ...studyOps.flat()], newStudies, stages: { markers, puts: [...fileOps, ...instanceOps], studies: stagedStudies } };
   }
 
   /**
@@ -466,7 +465,7 @@ export class DicomIngestor {
     if (fresh.length === 0) return;
     const reads = this.records.studiesForUpdate<StudyInstance>(fresh.map(({ state, event }) => ({ patientId: state.patientId, studyId: state.studyId, ...(event ? { event } : {}) })));
     fresh.forEach(({ state }, i) => {
-      state.stored = reads.then((all) => storedStudy(all[i]!.resource as LegacyStudyRecord | undefined, all[i]!.version, all[i]!.event, all[i]!.instances));
+      state.stored = reads.then((all) => storedStudy(all[i]!.resource as LegacyStudyRecord | undefined, all[i]!.version, all[i]!.event, all[i]!.staged, all[i]!.instances));
       // Awaited by the study's instances; a job that fails first must not leave it unhandled.
       state.stored.catch(() => undefined);
     });
@@ -605,7 +604,7 @@ function instanceOf(s: DicomSummary, fileId: string): StudyInstance {
 type LegacyStudyRecord = Omit<ImagingStudyRecord, 'series'> & { series: Array<StudySeries & { instances?: Array<Omit<StudyInstance, 'seriesInstanceUid'> & { previewFileId?: string }> }> };
 
 /** The stored study as the merge needs it; inline instances of an older record count as stored instances. */
-function storedStudy(read: LegacyStudyRecord | undefined, version: number | undefined, event: TimelineEvent | undefined, items: StudyInstance[]) {
+function storedStudy(read: LegacyStudyRecord | undefined, version: number | undefined, event: TimelineEvent | undefined, staged: boolean, items: StudyInstance[]) {
   const instances = new Map(items.map((i) => [i.sopInstanceUid, i.seriesInstanceUid]));
   const record: ImagingStudyRecord | undefined = read && {
     ...read,
@@ -615,7 +614,7 @@ function storedStudy(read: LegacyStudyRecord | undefined, version: number | unde
       return { ...x, ...(preview ? { previewFileId: preview } : {}) };
     }),
   };
-  return { record, version, event, instances };
+  return { record, version, event, staged, instances };
 }
 
 /** The study record with one more instance: its series added if new, counts from every instance the study has. */

@@ -1,4 +1,5 @@
 import isIdentityCard from 'validator/lib/isIdentityCard';
+import pMap from 'p-map';
 import { ValidationError } from '../errors';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item } from '../ports/document-store';
@@ -127,12 +128,12 @@ export class PatientIndex {
 
   /** `lookupMrn` for many MRNs of one institution, in one read (a DICOM queue batch, a zipped study). */
   async lookupMrns(institution: string, mrns: string[]): Promise<Map<string, string | undefined>> {
-    const known = [...new Set(mrns.filter((m) => m.trim()))];
-    const keys = await Promise.all(known.map(async (m) => ({ pk: await this.mrnKey(institution, m), sk: 'MATCH' })));
+    // One keyed hash per distinct MRN as matched (trimmed), a few KMS calls at a time.
+    const known = [...new Set(mrns.map((m) => m.trim()).filter(Boolean))];
+    const keys = await pMap(known, async (m) => ({ pk: await this.mrnKey(institution, m), sk: 'MATCH' }), { concurrency: 8 });
     const found = await this.store.getMany<MatchItem>('identity', keys);
-    const out = new Map<string, string | undefined>(mrns.map((m) => [m, undefined]));
-    known.forEach((m, i) => out.set(m, found[i]?.patientId));
-    return out;
+    const byMrn = new Map(known.map((m, i) => [m, found[i]?.patientId]));
+    return new Map(mrns.map((m) => [m, byMrn.get(m.trim())]));
   }
 
   /** `MRN#<institution>#<hmac>`: the institution in clear (not an identifier), the MRN keyed-hashed. */

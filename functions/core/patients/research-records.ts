@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import pMap from 'p-map';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item, TransactOperation } from '../ports/document-store';
 import type { KeyProvider } from '../ports/key-provider';
@@ -223,7 +224,7 @@ export class ResearchRecords {
    */
   async studiesForUpdate<T extends { sopInstanceUid: string; seriesInstanceUid: string }>(
     studies: Array<{ patientId: string; studyId: string; event?: { occurredAt: string; eventId: string } }>,
-  ): Promise<Array<{ resource: Record<string, unknown> | undefined; version: number | undefined; event: TimelineEvent | undefined; instances: T[] }>> {
+  ): Promise<Array<{ resource: Record<string, unknown> | undefined; version: number | undefined; event: TimelineEvent | undefined; staged: boolean; instances: T[] }>> {
     const keysOf = ({ patientId, studyId, event }: (typeof studies)[number]) => [
       { pk: `PATIENT#${patientId}`, sk: `REC#ImagingStudy#${studyId}` },
       { pk: `PATIENT#${patientId}`, sk: `DCMS#${studyId}` },
@@ -235,18 +236,14 @@ export class ResearchRecords {
       const [item, staged, eventItem] = found.slice(at, (at += keysOf(s).length));
       return { study: s, item, staged: Boolean(staged), event: s.event ? eventItem : undefined };
     });
-    const out: Array<{ resource: Record<string, unknown> | undefined; version: number | undefined; event: TimelineEvent | undefined; instances: T[] }> = new Array(reads.length);
-    let next = 0;
     // Strongly consistent queries after the records were read (see `studyInstances`), a few at a time.
-    const worker = async () => {
-      for (let i = next++; i < reads.length; i = next++) {
-        const { study, item, staged, event } = reads[i]!;
-        const instances = item || staged ? await this.studyInstances<T>(study.patientId, study.studyId) : [];
-        out[i] = { resource: item?.resource, version: item ? item.version : 0, event: event?.event, instances };
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(8, reads.length) }, worker));
-    return out;
+    return pMap(reads, async ({ study, item, staged, event }) => ({
+      resource: item?.resource,
+      version: item ? item.version : 0,
+      event: event?.event,
+      staged,
+      instances: item || staged ? await this.studyInstances<T>(study.patientId, study.studyId) : [],
+    }), { concurrency: 8 });
   }
 
   /**
@@ -255,6 +252,14 @@ export class ResearchRecords {
    */
   studyInstancesStagedOperation(patientId: string, studyId: string): TransactOperation {
     return { kind: 'put', table: 'main', item: { pk: `PATIENT#${patientId}`, sk: `DCMS#${studyId}` } };
+  }
+
+  /**
+   * The marker's removal, in the transaction that writes the study record: once the record exists
+   * its instances are queried anyway, so the marker has done its work.
+   */
+  studyInstancesStagedRemoval(patientId: string, studyId: string): TransactOperation {
+    return { kind: 'delete', table: 'main', key: { pk: `PATIENT#${patientId}`, sk: `DCMS#${studyId}` } };
   }
 
   /** The write of one study instance item (see `studyInstances`). */
@@ -338,20 +343,13 @@ export class ResearchRecords {
    * caller must then write (`fileOperations`) once the objects are all in place.
    */
   async storeObjects(files: Array<{ meta: Omit<StoredFile, 'sha256' | 'keyId' | 'objectKey' | 'sizeBytes'>; bytes: Uint8Array; /** Already computed over `bytes` by the caller (not hashed twice). */ sha256?: string }>, concurrency = 8): Promise<StoredFile[]> {
-    const out: StoredFile[] = new Array(files.length);
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < files.length; i = next++) {
-        const { meta, bytes } = files[i]!;
-        const sha256 = files[i]!.sha256 ?? createHash('sha256').update(bytes).digest('hex');
-        const objectKey = `patients/${meta.patientId}/${meta.fileId}`;
-        const { ciphertext, keyId } = await this.keys.encrypt('data', bytes, { patientId: meta.patientId, fileId: meta.fileId });
-        await this.objects.put('data', objectKey, ciphertext, { contentType: 'application/octet-stream', metadata: { sha256, 'file-id': meta.fileId } });
-        out[i] = { ...meta, sha256, keyId, objectKey, sizeBytes: bytes.byteLength };
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-    return out;
+    return pMap(files, async ({ meta, bytes, ...known }) => {
+      const sha256 = known.sha256 ?? createHash('sha256').update(bytes).digest('hex');
+      const objectKey = `patients/${meta.patientId}/${meta.fileId}`;
+      const { ciphertext, keyId } = await this.keys.encrypt('data', bytes, { patientId: meta.patientId, fileId: meta.fileId });
+      await this.objects.put('data', objectKey, ciphertext, { contentType: 'application/octet-stream', metadata: { sha256, 'file-id': meta.fileId } });
+      return { ...meta, sha256, keyId, objectKey, sizeBytes: bytes.byteLength };
+    }, { concurrency });
   }
 
   /** The metadata items of stored files, as writes for a transaction or a batch. */

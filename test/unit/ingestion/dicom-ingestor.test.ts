@@ -369,6 +369,35 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       const study = await studyOf(c, patientId);
       expect(study.numberOfInstances).toBe(60);
       expect(await instancesOf(c, patientId, study)).toHaveLength(60);
+      // The crashed run's marker went with the record that counted its instances.
+      expect((await c.documents.query('main', { pk: `PATIENT#${patientId}`, skPrefix: 'DCMS#' })).items).toHaveLength(0);
+    });
+
+    it('R-ING-5: a staged batch marks its new studies before any instance item and removes each mark in the transaction of its study record', async () => {
+      const c = await containerWith([p]);
+      const writes: string[] = [];
+      const batchPut = c.documents.batchPut.bind(c.documents);
+      const transact = c.documents.transact.bind(c.documents);
+      c.documents.batchPut = async (table, items) => {
+        writes.push(...items.map((i) => `put ${String(i.sk).split('#')[0]}`));
+        return batchPut(table, items);
+      };
+      c.documents.transact = async (ops) => {
+        if (ops.some((o) => o.kind === 'put' && String(o.item.sk).startsWith('REC#ImagingStudy#'))) {
+          writes.push(`record with ${ops.filter((o) => o.kind === 'delete' && o.key.sk.startsWith('DCMS#')).length} marker removal(s)`);
+        }
+        return transact(ops);
+      };
+      const jobs = await c.dicomIngest.ingestFiles(series(40, 95).map((b, i) => source(p, `ct${i}.dcm`, 'application/dicom', b)));
+      expect(jobs.every((r) => r.status === 'fulfilled')).toBe(true);
+      const firstInstance = writes.indexOf('put DCMI');
+      expect(writes.indexOf('put DCMS')).toBeGreaterThanOrEqual(0);
+      expect(writes.indexOf('put DCMS')).toBeLessThan(firstInstance);
+      expect(writes.lastIndexOf('put DCMS')).toBeLessThan(firstInstance);
+      expect(writes.filter((w) => w.startsWith('record'))).toEqual(['record with 1 marker removal(s)']);
+      const patientId = await patientIdOf(c, p);
+      expect((await c.documents.query('main', { pk: `PATIENT#${patientId}`, skPrefix: 'DCMS#' })).items).toHaveLength(0);
+      expect((await studyOf(c, patientId)).numberOfInstances).toBe(40);
     });
 
     it('R-ING-5/R-MPI-1: a batch whose DICOM files come before the FHIR file that indexes their patient ingests the patient first', async () => {

@@ -17,6 +17,29 @@ describe('patient index register', () => {
     expect(await c.patientIndex.lookupMrn('inst-b', 'B-77')).toBe(a.patientId);
   });
 
+  it('R-MPI-1: many MRNs are matched in one read, each distinct MRN keyed-hashed once, padding and repeats as the bare MRN, blanks and strangers unmatched', async () => {
+    const c = testContainer();
+    const a = await c.patientIndex.register({ sourcePatientId: 'inst-a/p1', institution: 'inst-a', identity });
+    const macs: string[] = [];
+    const mac = c.keys.mac.bind(c.keys);
+    c.keys.mac = (purpose, value) => {
+      macs.push(value);
+      return mac(purpose, value);
+    };
+    const getMany = c.documents.getMany.bind(c.documents);
+    let reads = 0;
+    c.documents.getMany = (table, keys) => {
+      reads += 1;
+      return getMany(table, keys);
+    };
+    // DICOM pads a PatientID of odd length with a space.
+    const found = await c.patientIndex.lookupMrns('inst-a', ['MRN-001 ', 'MRN-001', ' ', 'MRN-999', 'MRN-001']);
+    expect([...found]).toEqual([['MRN-001 ', a.patientId], ['MRN-001', a.patientId], [' ', undefined], ['MRN-999', undefined]]);
+    expect(macs).toEqual(['inst-a|MRN-001', 'inst-a|MRN-999']);
+    expect(reads).toBe(1);
+    expect(await c.patientIndex.lookupMrns('inst-b', ['MRN-001'])).toEqual(new Map([['MRN-001', undefined]]));
+  });
+
   it('R-MPI-1: a new patient whose resident ID fails the GB 11643 check is refused and nothing is indexed', async () => {
     const c = testContainer();
     await expect(c.patientIndex.register({ sourcePatientId: 'inst-a/p2', institution: 'inst-a', identity: { ...identity, residentId: '110105194912310021' } })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
