@@ -24,6 +24,9 @@ export const ZIP_CONTENT_TYPES = ['application/zip', 'application/x-zip-compress
  * instances of well under 64 MiB each; DICOM compresses moderately, so ratios over 100:1 on
  * entries over 1 MiB are not a real study.
  */
+/** Archive entries parsed and matched together (one patient lookup and one read of new studies each). */
+const ARCHIVE_MATCH_CHUNK = 100;
+
 export const STUDY_ZIP_LIMITS: ArchiveLimits = { maxEntries: 5000, maxEntryBytes: 64 * 1024 * 1024, maxTotalBytes: 1024 * 1024 * 1024, maxRatio: 100 };
 
 /**
@@ -340,10 +343,10 @@ export class DicomIngestor {
     const files = entries.filter((e) => !ZIP_NOISE.test(e.path));
     const batch = newBatch(new Set(previewed));
     const nonEmpty = files.filter((e) => e.bytes.byteLength > 0);
-    const matches = await this.match(src.institution, nonEmpty.map((e) => ({ bytes: e.bytes, entry: e.index })));
+    const matches: Array<MatchedInstance | { rejected: RejectedItem }> = [];
+    const matched = this.matchInChunks(src.institution, nonEmpty.map((e) => ({ bytes: e.bytes, entry: e.index })), batch, matches);
+    await pMap(matched, (m) => this.storeInstance(src, m, base, batch), { concurrency: this.instanceConcurrency });
     const instances = matches.flatMap((m) => ('rejected' in m ? [] : [m]));
-    this.readStudies(instances, batch);
-    await pMap(instances, (m) => this.storeInstance(src, m, base, batch), { concurrency: this.instanceConcurrency });
     const rejected: RejectedItem[] = [];
     for (const e of files) if (e.bytes.byteLength === 0) rejected.push({ line: e.index, resourceType: 'DICOM', code: 'EMPTY_FILE', issues: [`entry ${e.index}: the file is empty`] });
     matches.forEach((m, i) => {
@@ -410,6 +413,22 @@ export class DicomIngestor {
     const markers = studies.filter(({ stored }) => !stored.record).map(({ s }) => this.records.studyInstancesStagedOperation(s.patientId, s.studyId));
     const stagedStudies = studyOps.map((ops, i) => (unrecorded[i] ? [...ops, removal(studies[i]!.s)] : ops));
     return { operations: [...fileOps, ...instanceOps, ...studyOps.flat()], newStudies, stages: { markers, puts: [...fileOps, ...instanceOps], studies: stagedStudies } };
+  }
+
+  /**
+   * `match` and `readStudies` a chunk of archive entries at a time, yielding the matched ones, so
+   * the first objects are stored while the rest of a large archive is parsed (parsing is
+   * synchronous: 5,000 entries at once would hold every write back until the last was parsed).
+   * Every result, matched or not, is also appended to `results`, in entry order.
+   */
+  private async *matchInChunks(institution: string, items: Array<{ bytes: Uint8Array; entry: number }>, batch: InstanceBatch, results: Array<MatchedInstance | { rejected: RejectedItem }>): AsyncGenerator<MatchedInstance> {
+    for (let k = 0; k < items.length; k += ARCHIVE_MATCH_CHUNK) {
+      const chunk = await this.match(institution, items.slice(k, k + ARCHIVE_MATCH_CHUNK));
+      results.push(...chunk);
+      const instances = chunk.flatMap((m) => ('rejected' in m ? [] : [m]));
+      this.readStudies(instances, batch);
+      yield* instances;
+    }
   }
 
   /**

@@ -252,6 +252,32 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       expect(large).toBeLessThan(small + 40); // the counts and UIDs differ in length, nothing grows per instance
     });
 
+    it('R-ING-1/R-ING-5: a large archive is matched 100 entries at a time, its first objects stored before its last entries are parsed; bad entries keep their index', async () => {
+      const c = await containerWith([p]);
+      const slices = clinicalCtSeries(p, { seed: 303, slices: 250, size: 8 });
+      const entries = slices.map((b, i): [string, Uint8Array] => [`CT/IM${i}.dcm`, i === 217 ? b.subarray(0, b.length - 50) : b]);
+      const steps: string[] = [];
+      const lookupMrns = c.patientIndex.lookupMrns.bind(c.patientIndex);
+      c.patientIndex.lookupMrns = async (institution, mrns) => {
+        steps.push(`lookup ${mrns.length}`);
+        return lookupMrns(institution, mrns);
+      };
+      const storeObjects = c.research.storeObjects.bind(c.research);
+      c.research.storeObjects = async (files, concurrency) => {
+        if (steps.at(-1) !== 'store') steps.push('store');
+        return storeObjects(files, concurrency);
+      };
+      const job = await c.ingestRouter.ingest(source(p, 'ct.zip', 'application/zip', zipSync(Object.fromEntries(entries.map(([name, b]) => [name, [b, { level: 0 }]])))));
+      expect(job.counts).toMatchObject({ accepted: 249, rejected: 1 });
+      expect(job.rejected[0]).toMatchObject({ line: 218, code: 'INVALID_DICOM' }); // entries are numbered from 1
+      // Lookups of 100, 100 and 49 (the truncated entry is not looked up), objects stored in between.
+      expect(steps.filter((x) => x.startsWith('lookup'))).toEqual(['lookup 100', 'lookup 100', 'lookup 49']);
+      expect(steps.indexOf('store')).toBeLessThan(steps.lastIndexOf('lookup 49'));
+      const patientId = await patientIdOf(c, p);
+      const study = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.studyInstanceUid === parseDicom(slices[0]!).summary.studyInstanceUid)!;
+      expect(study.numberOfInstances).toBe(249);
+    });
+
     it('R-ING-5: a study record written with inline instances (before instance items) keeps counting them when the study grows', async () => {
       const c = await containerWith([p]);
       const [a, b] = clinicalCtSeries(p, { seed: 401, slices: 2, size: 8 });
