@@ -274,8 +274,11 @@ async function main(): Promise<void> {
         if (!r) problems.push(`a study of ${sops.size} instances has no record`);
         else if (missing > 0 || r.numberOfInstances !== sops.size) problems.push(`a study record lists ${listed.size}/${sops.size} instances (count ${r.numberOfInstances}, ${missing} missing)`);
       }
+      // A staged write's markers go with the study records that commit its instances.
+      const markers = (await scanAll('begins_with(sk, :s)', { ':s': 'DCMS#' })).length;
+      if (markers > 0) problems.push(`${markers} staging markers left behind`);
       if (problems.length) throw new Error(`${label}: study records incomplete — ${problems.join('; ')}`);
-      console.log(`${label}: ${expected.size} study records hold all ${instances} instances`);
+      console.log(`${label}: ${expected.size} study records hold all ${instances} instances, no staging marker left`);
       return { studies: expected.size, instances, complete: true };
     };
     /** Removes the ImagingStudy records, their instance items and staging markers and imaging timeline events (file metadata and objects are overwritten in place). */

@@ -252,10 +252,10 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       expect(large).toBeLessThan(small + 40); // the counts and UIDs differ in length, nothing grows per instance
     });
 
-    it('R-ING-1/R-ING-5: a large archive is matched 100 entries at a time, its first objects stored before its last entries are parsed; bad entries keep their index', async () => {
+    it('R-ING-1/R-ING-5: a large archive is matched 100 entries at a time, its first objects stored before its last chunk is matched; bad and empty entries keep their index', async () => {
       const c = await containerWith([p]);
       const slices = clinicalCtSeries(p, { seed: 303, slices: 250, size: 8 });
-      const entries = slices.map((b, i): [string, Uint8Array] => [`CT/IM${i}.dcm`, i === 217 ? b.subarray(0, b.length - 50) : b]);
+      const entries = slices.map((b, i): [string, Uint8Array] => [`CT/IM${i}.dcm`, i === 5 ? new Uint8Array(0) : i === 217 ? b.subarray(0, b.length - 50) : b]);
       const steps: string[] = [];
       const lookupMrns = c.patientIndex.lookupMrns.bind(c.patientIndex);
       c.patientIndex.lookupMrns = async (institution, mrns) => {
@@ -268,14 +268,15 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
         return storeObjects(files, concurrency);
       };
       const job = await c.ingestRouter.ingest(source(p, 'ct.zip', 'application/zip', zipSync(Object.fromEntries(entries.map(([name, b]) => [name, [b, { level: 0 }]])))));
-      expect(job.counts).toMatchObject({ accepted: 249, rejected: 1 });
-      expect(job.rejected[0]).toMatchObject({ line: 218, code: 'INVALID_DICOM' }); // entries are numbered from 1
-      // Lookups of 100, 100 and 49 (the truncated entry is not looked up), objects stored in between.
-      expect(steps.filter((x) => x.startsWith('lookup'))).toEqual(['lookup 100', 'lookup 100', 'lookup 49']);
-      expect(steps.indexOf('store')).toBeLessThan(steps.lastIndexOf('lookup 49'));
+      expect(job.counts).toMatchObject({ accepted: 248, rejected: 2 });
+      // Entries are numbered from 1; the empty one is never parsed, so the others' numbers come from their own entry.
+      expect(job.rejected.map((r) => [r.line, r.code])).toEqual([[6, 'EMPTY_FILE'], [218, 'INVALID_DICOM']]);
+      // 249 non-empty entries: lookups of 100, 100 and 48 (the truncated entry is not looked up), objects stored in between.
+      expect(steps.filter((x) => x.startsWith('lookup'))).toEqual(['lookup 100', 'lookup 100', 'lookup 48']);
+      expect(steps.indexOf('store')).toBeLessThan(steps.lastIndexOf('lookup 48'));
       const patientId = await patientIdOf(c, p);
       const study = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.studyInstanceUid === parseDicom(slices[0]!).summary.studyInstanceUid)!;
-      expect(study.numberOfInstances).toBe(249);
+      expect(study.numberOfInstances).toBe(248);
     });
 
     it('R-ING-5: a study record written with inline instances (before instance items) keeps counting them when the study grows', async () => {
@@ -399,14 +400,43 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       expect((await c.documents.query('main', { pk: `PATIENT#${patientId}`, skPrefix: 'DCMS#' })).items).toHaveLength(0);
     });
 
+    it('R-ING-5: a staged batch that finds a crashed batch\'s marker removes it once with the record and counts every instance', async () => {
+      const c = await containerWith([p]);
+      const slices = series(80, 96);
+      const transact = c.documents.transact.bind(c.documents);
+      c.documents.transact = async (ops) => {
+        if (ops.some((o) => o.kind === 'put' && String(o.item.sk).startsWith('REC#ImagingStudy#'))) throw new Error('invocation timed out');
+        return transact(ops);
+      };
+      await c.dicomIngest.ingestFiles(slices.slice(0, 40).map((b, i) => source(p, `ct${i}.dcm`, 'application/dicom', b)));
+      c.documents.transact = transact;
+      const patientId = await patientIdOf(c, p);
+      expect((await c.documents.query('main', { pk: `PATIENT#${patientId}`, skPrefix: 'DCMS#' })).items).toHaveLength(1);
+      // The next batch of the study is staged too (40 files): its one record write carries the one removal.
+      const records: number[] = [];
+      c.documents.transact = async (ops) => {
+        if (ops.some((o) => o.kind === 'put' && String(o.item.sk).startsWith('REC#ImagingStudy#'))) records.push(ops.filter((o) => o.kind === 'delete' && o.key.sk.startsWith('DCMS#')).length);
+        return transact(ops);
+      };
+      const jobs = await c.dicomIngest.ingestFiles(slices.slice(40).map((b, i) => source(p, `ct${40 + i}.dcm`, 'application/dicom', b)));
+      expect(jobs.every((r) => r.status === 'fulfilled')).toBe(true);
+      expect(records).toEqual([1]);
+      expect((await studyOf(c, patientId)).numberOfInstances).toBe(80);
+      expect((await c.documents.query('main', { pk: `PATIENT#${patientId}`, skPrefix: 'DCMS#' })).items).toHaveLength(0);
+    });
+
     it('R-ING-5: a staged batch marks its new studies before any instance item and removes each mark in the transaction of its study record', async () => {
       const c = await containerWith([p]);
       const writes: string[] = [];
       const batchPut = c.documents.batchPut.bind(c.documents);
       const transact = c.documents.transact.bind(c.documents);
       c.documents.batchPut = async (table, items) => {
-        writes.push(...items.map((i) => `put ${String(i.sk).split('#')[0]}`));
-        return batchPut(table, items);
+        const kinds = [...new Set(items.map((i) => String(i.sk).split('#')[0]))];
+        writes.push(...kinds.map((k) => `start ${k}`));
+        // A slow marker write: an instance write started before it landed would show here.
+        if (kinds.includes('DCMS')) await new Promise((r) => setTimeout(r, 30));
+        await batchPut(table, items);
+        writes.push(...kinds.map((k) => `done ${k}`));
       };
       c.documents.transact = async (ops) => {
         if (ops.some((o) => o.kind === 'put' && String(o.item.sk).startsWith('REC#ImagingStudy#'))) {
@@ -416,10 +446,8 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       };
       const jobs = await c.dicomIngest.ingestFiles(series(40, 95).map((b, i) => source(p, `ct${i}.dcm`, 'application/dicom', b)));
       expect(jobs.every((r) => r.status === 'fulfilled')).toBe(true);
-      const firstInstance = writes.indexOf('put DCMI');
-      expect(writes.indexOf('put DCMS')).toBeGreaterThanOrEqual(0);
-      expect(writes.indexOf('put DCMS')).toBeLessThan(firstInstance);
-      expect(writes.lastIndexOf('put DCMS')).toBeLessThan(firstInstance);
+      expect(writes.indexOf('done DCMS')).toBeGreaterThanOrEqual(0);
+      expect(writes.lastIndexOf('done DCMS')).toBeLessThan(writes.indexOf('start DCMI'));
       expect(writes.filter((w) => w.startsWith('record'))).toEqual(['record with 1 marker removal(s)']);
       const patientId = await patientIdOf(c, p);
       expect((await c.documents.query('main', { pk: `PATIENT#${patientId}`, skPrefix: 'DCMS#' })).items).toHaveLength(0);
