@@ -6,6 +6,7 @@ import { clinicalCtSeries } from '../../../infra/local/demo/clinical-series';
 import type { DemoPatient } from '../../../infra/local/demo/demo-model';
 import { parseDicom } from '../../../functions/core/ingestion/dicom-image';
 import { fileIdOf } from '../../../functions/core/ingestion/ingest-support';
+import type { TransactOperation } from '../../../functions/core/ports/document-store';
 import { containerWith, demoCohort, patientIdOf, source } from './multimodal-fixture';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -300,6 +301,18 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
   });
   describe('the files of a queue batch (ARCHITECTURE D8: an SQS batch of up to 10 staged objects)', () => {
     const series = (n: number, seed = 88) => clinicalCtSeries(p, { seed, slices: n, size: 16 });
+    const writesStudyRecord = (ops: TransactOperation[]) => ops.some((o) => o.kind === 'put' && String(o.item.sk).startsWith('REC#ImagingStudy#'));
+    const markerRemovals = (ops: TransactOperation[]) => ops.filter((o) => o.kind === 'delete' && o.key.sk.startsWith('DCMS#')).length;
+    const markersOf = async (c: Awaited<ReturnType<typeof containerWith>>, patientId: string) => (await c.documents.query('main', { pk: `PATIENT#${patientId}`, skPrefix: 'DCMS#' })).items;
+    /** Every transaction that writes a study record fails (an invocation dying there); returns a restore, which returns the store's own transact. */
+    const crashBeforeStudyRecords = (c: Awaited<ReturnType<typeof containerWith>>) => {
+      const transact = c.documents.transact.bind(c.documents);
+      c.documents.transact = async (ops) => {
+        if (writesStudyRecord(ops)) throw new Error('invocation timed out');
+        return transact(ops);
+      };
+      return () => (c.documents.transact = transact);
+    };
     const studyOf = async (c: Awaited<ReturnType<typeof containerWith>>, patientId: string) => (await c.research.records(patientId, 'ImagingStudy')).find((s) => s.description === 'CT Chest')!;
     /** The job reports of the test dataset with this file name. */
     const reportsOf = async (c: Awaited<ReturnType<typeof containerWith>>, fileName: string) =>
@@ -379,15 +392,11 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
     it('R-ING-5: a staged batch that crashed before its study record leaves instances that the next job of the study counts, though no report names them', async () => {
       const c = await containerWith([p]);
       const slices = series(60, 94);
-      const transact = c.documents.transact.bind(c.documents);
       // The invocation dies after the instance items, before the study record (and is never redelivered).
-      c.documents.transact = async (ops) => {
-        if (ops.some((o) => o.kind === 'put' && String(o.item.sk).startsWith('REC#ImagingStudy#'))) throw new Error('invocation timed out');
-        return transact(ops);
-      };
+      const restore = crashBeforeStudyRecords(c);
       const failed = await c.dicomIngest.ingestFiles(slices.slice(0, 59).map((b, i) => source(p, `ct${i}.dcm`, 'application/dicom', b)));
       expect(failed.every((r) => r.status === 'rejected')).toBe(true);
-      c.documents.transact = transact;
+      restore();
       const patientId = await patientIdOf(c, p);
       expect((await c.research.records(patientId, 'ImagingStudy')).filter((s) => s.description === 'CT Chest')).toHaveLength(0);
       // Another file of the study: its record counts the 59 instances the crashed run stored.
@@ -397,32 +406,28 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       expect(study.numberOfInstances).toBe(60);
       expect(await instancesOf(c, patientId, study)).toHaveLength(60);
       // The crashed run's marker went with the record that counted its instances.
-      expect((await c.documents.query('main', { pk: `PATIENT#${patientId}`, skPrefix: 'DCMS#' })).items).toHaveLength(0);
+      expect(await markersOf(c, patientId)).toHaveLength(0);
     });
 
     it('R-ING-5: a staged batch that finds a crashed batch\'s marker removes it once with the record and counts every instance', async () => {
       const c = await containerWith([p]);
       const slices = series(80, 96);
-      const transact = c.documents.transact.bind(c.documents);
-      c.documents.transact = async (ops) => {
-        if (ops.some((o) => o.kind === 'put' && String(o.item.sk).startsWith('REC#ImagingStudy#'))) throw new Error('invocation timed out');
-        return transact(ops);
-      };
+      const restore = crashBeforeStudyRecords(c);
       await c.dicomIngest.ingestFiles(slices.slice(0, 40).map((b, i) => source(p, `ct${i}.dcm`, 'application/dicom', b)));
-      c.documents.transact = transact;
+      const transact = restore();
       const patientId = await patientIdOf(c, p);
-      expect((await c.documents.query('main', { pk: `PATIENT#${patientId}`, skPrefix: 'DCMS#' })).items).toHaveLength(1);
+      expect(await markersOf(c, patientId)).toHaveLength(1);
       // The next batch of the study is staged too (40 files): its one record write carries the one removal.
       const records: number[] = [];
       c.documents.transact = async (ops) => {
-        if (ops.some((o) => o.kind === 'put' && String(o.item.sk).startsWith('REC#ImagingStudy#'))) records.push(ops.filter((o) => o.kind === 'delete' && o.key.sk.startsWith('DCMS#')).length);
+        if (writesStudyRecord(ops)) records.push(markerRemovals(ops));
         return transact(ops);
       };
       const jobs = await c.dicomIngest.ingestFiles(slices.slice(40).map((b, i) => source(p, `ct${40 + i}.dcm`, 'application/dicom', b)));
       expect(jobs.every((r) => r.status === 'fulfilled')).toBe(true);
       expect(records).toEqual([1]);
       expect((await studyOf(c, patientId)).numberOfInstances).toBe(80);
-      expect((await c.documents.query('main', { pk: `PATIENT#${patientId}`, skPrefix: 'DCMS#' })).items).toHaveLength(0);
+      expect(await markersOf(c, patientId)).toHaveLength(0);
     });
 
     it('R-ING-5: a staged batch marks its new studies before any instance item and removes each mark in the transaction of its study record', async () => {
@@ -439,9 +444,7 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
         writes.push(...kinds.map((k) => `done ${k}`));
       };
       c.documents.transact = async (ops) => {
-        if (ops.some((o) => o.kind === 'put' && String(o.item.sk).startsWith('REC#ImagingStudy#'))) {
-          writes.push(`record with ${ops.filter((o) => o.kind === 'delete' && o.key.sk.startsWith('DCMS#')).length} marker removal(s)`);
-        }
+        if (writesStudyRecord(ops)) writes.push(`record with ${markerRemovals(ops)} marker removal(s)`);
         return transact(ops);
       };
       const jobs = await c.dicomIngest.ingestFiles(series(40, 95).map((b, i) => source(p, `ct${i}.dcm`, 'application/dicom', b)));
@@ -450,7 +453,7 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       expect(writes.lastIndexOf('done DCMS')).toBeLessThan(writes.indexOf('start DCMI'));
       expect(writes.filter((w) => w.startsWith('record'))).toEqual(['record with 1 marker removal(s)']);
       const patientId = await patientIdOf(c, p);
-      expect((await c.documents.query('main', { pk: `PATIENT#${patientId}`, skPrefix: 'DCMS#' })).items).toHaveLength(0);
+      expect(await markersOf(c, patientId)).toHaveLength(0);
       expect((await studyOf(c, patientId)).numberOfInstances).toBe(40);
     });
 
