@@ -24,10 +24,10 @@ export const ZIP_CONTENT_TYPES = ['application/zip', 'application/x-zip-compress
  * instances of well under 64 MiB each; DICOM compresses moderately, so ratios over 100:1 on
  * entries over 1 MiB are not a real study.
  */
+export const STUDY_ZIP_LIMITS: ArchiveLimits = { maxEntries: 5000, maxEntryBytes: 64 * 1024 * 1024, maxTotalBytes: 1024 * 1024 * 1024, maxRatio: 100 };
+
 /** Archive entries parsed and matched together (one patient lookup and one read of new studies each). */
 const ARCHIVE_MATCH_CHUNK = 100;
-
-export const STUDY_ZIP_LIMITS: ArchiveLimits = { maxEntries: 5000, maxEntryBytes: 64 * 1024 * 1024, maxTotalBytes: 1024 * 1024 * 1024, maxRatio: 100 };
 
 /**
  * What the instances of one job share (one instance for a single file, every entry of a study
@@ -404,14 +404,16 @@ export class DicomIngestor {
     const studies = await Promise.all([...batch.studies.entries()].filter(([, s]) => s.record && s.lineage).map(async ([key, s]) => ({ key, s, stored: await s.stored })));
     const newStudies = new Set(studies.filter(({ s }) => s.event && !s.existedBefore).map(({ key }) => key));
     const fileOps = this.records.fileOperations([...batch.files.values()]);
-    const removal = (s: StudyState) => this.records.studyInstancesStagedRemoval(s.patientId, s.studyId);
-    // A marker found (an earlier staged write of the study crashed before its record) goes with the record.
-    const studyOps = studies.map(({ s, stored }) => [...this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event, stored.version), ...(stored.staged ? [removal(s)] : [])]);
     const instanceOps = studies.flatMap(({ s }) => [...s.added.values()].map((i) => this.records.studyInstanceOperation(s.patientId, s.studyId, i)));
-    // In stages, a study without a record is marked first, and its marker removed with the record.
-    const unrecorded = studies.map(({ stored }) => !stored.record && !stored.staged);
+    // A study's marker is removed with its record: a marker found (an earlier staged write crashed
+    // before the record) on either path; in stages, also the one written for a study without a record.
+    const withRecord = ({ s, stored }: (typeof studies)[number], marked: boolean) => [
+      ...this.records.recordOperations(s.patientId, s.record!, s.lineage!, s.event, stored.version),
+      ...(marked ? [this.records.studyInstancesStagedRemoval(s.patientId, s.studyId)] : []),
+    ];
+    const studyOps = studies.map((x) => withRecord(x, x.stored.staged));
     const markers = studies.filter(({ stored }) => !stored.record).map(({ s }) => this.records.studyInstancesStagedOperation(s.patientId, s.studyId));
-    const stagedStudies = studyOps.map((ops, i) => (unrecorded[i] ? [...ops, removal(studies[i]!.s)] : ops));
+    const stagedStudies = studies.map((x) => withRecord(x, x.stored.staged || !x.stored.record));
     return { operations: [...fileOps, ...instanceOps, ...studyOps.flat()], newStudies, stages: { markers, puts: [...fileOps, ...instanceOps], studies: stagedStudies } };
   }
 
