@@ -1,6 +1,6 @@
-import pMap from 'p-map';
 import type { CatalogService } from '../catalog/catalog-service';
 import { ConflictError } from '../errors';
+import { mapDrained, WritePool } from '../in-flight';
 import type { PatientIndex } from '../patients/patient-index';
 import type { ResearchRecords, StoredFile, TimelineEvent } from '../patients/research-records';
 import type { TransactOperation } from '../ports/document-store';
@@ -10,7 +10,7 @@ import { ArchiveRejected, type ArchiveLimits, type ArchiveReader } from '../port
 import { DicomParseError, parseDicom, renderPreview, type DicomSummary } from './dicom-image';
 import { platformIdOf } from './fhir-ingestor';
 import type { IngestJob, Lineage, RejectedItem } from './ingest-job';
-import { fileIdOf, IngestJobs, FILES_INGESTED_TOGETHER, jobLineageOf, MAX_TRANSACTION_WRITES, packTransactions, settled, wholeFile, WritePool, type IngestSource, type JobBase } from './ingest-support';
+import { fileIdOf, IngestJobs, FILES_INGESTED_TOGETHER, jobLineageOf, MAX_TRANSACTION_WRITES, packTransactions, settled, wholeFile, type IngestSource, type JobBase } from './ingest-support';
 import { localToUtc } from './local-time';
 
 /** Version of the DICOM pipeline, recorded in lineage. */
@@ -272,9 +272,9 @@ export class DicomIngestor {
     const fresh = runs.filter((r) => !r.earlier);
     this.readStudies(fresh.flatMap((r) => ('rejected' in r.match ? [] : [r.match])), batch);
     // Up to `instanceConcurrency` at a time: CPU overlaps object writes.
-    await pMap(fresh, async (r) => {
+    await mapDrained(fresh, async (r) => {
       if (!('rejected' in r.match)) await this.storeInstance(r.src, r.match, r.base, batch);
-    }, { concurrency: this.instanceConcurrency });
+    }, this.instanceConcurrency);
 
     const jobs: IngestJob[] = new Array(runs.length);
     const accepted: Array<{ i: number; studyKey: string }> = [];
@@ -345,7 +345,7 @@ export class DicomIngestor {
     const nonEmpty = files.filter((e) => e.bytes.byteLength > 0);
     const matches: Array<MatchedInstance | { rejected: RejectedItem }> = [];
     const matched = this.matchInChunks(src.institution, nonEmpty.map((e) => ({ bytes: e.bytes, entry: e.index })), batch, matches);
-    await pMap(matched, (m) => this.storeInstance(src, m, base, batch), { concurrency: this.instanceConcurrency });
+    await mapDrained(matched, (m) => this.storeInstance(src, m, base, batch), this.instanceConcurrency);
     const instances = matches.flatMap((m) => ('rejected' in m ? [] : [m]));
     const rejected: RejectedItem[] = [];
     for (const e of files) if (e.bytes.byteLength === 0) rejected.push({ line: e.index, resourceType: 'DICOM', code: 'EMPTY_FILE', issues: [`entry ${e.index}: the file is empty`] });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CatalogService } from '../catalog/catalog-service';
 import { ConflictError, isDomainError } from '../errors';
+import { WritePool } from '../in-flight';
 import type { PatientIndex, PatientIdentity } from '../patients/patient-index';
 import type { JobRecord, PatientProfile, ResearchRecords, TimelineEvent } from '../patients/research-records';
 import type { Clock } from '../ports/clock';
@@ -8,7 +9,7 @@ import type { DocumentStore, Item, ItemKey, TransactOperation } from '../ports/d
 import type { FhirValidator } from '../ports/fhir-validator';
 import type { IdGenerator } from '../ports/id-generator';
 import type { IngestJob, RejectedItem } from './ingest-job';
-import { FILES_INGESTED_TOGETHER, IngestJobs, jobLineageOf, MAX_TRANSACTION_WRITES, packTransactions, settled, WritePool, type JobBase } from './ingest-support';
+import { FILES_INGESTED_TOGETHER, IngestJobs, jobLineageOf, MAX_TRANSACTION_WRITES, packTransactions, settled, type JobBase } from './ingest-support';
 
 /** Resource types the platform accepts (R-ING-1). */
 export const ACCEPTED_RESOURCE_TYPES = [

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pMap from 'p-map';
+import { mapDrained } from '../in-flight';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, Item, TransactOperation } from '../ports/document-store';
 import type { KeyProvider } from '../ports/key-provider';
@@ -339,17 +340,18 @@ export class ResearchRecords {
 
   /**
    * The first half of `saveFiles`: each object encrypted under its own fresh data key (never a
-   * cached one, R-ING-3) and stored, up to `concurrency` at a time; returns the metadata the
-   * caller must then write (`fileOperations`) once the objects are all in place.
+   * cached one, R-ING-3) and stored, up to `concurrency` at a time (a failure waits for the puts
+   * in flight, see `mapDrained`); returns the metadata the caller must then write
+   * (`fileOperations`) once the objects are all in place.
    */
   async storeObjects(files: Array<{ meta: Omit<StoredFile, 'sha256' | 'keyId' | 'objectKey' | 'sizeBytes'>; bytes: Uint8Array; /** Already computed over `bytes` by the caller (not hashed twice). */ sha256?: string }>, concurrency = 8): Promise<StoredFile[]> {
-    return pMap(files, async ({ meta, bytes, ...known }) => {
+    return mapDrained(files, async ({ meta, bytes, ...known }) => {
       const sha256 = known.sha256 ?? createHash('sha256').update(bytes).digest('hex');
       const objectKey = `patients/${meta.patientId}/${meta.fileId}`;
       const { ciphertext, keyId } = await this.keys.encrypt('data', bytes, { patientId: meta.patientId, fileId: meta.fileId });
       await this.objects.put('data', objectKey, ciphertext, { contentType: 'application/octet-stream', metadata: { sha256, 'file-id': meta.fileId } });
       return { ...meta, sha256, keyId, objectKey, sizeBytes: bytes.byteLength };
-    }, { concurrency });
+    }, concurrency);
   }
 
   /** The metadata items of stored files, as writes for a transaction or a batch. */

@@ -280,6 +280,36 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       expect(study.numberOfInstances).toBe(248);
     });
 
+    it('R-ING-5: an archive whose later chunk cannot be matched fails only after the objects already being stored have landed, and its rerun commits it whole', async () => {
+      const c = await containerWith([p]);
+      const slices = clinicalCtSeries(p, { seed: 304, slices: 150, size: 8 });
+      const zip = source(p, 'ct.zip', 'application/zip', zipSync(Object.fromEntries(slices.map((b, i) => [`CT/IM${i}.dcm`, [b, { level: 0 }]]))));
+      const lookupMrns = c.patientIndex.lookupMrns.bind(c.patientIndex);
+      let lookups = 0;
+      c.patientIndex.lookupMrns = async (institution, mrns) => {
+        if (++lookups === 2) throw new Error('identity vault unavailable');
+        return lookupMrns(institution, mrns);
+      };
+      const storeObjects = c.research.storeObjects.bind(c.research);
+      let storing = 0;
+      c.research.storeObjects = async (files, concurrency) => {
+        storing += 1;
+        try {
+          await new Promise((r) => setTimeout(r, 5));
+          return await storeObjects(files, concurrency);
+        } finally {
+          storing -= 1;
+        }
+      };
+      await expect(c.ingestRouter.ingest(zip).finally(() => expect(storing).toBe(0))).rejects.toThrow('identity vault unavailable');
+      const patientId = await patientIdOf(c, p);
+      const uid = parseDicom(slices[0]!).summary.studyInstanceUid;
+      expect((await c.research.records(patientId, 'ImagingStudy')).filter((x) => x.studyInstanceUid === uid)).toHaveLength(0);
+      const job = await c.ingestRouter.ingest(zip);
+      expect(job.counts).toMatchObject({ accepted: 150, rejected: 0 });
+      expect((await c.research.records(patientId, 'ImagingStudy')).find((x) => x.studyInstanceUid === uid)).toMatchObject({ numberOfInstances: 150 });
+    });
+
     it('R-ING-5: a study record written with inline instances (before instance items) keeps counting them when the study grows', async () => {
       const c = await containerWith([p]);
       const [a, b] = clinicalCtSeries(p, { seed: 401, slices: 2, size: 8 });
