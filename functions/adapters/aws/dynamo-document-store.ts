@@ -214,6 +214,7 @@ function condition(options?: PutOptions): { ConditionExpression?: string; Expres
   if (options?.unlessStored) {
     return { ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(#u) OR #u <> :u', ExpressionAttributeNames: { '#u': options.unlessStored.attribute }, ExpressionAttributeValues: { ':u': options.unlessStored.equals } };
   }
+  if (options?.expectedVersion === 'unversioned') return { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#v)', ExpressionAttributeNames: { '#v': 'version' } };
   if (options?.expectedVersion !== undefined) {
     return { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': options.expectedVersion } };
   }

@@ -123,8 +123,9 @@ export class MemoryDocumentStore implements DocumentStore {
   }
 }
 
-/** `expectedVersion: 0` means "must not exist yet" (same rule as the DynamoDB adapter). */
-function versionMatches(current: Item | undefined, expected: number): boolean {
+/** `expectedVersion: 0` means "must not exist yet", `'unversioned'` "exists without a version" (the DynamoDB adapter's rules). */
+function versionMatches(current: Item | undefined, expected: number | 'unversioned'): boolean {
+  if (expected === 'unversioned') return current !== undefined && current.version === undefined;
   return expected === 0 ? current === undefined : current?.version === expected;
 }
 

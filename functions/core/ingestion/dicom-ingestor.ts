@@ -2,7 +2,7 @@ import type { CatalogService } from '../catalog/catalog-service';
 import { ConflictError } from '../errors';
 import { mapDrained, WritePool } from '../in-flight';
 import type { PatientIndex } from '../patients/patient-index';
-import type { ResearchRecords, StoredFile, TimelineEvent } from '../patients/research-records';
+import type { RecordVersion, ResearchRecords, StoredFile, TimelineEvent } from '../patients/research-records';
 import type { TransactOperation } from '../ports/document-store';
 import type { Clock } from '../ports/clock';
 import type { IdGenerator } from '../ports/id-generator';
@@ -73,7 +73,7 @@ interface StudyState {
   patientId: string;
   studyId: string;
   /** The study record, its instances (SOP UID → series UID) and event as stored before this job, read with the job's other studies. */
-  stored: Promise<{ record: ImagingStudyRecord | undefined; version: number | undefined; event: TimelineEvent | undefined; /** A staged write's marker is there (see `ResearchRecords.studiesForUpdate`). */ staged: boolean; instances: Map<string, string> }>;
+  stored: Promise<{ record: ImagingStudyRecord | undefined; version: RecordVersion; event: TimelineEvent | undefined; /** A staged write's marker is there (see `ResearchRecords.studiesForUpdate`). */ staged: boolean; instances: Map<string, string>; /** Instances listed inline in an older record (no items of their own): written as items when the record is rewritten without them. */ inline: StudyInstance[] }>;
   /** The instances this job brings to the study, by SOP instance UID (the last one of a repeated UID). */
   added: Map<string, StudyInstance>;
   /** Every instance of the study after this job: SOP instance UID → series instance UID. */
@@ -404,7 +404,8 @@ export class DicomIngestor {
     const studies = await Promise.all([...batch.studies.entries()].filter(([, s]) => s.record && s.lineage).map(async ([key, s]) => ({ key, s, stored: await s.stored })));
     const newStudies = new Set(studies.filter(({ s }) => s.event && !s.existedBefore).map(({ key }) => key));
     const fileOps = this.records.fileOperations([...batch.files.values()]);
-    const instanceOps = studies.flatMap(({ s }) => [...s.added.values()].map((i) => this.records.studyInstanceOperation(s.patientId, s.studyId, i)));
+    // A repeated instance is written once: the one this job brings wins over an older record's inline copy.
+    const instanceOps = studies.flatMap(({ s, stored }) => [...stored.inline.filter((i) => !s.added.has(i.sopInstanceUid)), ...s.added.values()].map((i) => this.records.studyInstanceOperation(s.patientId, s.studyId, i)));
     // A study's marker is removed with its record: a marker found (an earlier staged write crashed
     // before the record) on either path; in stages, also the one written for a study without a record.
     const withRecord = ({ s, stored }: (typeof studies)[number], marked: boolean) => [
@@ -624,18 +625,27 @@ function instanceOf(s: DicomSummary, fileId: string): StudyInstance {
 /** A study record written before instances had items of their own listed them inline. */
 type LegacyStudyRecord = Omit<ImagingStudyRecord, 'series'> & { series: Array<StudySeries & { instances?: Array<Omit<StudyInstance, 'seriesInstanceUid'> & { previewFileId?: string }> }> };
 
-/** The stored study as the merge needs it; inline instances of an older record count as stored instances. */
-function storedStudy(read: LegacyStudyRecord | undefined, version: number | undefined, event: TimelineEvent | undefined, staged: boolean, items: StudyInstance[]) {
+/**
+ * The stored study as the merge needs it. Inline instances of an older record count as stored
+ * instances, and those without an item of their own are returned to be written as items: the
+ * rewritten record no longer lists them, so without their items the next merge would lose them.
+ */
+function storedStudy(read: LegacyStudyRecord | undefined, version: RecordVersion, event: TimelineEvent | undefined, staged: boolean, items: StudyInstance[]) {
   const instances = new Map(items.map((i) => [i.sopInstanceUid, i.seriesInstanceUid]));
+  const inline: StudyInstance[] = [];
   const record: ImagingStudyRecord | undefined = read && {
     ...read,
-    series: read.series.map(({ instances: inline, ...x }) => {
-      for (const i of inline ?? []) if (!instances.has(i.sopInstanceUid)) instances.set(i.sopInstanceUid, x.seriesInstanceUid);
-      const preview = x.previewFileId ?? inline?.find((i) => i.previewFileId)?.previewFileId;
+    series: read.series.map(({ instances: listed, ...x }) => {
+      for (const { previewFileId: _preview, ...i } of listed ?? []) {
+        if (instances.has(i.sopInstanceUid)) continue;
+        instances.set(i.sopInstanceUid, x.seriesInstanceUid);
+        inline.push({ ...i, seriesInstanceUid: x.seriesInstanceUid });
+      }
+      const preview = x.previewFileId ?? listed?.find((i) => i.previewFileId)?.previewFileId;
       return { ...x, ...(preview ? { previewFileId: preview } : {}) };
     }),
   };
-  return { record, version, event, staged, instances };
+  return { record, version, event, staged, instances, inline };
 }
 
 /** The study record with one more instance: its series added if new, counts from every instance the study has. */

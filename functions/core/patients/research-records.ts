@@ -24,6 +24,9 @@ export interface PatientProfile {
   updatedAt: string;
 }
 
+/** A record's version as read for a conditional rewrite: 0 when absent; `'unversioned'` when written before its kind was versioned. */
+export type RecordVersion = number | 'unversioned';
+
 export interface TimelineEvent {
   eventId: string;
   patientId: string;
@@ -136,11 +139,12 @@ export class ResearchRecords {
    * The writes of `saveRecord`, for a caller that commits them in one transaction with its own
    * (the DICOM pipeline writes a study, its event, its files' metadata and the job report at once).
    */
-  recordOperations(patientId: string, resource: { resourceType: string; id?: string }, lineage: Lineage, event?: TimelineEvent, readVersion?: number): TransactOperation[] {
+  recordOperations(patientId: string, resource: { resourceType: string; id?: string }, lineage: Lineage, event?: TimelineEvent, readVersion?: RecordVersion): TransactOperation[] {
     const key = `REC#${resource.resourceType}#${resource.id}`;
     // A record merged from what was read (a study built up instance by instance) is written only
-    // if nobody wrote it since: version `readVersion + 1`, conditional on `readVersion` (0: new).
-    const versioned = readVersion !== undefined ? { item: { version: readVersion + 1 }, options: { options: { expectedVersion: readVersion } } } : undefined;
+    // if nobody wrote it since: version `readVersion + 1`, conditional on `readVersion` (0: new;
+    // a record from before versioning becomes version 1, on condition it still has none).
+    const versioned = readVersion !== undefined ? { item: { version: readVersion === 'unversioned' ? 1 : readVersion + 1 }, options: { options: { expectedVersion: readVersion } } } : undefined;
     return [
       { kind: 'put', table: 'main', item: { pk: `PATIENT#${patientId}`, sk: key, gsi2pk: `JOBREC#${lineage.jobId}`, gsi2sk: `${patientId}#${key}`, resource, lineage, ...versioned?.item }, ...versioned?.options },
       ...(event ? [{ kind: 'put' as const, table: 'main' as const, item: { pk: `PATIENT#${patientId}`, sk: `EVT#${event.occurredAt}#${event.eventId}`, event } }] : []),
@@ -218,14 +222,14 @@ export class ResearchRecords {
   /**
    * Imaging studies for a merge, in one round trip for all of them (plus a query per study that
    * may have instance items): each study's record with the version to pass back to
-   * `recordOperations` (0: no such record; a record written before records were versioned:
-   * undefined, written unconditionally once), its timeline event, and its instances. A study without a record has instance items only if a
+   * `recordOperations` (0: no such record; `'unversioned'`: one written before study records were
+   * versioned), its timeline event, and its instances. A study without a record has instance items only if a
    * staged write began there (`studyInstancesStagedOperation`, written before them); else its
    * instances are not queried.
    */
   async studiesForUpdate<T extends { sopInstanceUid: string; seriesInstanceUid: string }>(
     studies: Array<{ patientId: string; studyId: string; event?: { occurredAt: string; eventId: string } }>,
-  ): Promise<Array<{ resource: Record<string, unknown> | undefined; version: number | undefined; event: TimelineEvent | undefined; staged: boolean; instances: T[] }>> {
+  ): Promise<Array<{ resource: Record<string, unknown> | undefined; version: RecordVersion; event: TimelineEvent | undefined; staged: boolean; instances: T[] }>> {
     const keysOf = ({ patientId, studyId, event }: (typeof studies)[number]) => [
       { pk: `PATIENT#${patientId}`, sk: `REC#ImagingStudy#${studyId}` },
       { pk: `PATIENT#${patientId}`, sk: `DCMS#${studyId}` },
@@ -240,7 +244,7 @@ export class ResearchRecords {
     // Strongly consistent queries after the records were read (see `studyInstances`), a few at a time.
     return pMap(reads, async ({ study, item, staged, event }) => ({
       resource: item?.resource,
-      version: item ? item.version : 0,
+      version: item ? (item.version ?? 'unversioned') : 0,
       event: event?.event,
       staged,
       instances: item || staged ? await this.studyInstances<T>(study.patientId, study.studyId) : [],

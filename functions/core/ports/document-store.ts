@@ -34,8 +34,12 @@ export interface PutOptions {
    * without it, or with another value, is overwritten).
    */
   unlessStored?: { attribute: string; equals: string };
-  /** Optimistic locking: fail with `ConflictError` unless the stored `version` equals this (0: the item must not exist). */
-  expectedVersion?: number;
+  /**
+   * Optimistic locking: fail with `ConflictError` unless the stored `version` equals this (0: the
+   * item must not exist; `'unversioned'`: it must exist without a `version`, as written before its
+   * kind of item was versioned).
+   */
+  expectedVersion?: number | 'unversioned';
 }
 
 export interface QueryInput {

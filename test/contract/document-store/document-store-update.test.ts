@@ -83,6 +83,21 @@ describe.each(['memory', 'dynamo'])('document store contract (%s)', (name) => {
     expect(await store().get('main', { pk: 'PATIENT#v1', sk: 'EVT#x' })).toBeUndefined();
   });
 
+  it("R-ING-5: a put over 'unversioned' applies only to an item stored without a version; absent, or versioned by another writer since, it fails and writes nothing", async () => {
+    const key = { pk: 'PATIENT#v2', sk: 'REC#ImagingStudy#legacy' };
+    const overLegacy = (n: number) => store().transact([{ kind: 'put', table: 'main', item: { ...key, version: 1, n }, options: { expectedVersion: 'unversioned' } }, { kind: 'put', table: 'main', item: { pk: 'PATIENT#v2', sk: `EVT#${n}`, n } }]);
+    await expect(overLegacy(1)).rejects.toBeInstanceOf(ConflictError);
+    expect(await store().get('main', key)).toBeUndefined();
+    await store().put('main', { ...key, n: 0 });
+    await overLegacy(2);
+    // A second writer that read the same legacy record lost the race: the item has a version now.
+    await expect(overLegacy(3)).rejects.toBeInstanceOf(ConflictError);
+    await expect(store().put('main', { ...key, version: 1, n: 4 }, { expectedVersion: 'unversioned' })).rejects.toBeInstanceOf(ConflictError);
+    expect(await store().get('main', key)).toMatchObject({ version: 1, n: 2 });
+    expect(await store().get('main', { pk: 'PATIENT#v2', sk: 'EVT#1' })).toBeUndefined();
+    expect(await store().get('main', { pk: 'PATIENT#v2', sk: 'EVT#3' })).toBeUndefined();
+  });
+
   it('R-ING-6: a gsi2 query returns keys and the projected attributes, never a record\'s resource or lineage', async () => {
     await store().put('main', { pk: 'PATIENT#p1', sk: 'REC#Observation#o1', gsi2pk: 'JOBREC#j1', gsi2sk: 'p1#REC#Observation#o1', resource: { resourceType: 'Observation', id: 'o1' }, lineage: { jobId: 'j1' } });
     await store().put('main', { pk: 'GRANT#g1', sk: 'GRANT', gsi1pk: 'HOLDER#u', gsi1sk: 't', gsi2pk: 'GRANTS-C', gsi2sk: 't', version: 2, grant: { grantId: 'g1' } });

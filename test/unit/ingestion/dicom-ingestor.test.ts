@@ -310,9 +310,9 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       expect((await c.research.records(patientId, 'ImagingStudy')).find((x) => x.studyInstanceUid === uid)).toMatchObject({ numberOfInstances: 150 });
     });
 
-    it('R-ING-5: a study record written with inline instances (before instance items) keeps counting them when the study grows', async () => {
+    it('R-ING-5: a study record written with inline instances (before instance items) keeps counting them when the study grows, and again after', async () => {
       const c = await containerWith([p]);
-      const [a, b] = clinicalCtSeries(p, { seed: 401, slices: 2, size: 8 });
+      const [a, b, d] = clinicalCtSeries(p, { seed: 401, slices: 3, size: 8 });
       await c.ingestRouter.ingest(source(p, 'a.dcm', 'application/dicom', a!));
       const patientId = await patientIdOf(c, p);
       const study = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.description === 'CT Chest')!;
@@ -327,6 +327,49 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       const grown = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.id === study.id)!;
       expect(grown).toMatchObject({ numberOfInstances: 2, series: [{ numberOfInstances: 2, previewFileId: (study.series as Series[])[0]!.previewFileId }] });
       expect(JSON.stringify(grown)).not.toContain('"instances"');
+      // The inline instance got its own item with the rewrite, so the next merge still counts it.
+      await c.ingestRouter.ingest(source(p, 'd.dcm', 'application/dicom', d!));
+      const again = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.id === study.id)!;
+      expect(again.numberOfInstances).toBe(3);
+      expect((await instancesOf(c, patientId, again)).map((i) => i.sopInstanceUid)).toContain(inst!.sopInstanceUid);
+    });
+
+    it('R-ING-5: two jobs growing one unversioned study record (written before records had versions) at once keep both instances: the later commit loses its condition and merges again', async () => {
+      const c = await containerWith([p]);
+      const [x, a, b] = clinicalCtSeries(p, { seed: 402, slices: 3, size: 8 });
+      await c.ingestRouter.ingest(source(p, 'x.dcm', 'application/dicom', x!));
+      const patientId = await patientIdOf(c, p);
+      const study = (await c.research.records(patientId, 'ImagingStudy')).find((s) => s.description === 'CT Chest')!;
+      const [inst] = await instancesOf(c, patientId, study);
+      // The oldest shape: no version, the instance inline, no instance item.
+      const key = { pk: `PATIENT#${patientId}`, sk: `REC#ImagingStudy#${study.id}` };
+      const { version, ...item } = (await c.documents.get<Record<string, unknown> & { pk: string; sk: string; resource: Record<string, unknown> }>('main', key))!;
+      expect(version).toBe(1);
+      await c.documents.put('main', { ...item, resource: { ...item.resource, series: (study.series as Series[]).map((s) => ({ ...s, instances: [inst] })) } });
+      await c.documents.delete('main', { pk: `PATIENT#${patientId}`, sk: `DCMI#${study.id}#${inst!.sopInstanceUid}` });
+      // Job A has read the legacy record and merged its instance; its commit is held until job B has committed.
+      const transact = c.documents.transact.bind(c.documents);
+      let held: (() => void) | undefined;
+      let reached!: () => void;
+      const aAtCommit = new Promise<void>((r) => (reached = r));
+      c.documents.transact = async (ops) => {
+        if (!held && ops.some((o) => o.kind === 'put' && o.item.sk === key.sk)) {
+          await new Promise<void>((r) => {
+            held = r;
+            reached();
+          });
+        }
+        return transact(ops);
+      };
+      const jobA = c.ingestRouter.ingest(source(p, 'a.dcm', 'application/dicom', a!));
+      await aAtCommit;
+      await c.ingestRouter.ingest(source(p, 'b.dcm', 'application/dicom', b!));
+      held!();
+      expect((await jobA).counts.accepted).toBe(1);
+      const grown = (await c.research.records(patientId, 'ImagingStudy')).find((s) => s.id === study.id)!;
+      expect(grown.numberOfInstances).toBe(3);
+      expect((await instancesOf(c, patientId, grown)).map((i) => i.sopInstanceUid).sort()).toEqual([x, a, b].map((f) => parseDicom(f!).summary.sopInstanceUid).sort());
+      expect((await c.documents.get('main', key))?.version).toBe(2);
     });
   });
   describe('the files of a queue batch (ARCHITECTURE D8: an SQS batch of up to 10 staged objects)', () => {
