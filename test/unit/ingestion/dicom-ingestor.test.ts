@@ -310,19 +310,28 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       expect((await c.research.records(patientId, 'ImagingStudy')).find((x) => x.studyInstanceUid === uid)).toMatchObject({ numberOfInstances: 150 });
     });
 
-    it('R-ING-5: a study record written with inline instances (before instance items) keeps counting them when the study grows, and again after', async () => {
-      const c = await containerWith([p]);
-      const [a, b, d] = clinicalCtSeries(p, { seed: 401, slices: 3, size: 8 });
-      await c.ingestRouter.ingest(source(p, 'a.dcm', 'application/dicom', a!));
+    /**
+     * Ingests `first` and rewrites its study record in the older shape: the instance listed in its
+     * series (with the preview id), no instance item; without `version` too when `unversioned`.
+     */
+    const legacyStudyOf = async (c: Awaited<ReturnType<typeof containerWith>>, first: Uint8Array, { unversioned }: { unversioned: boolean }) => {
+      await c.ingestRouter.ingest(source(p, 'first.dcm', 'application/dicom', first));
       const patientId = await patientIdOf(c, p);
       const study = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.description === 'CT Chest')!;
       const [inst] = await instancesOf(c, patientId, study);
-      // The older shape: the instance listed in its series, no instance item.
       const key = { pk: `PATIENT#${patientId}`, sk: `REC#ImagingStudy#${study.id}` };
-      const item = (await c.documents.get<Record<string, unknown> & { pk: string; sk: string; resource: Record<string, unknown> }>('main', key))!;
+      const { version, ...item } = (await c.documents.get<Record<string, unknown> & { pk: string; sk: string; resource: Record<string, unknown> }>('main', key))!;
+      expect(version).toBe(1);
       const series = (study.series as Series[]).map(({ previewFileId, ...x }) => ({ ...x, instances: [{ ...inst, previewFileId }] }));
-      await c.documents.put('main', { ...item, resource: { ...item.resource, series } });
+      await c.documents.put('main', { ...item, ...(unversioned ? {} : { version }), resource: { ...item.resource, series } });
       await c.documents.delete('main', { pk: `PATIENT#${patientId}`, sk: `DCMI#${study.id}#${inst!.sopInstanceUid}` });
+      return { patientId, study, inst: inst!, key };
+    };
+
+    it('R-ING-5: a study record written with inline instances (before instance items) keeps counting them when the study grows, and again after', async () => {
+      const c = await containerWith([p]);
+      const [a, b, d] = clinicalCtSeries(p, { seed: 401, slices: 3, size: 8 });
+      const { patientId, study, inst } = await legacyStudyOf(c, a!, { unversioned: false });
       await c.ingestRouter.ingest(source(p, 'b.dcm', 'application/dicom', b!));
       const grown = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.id === study.id)!;
       expect(grown).toMatchObject({ numberOfInstances: 2, series: [{ numberOfInstances: 2, previewFileId: (study.series as Series[])[0]!.previewFileId }] });
@@ -331,22 +340,14 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       await c.ingestRouter.ingest(source(p, 'd.dcm', 'application/dicom', d!));
       const again = (await c.research.records(patientId, 'ImagingStudy')).find((x) => x.id === study.id)!;
       expect(again.numberOfInstances).toBe(3);
-      expect((await instancesOf(c, patientId, again)).map((i) => i.sopInstanceUid)).toContain(inst!.sopInstanceUid);
+      expect((await instancesOf(c, patientId, again)).map((i) => i.sopInstanceUid)).toContain(inst.sopInstanceUid);
     });
 
     it('R-ING-5: two jobs growing one unversioned study record (written before records had versions) at once keep both instances: the later commit loses its condition and merges again', async () => {
       const c = await containerWith([p]);
       const [x, a, b] = clinicalCtSeries(p, { seed: 402, slices: 3, size: 8 });
-      await c.ingestRouter.ingest(source(p, 'x.dcm', 'application/dicom', x!));
-      const patientId = await patientIdOf(c, p);
-      const study = (await c.research.records(patientId, 'ImagingStudy')).find((s) => s.description === 'CT Chest')!;
-      const [inst] = await instancesOf(c, patientId, study);
-      // The oldest shape: no version, the instance inline, no instance item.
-      const key = { pk: `PATIENT#${patientId}`, sk: `REC#ImagingStudy#${study.id}` };
-      const { version, ...item } = (await c.documents.get<Record<string, unknown> & { pk: string; sk: string; resource: Record<string, unknown> }>('main', key))!;
-      expect(version).toBe(1);
-      await c.documents.put('main', { ...item, resource: { ...item.resource, series: (study.series as Series[]).map((s) => ({ ...s, instances: [inst] })) } });
-      await c.documents.delete('main', { pk: `PATIENT#${patientId}`, sk: `DCMI#${study.id}#${inst!.sopInstanceUid}` });
+      const { patientId, study, key } = await legacyStudyOf(c, x!, { unversioned: true });
+      expect((await c.documents.get('main', key))?.version).toBeUndefined();
       // Job A has read the legacy record and merged its instance; its commit is held until job B has committed.
       const transact = c.documents.transact.bind(c.documents);
       let held: (() => void) | undefined;
