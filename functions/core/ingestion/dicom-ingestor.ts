@@ -85,6 +85,46 @@ interface StudyState {
   lineage?: Lineage;
 }
 
+/** An accepted single file of a queue batch: its index among the batch's files, and its instance. */
+interface WaveFile {
+  i: number;
+  match: MatchedInstance;
+}
+
+/**
+ * A queue batch's accepted files in waves of whole studies, in the order their studies first
+ * appear, each wave as large as one transaction can commit: per study, file metadata and an
+ * instance item per instance, a preview per series, its record, event and marker removal, and a
+ * report and content marker per file; one write left for the dataset's counts. A study too large
+ * for one transaction is a wave of its own (committed in stages). A SOP instance UID found in two
+ * studies (a malformed export) keeps all files in one wave, where its object writes are chained.
+ */
+function wavesOf(files: WaveFile[]): WaveFile[][] {
+  const byStudy = new Map<string, WaveFile[]>();
+  const studyOfSop = new Map<string, string>();
+  for (const f of files) {
+    const { studyKey, summary } = f.match;
+    if ((studyOfSop.get(summary.sopInstanceUid) ?? studyKey) !== studyKey) return [files];
+    studyOfSop.set(summary.sopInstanceUid, studyKey);
+    const members = byStudy.get(studyKey);
+    if (members) members.push(f);
+    else byStudy.set(studyKey, [f]);
+  }
+  const waves: WaveFile[][] = [];
+  let writes = 0;
+  for (const members of byStudy.values()) {
+    const count = (key: (s: DicomSummary) => string) => new Set(members.map((f) => key(f.match.summary))).size;
+    const study = 2 * count((s) => s.sopInstanceUid) + count((s) => s.seriesInstanceUid) + 3 + 2 * members.length;
+    if (waves.length === 0 || writes + study >= MAX_TRANSACTION_WRITES) {
+      waves.push([]);
+      writes = 0;
+    }
+    waves.at(-1)!.push(...members);
+    writes += study;
+  }
+  return waves;
+}
+
 const newBatch = (previewedBefore: ReadonlySet<string>): InstanceBatch => ({ studies: new Map(), files: new Map(), objectWrites: new Map(), instances: new Map(), previewedBefore });
 
 /**
@@ -186,7 +226,8 @@ export class DicomIngestor {
    * (ARCHITECTURE D8): single Part 10 files of one institution and dataset, up to
    * `FILES_INGESTED_TOGETHER` at a time, share their patient lookups, their earlier-report
    * lookup and their study reads and writes, so a study's slices read and write its record once
-   * instead of once each (10 files commit in one transaction, more in stages). A file already
+   * instead of once each (a wave of whole studies commits in one transaction: 12 slices of one
+   * study, or 6 studies of 3; a larger study in stages). A file already
    * ingested returns its earlier report; archives and empty files run on their own. Results are
    * in the order of `srcs`, each file's own: if a shared run fails, its files run one by one.
    */
@@ -254,14 +295,15 @@ export class DicomIngestor {
 
   /**
    * Single files of one institution and dataset, distinct in content: their earlier reports looked
-   * up while they are parsed and matched (nothing is written for a repeat), the others stored up to
-   * `instanceConcurrency` at a time; then what they share (file metadata, instance items, study
-   * records and events, the dataset's counts), every accepted file's report and content marker and
-   * every rejected file's report (no marker: see `IngestJobs.finish`): in one transaction when they
-   * fit (up to 10 files), else in stages.
+   * up while they are parsed and matched (nothing is written for a repeat), their studies read in
+   * one round trip; then the accepted files in waves of whole studies (`wavesOf`), each wave's
+   * objects stored up to `instanceConcurrency` at a time and then committed (`commitWave`) while
+   * the next wave's objects are stored: the store's round trips overlap the object writes instead
+   * of following them all. Commits run one at a time, in order; the rejected files' reports go
+   * with the last. A failure stops the waves not yet begun and is thrown once the writes in flight
+   * have settled; the rerun finds the committed waves' files by their content markers.
    */
   private async ingestFilesOnce(files: Array<{ src: IngestSource; sha256: string }>, previewed: Set<string>): Promise<IngestJob[]> {
-    const batch = newBatch(new Set(previewed));
     const src = files[0]!.src;
     // The files share institution and dataset: one lookup of earlier reports, one of patients.
     const [earlier, matches] = await Promise.all([
@@ -269,59 +311,82 @@ export class DicomIngestor {
       this.match(src.institution, files.map((f) => ({ bytes: f.src.bytes, entry: 0 }))),
     ]);
     const runs = files.map(({ src, sha256 }, i) => ({ src, earlier: earlier[i], match: matches[i]!, base: { jobId: this.ids.next('job'), sha256, startedAt: new Date(this.clock.now()).toISOString() } }));
-    const fresh = runs.filter((r) => !r.earlier);
-    this.readStudies(fresh.flatMap((r) => ('rejected' in r.match ? [] : [r.match])), batch);
-    // Up to `instanceConcurrency` at a time: CPU overlaps object writes.
-    await mapDrained(fresh, async (r) => {
-      if (!('rejected' in r.match)) await this.storeInstance(r.src, r.match, r.base, batch);
-    }, this.instanceConcurrency);
-
     const jobs: IngestJob[] = new Array(runs.length);
-    const accepted: Array<{ i: number; studyKey: string }> = [];
+    const accepted: WaveFile[] = [];
     const rejections: Array<{ i: number; rejected: RejectedItem }> = [];
     for (const [i, run] of runs.entries()) {
       if (run.earlier) jobs[i] = run.earlier;
       else if ('rejected' in run.match) rejections.push({ i, rejected: run.match.rejected });
-      else accepted.push({ i, studyKey: run.match.studyKey });
+      else accepted.push({ i, match: run.match });
     }
-    if (accepted.length > 0) await this.storeSeriesPreviews(src, batch, previewed);
+    const waves = wavesOf(accepted).map((files) => ({ files, batch: newBatch(new Set(previewed)) }));
+    const waveOf = new Map(waves.flatMap((w) => w.files.map((f) => [f.match.studyKey, w.batch] as const)));
+    this.readStudies(accepted.map((f) => f.match), (m) => waveOf.get(m.studyKey)!);
+    const commitWave = (wave: (typeof waves)[number] | undefined, last: boolean) => this.commitWave(runs, wave?.files ?? [], wave?.batch ?? newBatch(previewed), last ? rejections : [], jobs);
+    let committed: Promise<void> = waves.length === 0 ? commitWave(undefined, true) : Promise.resolve();
+    let commitFailed = false;
+    for (const [w, wave] of waves.entries()) {
+      if (commitFailed) break;
+      try {
+        await mapDrained(wave.files, ({ i, match }) => this.storeInstance(runs[i]!.src, match, runs[i]!.base, wave.batch), this.instanceConcurrency);
+        await this.storeSeriesPreviews(src, wave.batch, previewed);
+      } catch (e) {
+        await committed.catch(() => undefined);
+        throw e;
+      }
+      committed = committed.then(() => commitWave(wave, w === waves.length - 1));
+      committed.catch(() => {
+        commitFailed = true;
+      });
+    }
+    await committed;
+    return jobs;
+  }
+
+  /**
+   * One wave of `ingestFilesOnce`: what its instances share (file metadata, instance items, study
+   * records and events, the dataset's counts), each accepted file's report and content marker and
+   * each of `rejections`' reports (no marker: see `IngestJobs.finish`), in one transaction when
+   * they fit, else in stages. The jobs are set in `jobs` once written.
+   */
+  private async commitWave(runs: Array<{ src: IngestSource; base: JobBase }>, files: WaveFile[], batch: InstanceBatch, rejections: Array<{ i: number; rejected: RejectedItem }>, jobs: IngestJob[]): Promise<void> {
+    const src = runs[0]!.src;
     const { operations, newStudies, stages } = await this.sharedOperations(batch);
     // A new study's timeline event is counted by the first of the files that brought it.
     const counted = new Set<string>();
     // Rejected files' reports last: in stages, a run that fails before its last transaction has
     // written none of them, so its rerun writes each once (they have no marker to find).
     const reports = [
-      ...accepted.map(({ i, studyKey }) => {
+      ...files.map(({ i, match: { studyKey } }) => {
         const firstOfStudy = newStudies.has(studyKey) && !counted.has(studyKey);
         counted.add(studyKey);
         return { i, ...this.jobs.report(runs[i]!.src, runs[i]!.base, { accepted: 1, patients: 1, timelineEvents: firstOfStudy ? 1 : 0 }, []) };
       }),
       ...rejections.map(({ i, rejected }) => ({ i, ...this.jobs.report(runs[i]!.src, runs[i]!.base, {}, [rejected]) })),
     ];
-    if (reports.length === 0) return jobs;
+    if (reports.length === 0) return;
     const catalogue = (n: number) => (n ? [this.catalog.ingestOperation(src.datasetId, { records: 0, files: n, at: new Date(this.clock.now()).toISOString() })] : []);
     const reportOps = reports.flatMap((r) => r.operations);
     if (operations.length + reportOps.length < MAX_TRANSACTION_WRITES) {
       // Rejected files' reports commit with the rest, so a rerun writes none of them twice. A
       // concurrent delivery of one of these files, or a job that wrote one of the studies first,
       // fails the whole transaction; the rerun returns that file's report and merges into the study.
-      await this.store.transact([...operations, ...reportOps, ...catalogue(accepted.length)]);
+      await this.store.transact([...operations, ...reportOps, ...catalogue(files.length)]);
     } else {
       // As an archive's commit (see `writeInStages`), then the reports, markers and counts, up to
       // 49 files a transaction: a crash between leaves files without a report, whose redelivery
       // finds their instances already in the study and counts them once.
       await this.writeInStages(stages);
-      const acceptedReports = reports.slice(0, accepted.length);
+      const acceptedReports = reports.slice(0, files.length);
       for (let k = 0; k < acceptedReports.length; k += 49) {
         const chunk = acceptedReports.slice(k, k + 49);
         await this.store.transact([...chunk.flatMap((r) => r.operations), ...catalogue(chunk.length)]);
       }
       // One write each, at most `FILES_INGESTED_TOGETHER` (100): one transaction.
-      const rejectedReports = reports.slice(accepted.length);
+      const rejectedReports = reports.slice(files.length);
       if (rejectedReports.length) await this.store.transact(rejectedReports.flatMap((r) => r.operations));
     }
     for (const r of reports) jobs[r.i] = r.job;
-    return jobs;
   }
 
   /**
@@ -429,7 +494,7 @@ export class DicomIngestor {
       const chunk = await this.match(institution, items.slice(k, k + ARCHIVE_MATCH_CHUNK));
       results.push(...chunk);
       const instances = chunk.flatMap((m) => ('rejected' in m ? [] : [m]));
-      this.readStudies(instances, batch);
+      this.readStudies(instances, () => batch);
       yield* instances;
     }
   }
@@ -476,12 +541,13 @@ export class DicomIngestor {
    * in between also changes the version, so this job's write of the record fails and it runs
    * again; read the other way round, it could write a record that does not count that instance.
    */
-  private readStudies(instances: MatchedInstance[], batch: InstanceBatch): void {
+  private readStudies(instances: MatchedInstance[], batchOf: (m: MatchedInstance) => InstanceBatch): void {
     const fresh: Array<{ state: StudyState; event?: { occurredAt: string; eventId: string } }> = [];
     for (const m of instances) {
-      if (batch.studies.has(m.studyKey)) continue;
+      const { studies } = batchOf(m);
+      if (studies.has(m.studyKey)) continue;
       const state: StudyState = { patientId: m.patientId, studyId: m.studyId, stored: undefined!, added: new Map(), merged: false, existedBefore: false };
-      batch.studies.set(m.studyKey, state);
+      studies.set(m.studyKey, state);
       fresh.push({ state, ...(m.occurredAt ? { event: { occurredAt: m.occurredAt, eventId: m.eventId } } : {}) });
     }
     if (fresh.length === 0) return;

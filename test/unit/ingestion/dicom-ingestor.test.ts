@@ -463,6 +463,99 @@ describe('DICOM ingestion (R-ING-1, R-ING-3..7)', () => {
       expect(grown).toHaveLength(1);
     });
 
+    describe('a batch of many studies commits in waves of whole studies', () => {
+      // 20 studies of 3 slices: 16 writes each (2 per instance, a preview, record, event, marker
+      // removal, 2 reports' worth per file), 6 to a transaction: waves of 18, 18, 18 and 6 files.
+      const studies = () => Array.from({ length: 20 }, (_, k) => series(3, 300 + k));
+      const reportsIn = (ops: TransactOperation[]) => ops.filter((o) => o.kind === 'put' && String(o.item.pk).startsWith('JOB#')).length;
+
+      it('R-ING-5: each wave is one transaction with its reports, and the next wave is stored while the one before commits', async () => {
+        const c = await containerWith([p]);
+        const before = (await c.catalog.getDataset('bc-test')).fileCount;
+        let puts = 0;
+        let onPut: (() => void) | undefined;
+        const put = c.objects.put.bind(c.objects);
+        c.objects.put = async (...args) => {
+          puts += 1;
+          onPut?.();
+          return put(...args);
+        };
+        const transact = c.documents.transact.bind(c.documents);
+        const commits: Array<{ reports: number; putsDuring: number }> = [];
+        c.documents.transact = async (ops) => {
+          const at = puts;
+          // A commit that lands only once the next wave has stored an object (or after 2 s, when
+          // the waves ran one after the other): the last has no wave after it.
+          if (commits.length < 3) await Promise.race([new Promise<void>((r) => (onPut = r)), new Promise((r) => setTimeout(r, 2000))]);
+          await transact(ops);
+          commits.push({ reports: reportsIn(ops), putsDuring: puts - at });
+        };
+        const batchPut = vi.spyOn(c.documents, 'batchPut');
+        const results = await c.dicomIngest.ingestFiles(studies().flat().map((b, i) => source(p, `s${i}.dcm`, 'application/dicom', b)));
+        const jobs = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)!);
+        expect(jobs.map((j) => j.counts.accepted)).toEqual(jobs.map(() => 1));
+        expect(jobs.map((j) => j.fileName)).toEqual(jobs.map((_, i) => `s${i}.dcm`));
+        expect(commits.map((x) => x.reports)).toEqual([18, 18, 18, 6]);
+        expect(commits.slice(0, 3).every((x) => x.putsDuring > 0)).toBe(true);
+        expect(batchPut).not.toHaveBeenCalled();
+        expect(jobs.reduce((n, j) => n + j.counts.timelineEvents, 0)).toBe(20);
+        const patientId = await patientIdOf(c, p);
+        const records = (await c.research.records(patientId, 'ImagingStudy')).filter((s) => s.description === 'CT Chest');
+        expect(records.map((r) => r.numberOfInstances)).toEqual(records.map(() => 3));
+        expect(records).toHaveLength(20);
+        expect((await c.catalog.getDataset('bc-test')).fileCount).toBe(before + 60);
+      });
+
+      it('R-ING-5: a file that cannot be stored stops the waves after its own; the waves before keep their reports, which the files run one by one then return', async () => {
+        const c = await containerWith([p]);
+        const files = studies().flat();
+        // A slice of the third wave.
+        const poison = fileIdOf(p.institutionId, 'dicom', parseDicom(files[40]!).summary.sopInstanceUid);
+        const lastWave = new Set(files.slice(54).map((b) => fileIdOf(p.institutionId, 'dicom', parseDicom(b).summary.sopInstanceUid)));
+        const log: string[] = [];
+        let poisoned!: () => void;
+        const failing = new Promise<void>((r) => (poisoned = r));
+        const put = c.objects.put.bind(c.objects);
+        c.objects.put = async (bucket, key, body, meta) => {
+          const fileId = meta?.metadata?.['file-id'] ?? '';
+          if (lastWave.has(fileId)) log.push('last wave stored');
+          if (fileId === poison) {
+            log.push('poison');
+            poisoned();
+            throw new Error('object store unavailable');
+          }
+          return put(bucket, key, body, meta);
+        };
+        const transact = c.documents.transact.bind(c.documents);
+        let commits = 0;
+        c.documents.transact = async (ops) => {
+          // The second wave's commit lands only after the third wave has failed.
+          if (++commits === 2) await failing.then(() => new Promise((r) => setTimeout(r, 20)));
+          await transact(ops);
+          log.push(`committed ${reportsIn(ops)}`);
+        };
+        const getMany = c.documents.getMany.bind(c.documents);
+        c.documents.getMany = async (table, keys) => {
+          log.push('read');
+          return getMany(table, keys);
+        };
+        const results = await c.dicomIngest.ingestFiles(files.map((b, i) => source(p, `s${i}.dcm`, 'application/dicom', b)));
+        expect(results.map((r) => r.status)).toEqual(files.map((_, i) => (i === 40 ? 'rejected' : 'fulfilled')));
+        // The batch run: two waves committed, the second after the third failed and before the
+        // files run one by one (their first read), nothing of the last wave stored.
+        const failedAt = log.indexOf('poison');
+        expect(log.slice(0, failedAt).filter((x) => x.startsWith('committed'))).toEqual(['committed 18']);
+        expect(log.slice(failedAt, failedAt + 2)).toEqual(['poison', 'committed 18']);
+        expect(log.slice(0, failedAt)).not.toContain('last wave stored');
+        const reports = (await c.documents.query<{ pk: string; sk: string; job: { fileName: string } }>('main', { index: 'gsi1', pk: 'JOBS#bc-test' })).items.filter((x) => /^s\d+\.dcm$/.test(x.job.fileName));
+        expect(reports).toHaveLength(59);
+        expect(new Set(reports.map((r) => r.job.fileName)).size).toBe(59);
+        const patientId = await patientIdOf(c, p);
+        const records = (await c.research.records(patientId, 'ImagingStudy')).filter((s) => s.description === 'CT Chest');
+        expect(records.map((r) => r.numberOfInstances).sort()).toEqual([...records.map(() => 3).slice(1), 2].sort());
+      });
+    });
+
     it('R-ING-5: a staged batch that crashed before its study record leaves instances that the next job of the study counts, though no report names them', async () => {
       const c = await containerWith([p]);
       const slices = series(60, 94);
