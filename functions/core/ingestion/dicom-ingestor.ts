@@ -319,11 +319,11 @@ export class DicomIngestor {
       else if ('rejected' in run.match) rejections.push({ i, rejected: run.match.rejected });
       else accepted.push({ i, match: run.match });
     }
-    const waves = wavesOf(accepted).map((files) => ({ files, batch: newBatch(new Set(previewed)) }));
+    // No file accepted: one empty wave commits the rejected files' reports.
+    const waves = (accepted.length ? wavesOf(accepted) : [[]]).map((files) => ({ files, batch: newBatch(new Set(previewed)) }));
     const waveOf = new Map(waves.flatMap((w) => w.files.map((f) => [f.match.studyKey, w.batch] as const)));
     this.readStudies(accepted.map((f) => f.match), (m) => waveOf.get(m.studyKey)!);
-    const commitWave = (wave: (typeof waves)[number] | undefined, last: boolean) => this.commitWave(runs, wave?.files ?? [], wave?.batch ?? newBatch(previewed), last ? rejections : [], jobs);
-    let committed: Promise<void> = waves.length === 0 ? commitWave(undefined, true) : Promise.resolve();
+    let committed: Promise<void> = Promise.resolve();
     let commitFailed = false;
     for (const [w, wave] of waves.entries()) {
       if (commitFailed) break;
@@ -334,7 +334,7 @@ export class DicomIngestor {
         await committed.catch(() => undefined);
         throw e;
       }
-      committed = committed.then(() => commitWave(wave, w === waves.length - 1));
+      committed = committed.then(() => this.commitWave(runs, wave.files, wave.batch, w === waves.length - 1 ? rejections : [], jobs));
       committed.catch(() => {
         commitFailed = true;
       });
