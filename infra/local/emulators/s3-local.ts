@@ -1,9 +1,10 @@
 import { CreateBucketCommand, HeadBucketCommand, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mkdirSync } from 'node:fs';
-import S3rver from 's3rver';
+import { Worker } from 'node:worker_threads';
 
 /**
- * Starts s3rver in-process on 127.0.0.1. Gaps (see README): no SigV4 check, no SSE, no versioning,
+ * Starts s3rver on 127.0.0.1 in a worker thread (`s3-worker.mjs`), so the emulator's work does not
+ * share the platform's event loop. Gaps (see README): no SigV4 check, no SSE, no versioning,
  * no Object Lock — the platform never relies on them: objects are envelope-encrypted by the
  * application and the audit chain is verified by hashes and signatures, not by bucket features.
  */
@@ -13,24 +14,47 @@ export interface S3ObjectCreated {
   key: string;
 }
 
+type WorkerMessage = { type: 'ready' } | { type: 'failed'; error: string } | { type: 'stopped'; error?: string } | ({ type: 'object-created' } & S3ObjectCreated);
+
 export async function startS3Local(opts: { port: number; dataDir: string; corsOrigin: string; onObjectCreated?: (e: S3ObjectCreated) => void }): Promise<{ stop(): Promise<void> }> {
   mkdirSync(opts.dataDir, { recursive: true });
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: opts.port,
-    directory: opts.dataDir,
-    silent: true,
-    configureBuckets: [],
-    allowMismatchedSignatures: false,
+  const worker = new Worker(new URL('./s3-worker.mjs', import.meta.url), { workerData: { port: opts.port, dataDir: opts.dataDir } });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => worker.once('exit', () => ((exited = true), resolve())));
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'object-created') opts.onObjectCreated?.({ bucket: m.bucket, key: m.key });
   });
-  // s3rver emits S3 event notifications; they stand in for S3 → EventBridge → SQS.
-  server.on('event', (event: { Records?: Array<{ eventName?: string; s3?: { bucket?: { name?: string }; object?: { key?: string } } }> }) => {
-    for (const r of event.Records ?? []) {
-      if (r.eventName?.startsWith('ObjectCreated') && r.s3?.bucket?.name && r.s3.object?.key) opts.onObjectCreated?.({ bucket: r.s3.bucket.name, key: r.s3.object.key });
-    }
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (m: WorkerMessage) => {
+      if (m.type === 'ready') settle(resolve);
+      else if (m.type === 'failed') settle(() => reject(new Error(`s3rver did not start on port ${opts.port}: ${m.error}`)));
+    };
+    // A listen failure (port taken) reaches here as the thread's uncaught error.
+    const onError = (e: Error) => settle(() => reject(new Error(`s3rver did not start on port ${opts.port}: ${e.message}`, { cause: e })));
+    const onExit = (code: number) => settle(() => reject(new Error(`s3rver's thread exited (code ${code}) before it was ready`)));
+    const settle = (then: () => void) => {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      then();
+    };
+    worker.on('message', onMessage).once('error', onError).once('exit', onExit);
+  }).catch(async (e: unknown) => {
+    await worker.terminate();
+    throw e;
   });
-  await server.run();
-  return { stop: () => server.close() };
+  return {
+    async stop() {
+      if (exited) return;
+      const stopped = new Promise<void>((resolve) => {
+        const onStopped = (m: WorkerMessage) => m.type === 'stopped' && (worker.off('message', onStopped), resolve());
+        worker.on('message', onStopped);
+        exit.then(resolve, resolve);
+      });
+      worker.postMessage({ type: 'stop' });
+      await stopped;
+      await worker.terminate();
+      await exit;
+    },
+  };
 }
 
 export async function ensureBuckets(s3: S3Client, names: string[]): Promise<void> {
